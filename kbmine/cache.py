@@ -1,0 +1,144 @@
+"""A persistent cache of parsed notes, keyed by content hash.
+
+A note's parse depends only on its bytes, the kbmine version and the
+settings that change parsing (the dialect), so those make the key and a
+renamed or reverted note is a cache hit. The store is one sqlite file in
+``.kbmine/cache.sqlite`` under the KB root (or the user cache folder when the
+root is read-only). sqlite's WAL mode keeps concurrent runs safe; a file that
+is not a valid cache is deleted and rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from kbmine import __version__
+
+__all__ = ["ParseCache", "default_cache_path"]
+
+_SCHEMA = 2
+
+
+def default_cache_path(root: Path) -> Path:
+    """``<root>/.kbmine/cache.sqlite`` if writable, else a per-root file in the user cache."""
+    local = root / ".kbmine"
+    if os.access(root, os.W_OK) or (local.is_dir() and os.access(local, os.W_OK)):
+        return local / "cache.sqlite"
+    import hashlib
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kbmine"
+    digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
+    return base / f"{digest}.sqlite"
+
+
+class ParseCache:
+    """Parsed notes (pickled) by ``(content hash, parse key)``; every failure degrades to a miss."""
+
+    def __init__(self, path: Path, parse_key: str) -> None:
+        self.path = path
+        self.key = f"{__version__}:{_SCHEMA}:{parse_key}"
+        self._db: sqlite3.Connection | None = None
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            ignore = self.path.parent / ".gitignore"
+            if self.path.parent.name == ".kbmine" and not ignore.exists():
+                ignore.write_text("*\n", encoding="utf-8")
+            self._db = self._connect()
+        except (OSError, sqlite3.Error):
+            self._discard()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS notes (hash TEXT, key TEXT, data BLOB, PRIMARY KEY (hash, key))")
+        db.execute("CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, key TEXT, data BLOB)")
+        db.execute("SELECT count(*) FROM notes WHERE 0").fetchall()
+        return db
+
+    def _discard(self) -> None:
+        """Drop a corrupt cache file and start an empty one; without a usable file, run uncached."""
+        self._db = None
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+            self._db = self._connect()
+        except (OSError, sqlite3.Error):
+            self._db = None
+
+    def get_many(self, hashes: Iterable[str]) -> dict[str, bytes]:
+        """The pickled notes stored for these content hashes (misses are simply absent)."""
+        if self._db is None:
+            return {}
+        wanted = list(hashes)
+        found: dict[str, bytes] = {}
+        try:
+            for offset in range(0, len(wanted), 500):
+                chunk = wanted[offset : offset + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT hash, data FROM notes WHERE key = ? AND hash IN ({marks})", (self.key, *chunk)
+                )
+                found.update(rows)
+        except sqlite3.DatabaseError:
+            self._discard()
+            return {}
+        return found
+
+    def put_many(self, items: Iterable[tuple[str, bytes]]) -> None:
+        if self._db is None:
+            return
+        rows = [(digest, self.key, data) for digest, data in items]
+        if not rows:
+            return
+        try:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?)", rows)
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    def get_blob(self, name: str, key: str) -> object | None:
+        """A derived result (e.g. a whole run's findings) stored under ``name`` for ``key``."""
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT key, data FROM blobs WHERE name = ?", (name,)).fetchone()
+            if row is None or row[0] != f"{self.key}:{key}":
+                return None
+            return pickle.loads(row[1])
+        except (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
+            return None
+
+    def put_blob(self, name: str, key: str, value: object) -> None:
+        if self._db is None:
+            return
+        try:
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            self._db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?)", (name, f"{self.key}:{key}", data))
+        except (sqlite3.DatabaseError, pickle.PicklingError, TypeError):
+            pass
+
+    def clear(self) -> None:
+        if self._db is not None:
+            try:
+                self._db.execute("DELETE FROM notes")
+                self._db.execute("DELETE FROM blobs")
+                self._db.execute("VACUUM")
+            except sqlite3.DatabaseError:
+                self._discard()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -1,0 +1,107 @@
+"""The rule registry: one module per rule in this package, registered on import.
+
+A rule is a function ``(kb, options) -> Iterable[Finding]`` decorated with
+:func:`rule`, which records its stable code, kebab-case name, default
+severity and one-line summary; its docstring is its documentation
+(``kbmine explain``). Rules only read the KB: they never write.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kbmine.errors import ConfigError
+from kbmine.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from kbmine.kb import KB
+
+__all__ = ["Rule", "RULES", "rule", "all_rules", "run_checks", "select_rules"]
+
+CheckFunction = Callable[["KB", dict[str, Any]], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered rule: identity, default severity, documentation and the check itself."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    check: CheckFunction
+    options: tuple[str, ...] = ()
+
+    @property
+    def doc(self) -> str:
+        return (self.check.__doc__ or self.summary).strip()
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, severity: Severity, summary: str, options: tuple[str, ...] = ()) -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated function as rule ``name`` with code ``code``."""
+
+    def register(check: CheckFunction) -> CheckFunction:
+        if name in RULES or any(r.code == code for r in RULES.values()):
+            raise RuntimeError(f"rule {code}/{name} registered twice")
+        RULES[name] = Rule(code, name, severity, summary, check, options)
+        return check
+
+    return register
+
+
+def all_rules() -> dict[str, Rule]:
+    """Every rule, importing each module of this package once."""
+    if not getattr(all_rules, "_loaded", False):
+        for module in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{module.name}")
+        setattr(all_rules, "_loaded", True)
+    return dict(sorted(RULES.items(), key=lambda item: item[1].code))
+
+
+def _lookup(token: str, rules: dict[str, Rule]) -> list[str]:
+    if token in rules:
+        return [token]
+    matches = [name for name, r in rules.items() if r.code == token.upper() or r.code.startswith(token.upper()) and token[:2].upper() == "KB"]
+    if not matches:
+        raise ConfigError(f"unknown rule {token!r}; `kbmine rules` lists them")
+    return matches
+
+
+def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Rule]:
+    """The rules to run: all (or ``select``), minus ``ignore``; names or codes (``KB1`` prefixes)."""
+    rules = all_rules()
+    chosen = [n for token in select for n in _lookup(token, rules)] if select else list(rules)
+    dropped = {n for token in ignore for n in _lookup(token, rules)}
+    return [rules[n] for n in dict.fromkeys(chosen) if n not in dropped]
+
+
+def run_checks(kb: KB, rules: list[Rule] | None = None) -> list[Finding]:
+    """Run ``rules`` (default: per the KB's config) and return findings sorted by place."""
+    config = kb.config
+    if rules is None:
+        rules = select_rules(config.select, config.ignore)
+    for name in config.rules:
+        if name not in all_rules():
+            raise ConfigError(f"rules.{name}: unknown rule; `kbmine rules` lists them")
+    findings: list[Finding] = []
+    for chosen in rules:
+        level = config.severity.get(chosen.name) or config.severity.get(chosen.code)
+        if level == "off":
+            continue
+        options = config.rule_options(chosen.name)
+        unknown = sorted(set(options) - set(chosen.options))
+        if unknown:
+            raise ConfigError(f"rules.{chosen.name}: unknown option {unknown[0]!r}")
+        for finding in chosen.check(kb, options):
+            if level and level != finding.severity:
+                finding = Finding(finding.code, finding.rule, level, finding.path, finding.span, finding.message, finding.data, finding.fingerprint, finding.edits)  # type: ignore[arg-type]
+            findings.append(finding)
+    findings.sort(key=lambda f: (f.path, f.span.start, f.code))
+    return findings

@@ -1,0 +1,60 @@
+"""Options and helpers shared by several commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kbmine.config import DIALECTS, Config, load_config
+from kbmine.errors import ConfigError
+
+PathArgument = Annotated[
+    Path, typer.Argument(help="The KB folder to read (default: the current folder).", show_default=False)
+]
+DialectOption = Annotated[
+    str | None, typer.Option("--dialect", help=f"Link dialect: {', '.join(DIALECTS)} (default: config or obsidian).")
+]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Parse every note afresh; do not read or write the cache.")]
+JobsOption = Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes for parsing (default: all cores).")]
+
+
+def resolve_config(path: Path, overrides: dict[str, Any]) -> Config:
+    if not path.exists():
+        raise ConfigError(f"{path}: no such folder")
+    return load_config(path if path.is_dir() else path.parent, overrides)
+
+
+def progress_callback() -> Any:
+    """A rich progress bar on stderr when it is a terminal; otherwise nothing."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None, None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("parsing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True,
+        console=__import__("rich.console", fromlist=["Console"]).Console(stderr=True),
+    )
+    task = bar.add_task("parse", total=None)
+
+    def update(done: int, total: int) -> None:
+        if total >= 200:
+            if not bar.live.is_started:
+                bar.start()
+            bar.update(task, completed=done, total=total)
+
+    return bar, update
+
+
+def display_prefix(root: Path) -> str:
+    """The KB root relative to the working folder, with a slash, for CI annotations."""
+    try:
+        relative = os.path.relpath(root, Path.cwd())
+    except ValueError:
+        return ""
+    if relative == "." or relative.startswith(".."):
+        return ""
+    return relative.replace(os.sep, "/") + "/"

@@ -1,0 +1,36 @@
+"""``kbmine cache``: inspect or clear the parse cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from kbmine.cli import app
+from kbmine.cli._common import PathArgument
+
+cache_app = typer.Typer(help="Manage the parse cache (.kbmine/cache.sqlite).", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("clear")
+def clear(path: PathArgument = Path(".")) -> None:
+    """Delete every cached parse of the KB at PATH."""
+    from kbmine.cache import default_cache_path
+
+    target = default_cache_path(path.resolve())
+    removed = 0
+    for suffix in ("", "-wal", "-shm"):
+        candidate = Path(str(target) + suffix)
+        if candidate.exists():
+            candidate.unlink()
+            removed += 1
+    typer.echo(f"cleared {target}" if removed else f"no cache at {target}")
+
+
+@cache_app.command("path")
+def where(path: PathArgument = Path(".")) -> None:
+    """Print where the cache of the KB at PATH lives."""
+    from kbmine.cache import default_cache_path
+
+    typer.echo(str(default_cache_path(path.resolve())))

@@ -1,0 +1,177 @@
+"""Configuration: ``kbmine.toml``, ``.kbmine.toml`` or ``[tool.kbmine]`` in ``pyproject.toml``.
+
+The file is looked up from the checked folder upwards, so a KB nested in a
+code repository picks up the repository's settings. Every key is validated:
+a typo must fail loudly (exit 2) rather than silently disable a rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kbmine.errors import ConfigError
+
+__all__ = ["Config", "DIALECTS", "load_config", "find_config_file"]
+
+DIALECTS = ("obsidian", "foam", "dendron")
+SEVERITIES = ("error", "warning", "info", "off")
+CONFIG_NAMES = ("kbmine.toml", ".kbmine.toml", "pyproject.toml")
+
+#: Folders never treated as part of the KB: tool state, VCS internals, caches.
+DEFAULT_EXCLUDE = (
+    ".git/**",
+    ".hg/**",
+    ".svn/**",
+    ".kbmine/**",
+    ".obsidian/**",
+    ".trash/**",
+    ".foam/**",
+    ".dendron.cache*",
+    ".vscode/**",
+    "node_modules/**",
+    ".venv/**",
+    "venv/**",
+    "__pycache__/**",
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated settings for one run; defaults suit an Obsidian-style vault."""
+
+    dialect: str = "obsidian"
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extensions: tuple[str, ...] = (".md", ".markdown")
+    parse_timeout: float = 10.0
+    source: str | None = None
+
+    def parse_key(self) -> str:
+        """A digest of the settings that change how a single note parses (for the cache)."""
+        payload = json.dumps({"dialect": self.dialect}, sort_keys=True)
+        return hashlib.sha1(payload.encode()).hexdigest()[:12]
+
+    def rule_options(self, rule: str) -> dict[str, Any]:
+        """Per-rule options from ``[tool.kbmine.rules.<rule>]`` (empty when unset)."""
+        return self.rules.get(rule, {})
+
+
+def find_config_file(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """Return the first config file found from ``start`` upwards, with its kbmine table."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            candidate = folder / name
+            if not candidate.is_file():
+                continue
+            table = _read_table(candidate)
+            if table is not None:
+                return candidate, table
+    return None
+
+
+def _read_table(path: Path) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        if path.name == "pyproject.toml":
+            # A broken pyproject.toml of some other project is not ours to judge,
+            # unless it is the one that carries our table.
+            return None
+        raise ConfigError(f"{path}: cannot read config: {exc}") from exc
+    if path.name == "pyproject.toml":
+        table = document.get("tool", {}).get("kbmine")
+        if table is None:
+            return None
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [tool.kbmine] must be a table")
+        return table
+    return document
+
+
+def load_config(start: Path, overrides: dict[str, Any] | None = None) -> Config:
+    """Find, read and validate the config for a KB at ``start``; apply CLI overrides."""
+    found = find_config_file(start)
+    table: dict[str, Any] = dict(found[1]) if found else {}
+    source = str(found[0]) if found else None
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            table[key] = value
+    return _validate(table, source)
+
+
+def _validate(table: dict[str, Any], source: str | None) -> Config:
+    where = source or "options"
+    known = {
+        "dialect",
+        "include",
+        "exclude",
+        "respect_gitignore",
+        "select",
+        "ignore",
+        "severity",
+        "rules",
+        "extensions",
+        "parse_timeout",
+    }
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown config key {unknown[0]!r} (known: {', '.join(sorted(known))})"
+        )
+    dialect = table.get("dialect", "obsidian")
+    if dialect not in DIALECTS:
+        raise ConfigError(f"{where}: dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
+    severity = table.get("severity", {})
+    if not isinstance(severity, dict):
+        raise ConfigError(f"{where}: severity must be a table of rule = level")
+    for rule, level in severity.items():
+        if level not in SEVERITIES:
+            raise ConfigError(
+                f"{where}: severity of {rule!r} must be one of {', '.join(SEVERITIES)}, not {level!r}"
+            )
+    rules = table.get("rules", {})
+    if not isinstance(rules, dict) or not all(isinstance(v, dict) for v in rules.values()):
+        raise ConfigError(f"{where}: rules must be a table of tables ([tool.kbmine.rules.NAME])")
+    timeout = table.get("parse_timeout", 10.0)
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+        raise ConfigError(f"{where}: parse_timeout must be a positive number of seconds")
+    respect = table.get("respect_gitignore", True)
+    if not isinstance(respect, bool):
+        raise ConfigError(f"{where}: respect_gitignore must be true or false")
+    extensions = _string_list(table, "extensions", where) or (".md", ".markdown")
+    if not all(ext.startswith(".") for ext in extensions):
+        raise ConfigError(f"{where}: extensions must start with a dot, e.g. '.md'")
+    return Config(
+        dialect=dialect,
+        include=_string_list(table, "include", where),
+        exclude=_string_list(table, "exclude", where),
+        respect_gitignore=respect,
+        select=_string_list(table, "select", where),
+        ignore=_string_list(table, "ignore", where),
+        severity=dict(severity),
+        rules={name: dict(options) for name, options in rules.items()},
+        extensions=tuple(ext.lower() for ext in extensions),
+        parse_timeout=float(timeout),
+        source=source,
+    )
+
+
+def _string_list(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = table.get(key, ())
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {key} must be a list of strings")
+    return tuple(value)

@@ -1,0 +1,139 @@
+"""Find the files of a KB without ever leaving its root.
+
+Symlinked folders are never followed (they either point inside the root,
+which is walked anyway, or outside it, which is not ours to read), symlinked
+files are read only when they resolve inside the root, and hidden folders
+(``.git``, ``.obsidian``...) are skipped as Obsidian skips them. With
+``respect_gitignore`` the files git ignores are left out too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from kbmine import gitops
+from kbmine.config import DEFAULT_EXCLUDE, Config
+
+__all__ = ["Scan", "ScanProblem", "scan_kb", "glob_matcher"]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProblem:
+    """A file that looks like a note but cannot be read as one."""
+
+    path: str
+    message: str
+
+
+@dataclass(slots=True)
+class Scan:
+    """The KB's notes (posix paths relative to the root), other files and folders."""
+
+    notes: list[str] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+    dirs: set[str] = field(default_factory=set)
+    problems: list[ScanProblem] = field(default_factory=list)
+
+
+@lru_cache(maxsize=512)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """Translate a gitignore-like glob (``**``, ``*``, ``?``) to a regex over posix paths."""
+    anchored = "/" in pattern.rstrip("/")
+    pattern = pattern.strip("/")
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    body = "".join(out)
+    prefix = "" if anchored else "(?:.*/)?"
+    return re.compile(f"^{prefix}{body}(?:/.*)?$")
+
+
+def glob_matcher(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex matching any of ``patterns`` (``None`` when there are none)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{_glob_regex(p).pattern})" for p in patterns))
+
+
+def scan_kb(root: Path, config: Config) -> Scan:
+    """Walk ``root`` and classify what is there; never raises for what it finds inside."""
+    scan = Scan()
+    exclude = glob_matcher(DEFAULT_EXCLUDE + config.exclude)
+    include = glob_matcher(config.include)
+    real_root = os.path.realpath(root)
+    allowed = gitops.unignored_files(root) if config.respect_gitignore else None
+    extensions = config.extensions
+    stack = [("", str(root))]
+    while stack:
+        relative, absolute = stack.pop()
+        try:
+            entries = list(os.scandir(absolute))
+        except OSError as exc:
+            scan.problems.append(ScanProblem(relative or ".", f"cannot list folder: {exc.strerror or exc}"))
+            continue
+        for entry in entries:
+            name = entry.name
+            path = f"{relative}/{name}" if relative else name
+            if exclude is not None and exclude.match(path):
+                continue
+            try:
+                is_link = entry.is_symlink()
+                mode = entry.stat(follow_symlinks=True).st_mode if not is_link else os.stat(entry.path).st_mode
+            except OSError:
+                if is_link:
+                    if name.lower().endswith(extensions):
+                        scan.problems.append(ScanProblem(path, "dangling symlink (its target does not exist)"))
+                    continue
+                scan.problems.append(ScanProblem(path, "vanished or unreadable while scanning"))
+                continue
+            if is_link:
+                target = os.path.realpath(entry.path)
+                inside = target == real_root or target.startswith(real_root + os.sep)
+                if not inside:
+                    if name.lower().endswith(extensions) or stat.S_ISDIR(mode):
+                        scan.problems.append(
+                            ScanProblem(path, "symlink points outside the KB root; not followed")
+                        )
+                    continue
+            if stat.S_ISDIR(mode):
+                if name.startswith("."):
+                    continue
+                if is_link:
+                    scan.dirs.add(path)  # inside the root: walked through its real path
+                    continue
+                scan.dirs.add(path)
+                if name.lower().endswith(extensions):
+                    scan.problems.append(ScanProblem(path, "a folder named like a note; skipped as a note"))
+                stack.append((path, entry.path))
+                continue
+            if not stat.S_ISREG(mode):
+                continue
+            if allowed is not None and path not in allowed:
+                continue
+            if name.lower().endswith(extensions) and not name.startswith("."):
+                if include is None or include.match(path):
+                    scan.notes.append(path)
+                    continue
+            scan.files.add(path)
+    scan.notes.sort()
+    return scan

@@ -1,0 +1,236 @@
+"""Load a KB: find its notes, parse each once (in parallel, through the cache), index them.
+
+``kbmine.load(path)`` is the library entry point; the CLI is a thin layer on
+top of it. A :class:`KB` holds the notes, the single :class:`Resolver`, the
+resolution of every link (computed once, shared by all rules) and, on
+demand, the networkx graph.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kbmine.config import Config, load_config
+from kbmine.errors import InputError
+from kbmine.files import Scan, ScanProblem, scan_kb
+from kbmine.model import Link, Note, Problem, Span
+from kbmine.parse import content_hash, parse_note, title_of
+from kbmine.resolve import Resolution, Resolver
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["KB", "load", "LoadStats"]
+
+#: Below this many bytes to parse, worker start-up costs more than it saves.
+PARALLEL_MIN_BYTES = 3_000_000
+_ZERO = Span(0, 0, 1, 1, 1, 1)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class LoadStats:
+    """How a load went (for benchmarks and ``--verbose``)."""
+
+    notes: int = 0
+    parsed: int = 0
+    cached: int = 0
+    workers: int = 1
+    seconds: float = 0.0
+
+
+@dataclass
+class KB:
+    """A parsed knowledge base: notes by path, other files and folders, one resolver."""
+
+    root: Path
+    config: Config
+    notes: dict[str, Note]
+    files: frozenset[str] = frozenset()
+    dirs: frozenset[str] = frozenset()
+    scan_problems: tuple[ScanProblem, ...] = ()
+    stats: LoadStats = field(default_factory=LoadStats)
+    cache: Any = None
+
+    @cached_property
+    def resolver(self) -> Resolver:
+        return Resolver(self.notes, self.files, self.dirs, self.config.dialect)
+
+    @cached_property
+    def resolutions(self) -> dict[str, tuple[Resolution, ...]]:
+        """The resolution of every link, aligned with ``note.links``, computed once."""
+        resolve = self.resolver.resolve
+        return {path: tuple(resolve(path, link) for link in note.links) for path, note in self.notes.items()}
+
+    def links(self) -> Iterator[tuple[Note, Link, Resolution]]:
+        """Every link occurrence with its resolution, in path order."""
+        resolutions = self.resolutions
+        for path in sorted(self.notes):
+            note = self.notes[path]
+            yield from ((note, link, res) for link, res in zip(note.links, resolutions[path]))
+
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        from kbmine.graph import build_graph
+
+        return build_graph(self)
+
+    def read_bytes(self, path: str) -> bytes:
+        """The current bytes of note ``path`` (which must be inside the root)."""
+        return (self.root / path).read_bytes()
+
+
+def _parse_batch(batch: list[tuple[str, str]], dialect: str, timeout: float) -> list[tuple[str, str, bytes | None, str | None]]:
+    """Worker: read and parse files, return ``(path, hash, pickled note, error)`` per file."""
+    out: list[tuple[str, str, bytes | None, str | None]] = []
+    for path, absolute in batch:
+        try:
+            data = _read(absolute)
+        except OSError as exc:
+            out.append((path, "", None, exc.strerror or str(exc)))
+            continue
+        note = parse_note(path, data, dialect, timeout)
+        out.append((path, note.content_hash, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL), None))
+    return out
+
+
+def _read(absolute: str) -> bytes:
+    with open(absolute, "rb") as handle:
+        return handle.read()
+
+
+def _unreadable(path: str, message: str) -> Note:
+    problem = Problem("unreadable-note", message, _ZERO)
+    return Note(path, path.rsplit("/", 1)[-1], {}, (), (), (), (), 0, 0, "", problems=(problem,))
+
+
+def load(
+    path: str | os.PathLike[str],
+    config: Config | None = None,
+    *,
+    use_cache: bool = True,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> KB:
+    """Parse the KB at ``path`` and return it; raises :class:`InputError` if the path is unusable."""
+    started = time.perf_counter()
+    root = Path(path)
+    if not root.exists():
+        raise InputError(f"{root}: no such folder")
+    if not root.is_dir():
+        raise InputError(f"{root}: not a folder (kbmine checks a folder of notes)")
+    root = root.resolve()
+    if config is None:
+        config = load_config(root)
+    scan = scan_kb(root, config)
+    cache = None
+    if use_cache:
+        from kbmine.cache import ParseCache, default_cache_path
+
+        cache = ParseCache(default_cache_path(root), config.parse_key())
+    notes, stats = _parse_all(root, scan, config, cache, jobs, progress)
+    stats.seconds = time.perf_counter() - started
+    return KB(
+        root=root,
+        config=config,
+        notes=notes,
+        files=frozenset(scan.files),
+        dirs=frozenset(scan.dirs),
+        scan_problems=tuple(scan.problems),
+        stats=stats,
+        cache=cache,
+    )
+
+
+def _parse_all(
+    root: Path, scan: Scan, config: Config, cache: Any, jobs: int | None, progress: Progress | None
+) -> tuple[dict[str, Note], LoadStats]:
+    stats = LoadStats(notes=len(scan.notes))
+    contents: dict[str, bytes] = {}
+    notes: dict[str, Note] = {}
+    for path in scan.notes:
+        try:
+            contents[path] = _read(str(root / path))
+        except OSError as exc:
+            notes[path] = _unreadable(path, f"cannot read: {exc.strerror or exc}")
+    hashes = {path: content_hash(data) for path, data in contents.items()}
+    stored: dict[str, bytes] = cache.get_many(set(hashes.values())) if cache is not None else {}
+    todo: list[str] = []
+    for path, digest in hashes.items():
+        blob = stored.get(digest)
+        note = _unpickle(blob) if blob is not None else None
+        if note is None:
+            todo.append(path)
+            continue
+        notes[path] = replace(note, path=path, title=title_of(note.frontmatter, note.h1, path))
+        stats.cached += 1
+    fresh: list[tuple[str, bytes]] = []
+    total_bytes = sum(len(contents[p]) for p in todo)
+    workers = min(jobs or os.cpu_count() or 1, max(1, len(todo) // 8))
+    if workers > 1 and total_bytes >= PARALLEL_MIN_BYTES:
+        stats.workers = workers
+        results = _parse_parallel(root, todo, contents, config, workers, progress)
+    else:
+        results = []
+        for index, path in enumerate(todo):
+            note = parse_note(path, contents[path], config.dialect, config.parse_timeout)
+            results.append((path, note.content_hash, note, None))
+            if progress is not None:
+                progress(index + 1, len(todo))
+    for path, digest, note, error in results:
+        if note is None:
+            notes[path] = _unreadable(path, f"cannot read: {error}")
+            continue
+        notes[path] = note
+        stats.parsed += 1
+        fresh.append((digest, pickle.dumps(replace(note, path="", title=""), protocol=pickle.HIGHEST_PROTOCOL)))
+    if cache is not None:
+        cache.put_many(fresh)
+    for problem in scan.problems:
+        if problem.path.lower().endswith(config.extensions):
+            notes.setdefault(problem.path, _unreadable(problem.path, problem.message))
+    return dict(sorted(notes.items())), stats
+
+
+def _parse_parallel(
+    root: Path,
+    todo: list[str],
+    contents: dict[str, bytes],
+    config: Config,
+    workers: int,
+    progress: Progress | None,
+) -> list[tuple[str, str, Note | None, str | None]]:
+    # Largest first, in many small batches, so no worker is left with the one huge note at the end.
+    ordered = sorted(todo, key=lambda p: len(contents[p]), reverse=True)
+    batches: list[list[tuple[str, str]]] = [[] for _ in range(workers * 8)]
+    for index, path in enumerate(ordered):
+        batches[index % len(batches)].append((path, str(root / path)))
+    results: list[tuple[str, str, Note | None, str | None]] = []
+    done = 0
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_parse_batch, batch, config.dialect, config.parse_timeout) for batch in batches if batch]
+        for future in futures:
+            for path, digest, blob, error in future.result():
+                note = _unpickle(blob) if blob is not None else None
+                results.append((path, digest, note, error))
+                done += 1
+            if progress is not None:
+                progress(done, len(todo))
+    return results
+
+
+def _unpickle(blob: bytes) -> Note | None:
+    try:
+        note = pickle.loads(blob)
+    except Exception:  # a damaged cache entry is a miss, whatever pickle raises
+        return None
+    return note if isinstance(note, Note) else None

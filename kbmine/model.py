@@ -1,0 +1,188 @@
+"""The plain records every stage passes along: spans, notes, links, findings, edits.
+
+They are frozen dataclasses so that a parsed note can be cached, shared
+between processes and compared in tests without anyone mutating it behind
+another stage's back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "Span",
+    "Heading",
+    "Block",
+    "Link",
+    "Problem",
+    "Note",
+    "Finding",
+    "Edit",
+    "Severity",
+    "LinkKind",
+]
+
+Severity = Literal["error", "warning", "info"]
+
+#: How a link is written. ``markdown`` is an inline ``[t](dest)`` or image
+#: ``![alt](dest)``; ``reference`` is ``[t][label]`` (its target comes from the
+#: definition); ``definition`` is a ``[label]: dest`` definition that no
+#: reference uses; ``autolink`` is ``<https://...>``; ``wikilink`` is
+#: ``[[...]]`` or ``![[...]]``, in the body or in frontmatter.
+LinkKind = Literal["markdown", "reference", "definition", "autolink", "wikilink"]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A range of a file: byte offsets (end exclusive) plus 1-based line/column.
+
+    Byte offsets address the file exactly as stored (BOM and CRLF included),
+    so an edit can splice bytes without re-encoding anything around it.
+    Columns count unicode code points, as editors and CI annotations do.
+    """
+
+    start: int
+    end: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """A heading with the anchors other notes may use to reach it."""
+
+    level: int
+    text: str
+    slug: str
+    span: Span
+    explicit_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """An Obsidian block id ``^id`` that ``[[note#^id]]`` can point at."""
+
+    id: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One link occurrence as written in a note.
+
+    ``target`` is the path or note name with percent-encoding decoded and the
+    anchor split off; ``anchor`` is the part after ``#`` (``None`` when there is
+    none). ``target_span`` covers the destination as written (for a reference
+    link: inside its definition), which is what a repair edits.
+    """
+
+    kind: LinkKind
+    raw: str
+    target: str
+    anchor: str | None
+    label: str | None
+    span: Span
+    target_span: Span | None = None
+    is_embed: bool = False
+    in_frontmatter: bool = False
+    external: bool = False
+    frontmatter_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong found while parsing a note, turned into a finding by a check."""
+
+    rule: str
+    message: str
+    span: Span
+    severity: Severity = "error"
+    data: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One markdown file of the KB, parsed once and shared by every rule.
+
+    ``path`` is posix and relative to the KB root. ``body_start`` is the byte
+    offset where the markdown body begins (after frontmatter). ``code_ranges``
+    are byte ranges (code blocks, code spans, math, HTML, comments) in which
+    nothing is a link or a mention; ``prose_ranges`` are the byte ranges of
+    text blocks (paragraphs, list items, quotes, headings, table cells).
+    """
+
+    path: str
+    title: str
+    frontmatter: dict[str, Any]
+    aliases: tuple[str, ...]
+    headings: tuple[Heading, ...]
+    blocks: tuple[Block, ...]
+    links: tuple[Link, ...]
+    body_start: int
+    size: int
+    content_hash: str
+    encoding: str = "utf-8"
+    has_frontmatter: bool = False
+    h1: str | None = None
+    code_ranges: tuple[tuple[int, int], ...] = ()
+    prose_ranges: tuple[tuple[int, int], ...] = ()
+    tasks_open: int = 0
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def stem(self) -> str:
+        """The file name without folder and ``.md`` extension."""
+        name = self.path.rsplit("/", 1)[-1]
+        return name.rsplit(".", 1)[0] if "." in name else name
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace bytes ``start:end`` of ``path`` (which must still read ``old``) by ``new``."""
+
+    path: str
+    start: int
+    end: int
+    old: bytes
+    new: bytes
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a rule reports, anchored at an exact place of one note."""
+
+    code: str
+    rule: str
+    severity: Severity
+    path: str
+    span: Span
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""
+    edits: tuple[Edit, ...] = ()
+
+    def with_fingerprint(self, *parts: str) -> Finding:
+        """Return a copy whose fingerprint hashes rule, path and the given text.
+
+        Line numbers are left out on purpose: editing elsewhere in a note
+        must not make an old finding look new to a baseline.
+        """
+        digest = hashlib.sha1(
+            "\x1f".join((self.rule, self.path, *parts)).encode("utf-8", "surrogatepass")
+        ).hexdigest()[:16]
+        return Finding(
+            self.code,
+            self.rule,
+            self.severity,
+            self.path,
+            self.span,
+            self.message,
+            self.data,
+            digest,
+            self.edits,
+        )

@@ -1,0 +1,202 @@
+"""Bytes → :class:`~kbmine.model.Note`: the one parse every rule and edit relies on.
+
+``parse_note`` is a pure function of the bytes and the dialect, so its result
+can be cached by content hash and computed in worker processes. It never
+raises on user input: problems (bad encoding, broken YAML, a parse that runs
+out of time) become :class:`~kbmine.model.Problem` records on the note.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from kbmine.model import Link, Note, Problem, Span
+from kbmine.parse.frontmatter import (
+    FrontmatterBlock,
+    FrontmatterError,
+    find_frontmatter,
+    frontmatter_wikilinks,
+    load_frontmatter,
+)
+from kbmine.parse.markdown import BodyParse, parse_body
+from kbmine.parse.text import DecodeError, SourceText, decode_note
+from kbmine.parse.wikilinks import split_wikilink
+
+__all__ = ["parse_note", "content_hash", "title_of"]
+
+_ZERO = Span(0, 0, 1, 1, 1, 1)
+
+
+class ParseTimeout(Exception):
+    """The markdown parse of one note took longer than allowed."""
+
+
+def content_hash(data: bytes) -> str:
+    """The cache key of a note's bytes."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def stem_of(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def title_of(frontmatter: dict[str, Any], h1: str | None, path: str) -> str:
+    """A note's title: frontmatter ``title``, else its first H1, else its file name."""
+    title = frontmatter.get("title")
+    if isinstance(title, str) and title.strip():
+        return title.strip()
+    if h1:
+        return h1
+    return stem_of(path)
+
+
+def _aliases(frontmatter: dict[str, Any]) -> tuple[str, ...]:
+    value = frontmatter.get("aliases", frontmatter.get("alias"))
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",")] if "," in value else [value]
+    if not isinstance(value, list):
+        return ()
+    return tuple(v.strip() for v in value if isinstance(v, str) and v.strip())
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt a runaway parse (pathological nesting) after ``seconds``, where signals allow."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise ParseTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def parse_note(path: str, data: bytes, dialect: str = "obsidian", timeout: float = 10.0) -> Note:
+    """Parse one note's bytes; problems are recorded on the note, never raised."""
+    digest = content_hash(data)
+    try:
+        source = decode_note(data)
+    except DecodeError as exc:
+        problem = Problem("unreadable-note", f"{exc}; the note was skipped", _ZERO)
+        return Note(path, stem_of(path), {}, (), (), (), (), 0, len(data), digest, problems=(problem,))
+
+    problems: list[Problem] = []
+    frontmatter: dict[str, Any] = {}
+    links: list[Link] = []
+    block = find_frontmatter(source.normalized)
+    body_start = 0
+    masked = source.normalized
+    if block is not None:
+        if not block.closed:
+            problems.append(
+                Problem(
+                    "invalid-frontmatter",
+                    f"frontmatter opened with {block.fence} on line 1 is never closed; "
+                    f"add a closing {block.fence} line (the note was read as having no frontmatter)",
+                    source.span(0, len(block.fence)),
+                )
+            )
+            block = None
+        else:
+            body_start = block.end
+            masked = _blank(source.normalized, block.end)
+            frontmatter = _load(block, source, problems)
+            links.extend(_frontmatter_links(frontmatter, source, block, dialect))
+
+    body = BodyParse()
+    try:
+        with _time_limit(timeout):
+            body = parse_body(source, masked, dialect)
+    except ParseTimeout:
+        problems.append(
+            Problem(
+                "parse-timeout",
+                f"markdown parse took longer than {timeout:g}s (pathological nesting?); "
+                "links in this note were not checked",
+                _ZERO,
+            )
+        )
+    except RecursionError:
+        problems.append(
+            Problem("parse-timeout", "markdown is nested too deeply to parse; links in this note were not checked", _ZERO)
+        )
+    links.extend(body.links)
+    return Note(
+        path=path,
+        title=title_of(frontmatter, body.h1, path),
+        frontmatter=frontmatter,
+        aliases=_aliases(frontmatter),
+        headings=tuple(body.headings),
+        blocks=tuple(body.blocks),
+        links=tuple(links),
+        body_start=source.byte_offset(body_start),
+        size=len(data),
+        content_hash=digest,
+        encoding=source.encoding,
+        has_frontmatter=block is not None,
+        h1=body.h1,
+        code_ranges=tuple((source.byte_offset(a), source.byte_offset(b)) for a, b in body.code_ranges),
+        prose_ranges=tuple((source.byte_offset(a), source.byte_offset(b)) for a, b in body.prose_ranges),
+        tasks_open=body.tasks_open,
+        problems=tuple(problems),
+    )
+
+
+def _blank(text: str, end: int) -> str:
+    """The text with its first ``end`` characters blanked (newlines kept): same length, same lines."""
+    head = "".join("\n" if char == "\n" else " " for char in text[:end])
+    return head + text[end:]
+
+
+def _load(block: FrontmatterBlock, source: SourceText, problems: list[Problem]) -> dict[str, Any]:
+    try:
+        data = load_frontmatter(block, source.normalized)
+    except FrontmatterError as exc:
+        line = min(exc.line, len(source.line_starts) - 1)
+        start = source.line_starts[line]
+        problems.append(Problem("invalid-frontmatter", str(exc), source.span(start, source.line_end(line))))
+        return {}
+    for key, line in block.duplicates:
+        start = source.line_starts[min(line, len(source.line_starts) - 1)]
+        problems.append(
+            Problem(
+                "invalid-frontmatter",
+                f"duplicate frontmatter key {key!r}: YAML keeps only the last value; remove one",
+                source.span(start, source.line_end(source.line_of(start))),
+                severity="warning",
+            )
+        )
+    return data
+
+
+def _frontmatter_links(
+    frontmatter: dict[str, Any], source: SourceText, block: FrontmatterBlock, dialect: str
+) -> Iterator[Link]:
+    for start, end, inner, embed, key in frontmatter_wikilinks(frontmatter, source.normalized, block):
+        parts = split_wikilink(inner, dialect)
+        inner_start = start + (3 if embed else 2)
+        yield Link(
+            kind="wikilink",
+            raw=source.text[start:end],
+            target=f"dendron://{parts.vault}/{parts.target}" if parts.vault is not None else parts.target,
+            anchor=parts.anchor,
+            label=parts.label,
+            span=source.span(start, end),
+            target_span=source.span(inner_start, end - 2),
+            is_embed=embed,
+            in_frontmatter=True,
+            frontmatter_key=key,
+        )

@@ -1,0 +1,172 @@
+"""Frontmatter: find its fences, load it safely, bound its size, find wikilinks in its values.
+
+YAML is loaded through python-frontmatter's handler with a safe loader (no
+``!!python`` tag ever executes) that also records duplicate keys. The result
+is copied into plain containers under a node budget: an alias bomb
+("billion laughs") shares nodes cheaply inside PyYAML but would explode any
+rule that walks it, so it is refused with a finding instead. Frontmatter is
+only ever read here; kbmine never writes it back through a YAML library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from kbmine.parse.wikilinks import WIKILINK
+
+__all__ = ["FrontmatterBlock", "find_frontmatter", "load_frontmatter", "frontmatter_wikilinks"]
+
+_OPEN = re.compile(r"\A(---|\+\+\+)[ \t]*\n")
+_CLOSE = {"---": re.compile(r"\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)"), "+++": re.compile(r"\n\+\+\+[ \t]*(?:\n|\Z)")}
+_TOP_KEY = re.compile(r"^([^\s#:'\"-][^:\n]*?|\"[^\"\n]*\"|'[^'\n]*'):(?:[ \t]|$)", re.MULTILINE)
+#: Enough for any real note; an alias bomb blows through it at once.
+NODE_BUDGET = 20_000
+DEPTH_LIMIT = 64
+
+
+class FrontmatterError(Exception):
+    """Frontmatter that cannot be used; ``line`` is 0-based within the note."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(slots=True)
+class FrontmatterBlock:
+    """Where the frontmatter sits: ``text_start:text_end`` is the YAML/TOML, ``end`` the body start."""
+
+    fence: str
+    text_start: int
+    text_end: int
+    end: int
+    closed: bool = True
+    duplicates: list[tuple[str, int]] = field(default_factory=list)
+
+
+def find_frontmatter(text: str) -> FrontmatterBlock | None:
+    """Locate a ``---`` (YAML) or ``+++`` (TOML) block at the very start of the note."""
+    opening = _OPEN.match(text)
+    if not opening:
+        return None
+    fence = opening.group(1)
+    closing = _CLOSE[fence].search(text, opening.end() - 1)
+    if not closing:
+        return FrontmatterBlock(fence, opening.end(), len(text), 0, closed=False)
+    return FrontmatterBlock(fence, opening.end(), closing.start() + 1, closing.end())
+
+
+class _DuplicateKeyLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    """A safe loader that notes duplicate mapping keys instead of silently keeping the last."""
+
+    duplicates: list[tuple[str, int]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if key_node.value in seen:
+                    _DuplicateKeyLoader.duplicates.append((key_node.value, key_node.start_mark.line))
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+
+
+def load_frontmatter(block: FrontmatterBlock, text: str) -> dict[str, Any]:
+    """Parse the block into a plain ``dict`` or raise :class:`FrontmatterError`."""
+    raw = text[block.text_start : block.text_end]
+    first_line = text.count("\n", 0, block.text_start)
+    if block.fence == "+++":
+        try:
+            data: Any = tomllib.loads(raw)
+        except tomllib.TOMLDecodeError as exc:
+            raise FrontmatterError(f"invalid TOML frontmatter: {exc}", first_line) from None
+    else:
+        _DuplicateKeyLoader.duplicates = []
+        try:
+            data = YAMLHandler().load(raw, Loader=_DuplicateKeyLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = first_line + (mark.line if mark else 0)
+            problem = exc.problem or exc.context or "syntax error"
+            raise FrontmatterError(f"invalid YAML frontmatter: {problem}", line) from None
+        except yaml.YAMLError as exc:
+            raise FrontmatterError(f"invalid YAML frontmatter: {exc}", first_line) from None
+        except RecursionError:
+            raise FrontmatterError("YAML frontmatter is nested too deeply", first_line) from None
+        block.duplicates = [(key, first_line + line) for key, line in _DuplicateKeyLoader.duplicates]
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise FrontmatterError(
+            f"frontmatter must be a mapping of keys to values, not a {_yaml_kind(data)}", first_line
+        )
+    budget = [NODE_BUDGET]
+    return {str(key): _plain(value, budget, 1, first_line) for key, value in data.items()}
+
+
+def _yaml_kind(value: Any) -> str:
+    return "list" if isinstance(value, list) else "scalar value"
+
+
+def _plain(value: Any, budget: list[int], depth: int, line: int) -> Any:
+    """Copy ``value`` into fresh containers, refusing bombs (too many nodes) and deep nesting."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise FrontmatterError(
+            f"frontmatter expands to more than {NODE_BUDGET} values (an alias bomb?); refused", line
+        )
+    if depth > DEPTH_LIMIT:
+        raise FrontmatterError(f"frontmatter is nested deeper than {DEPTH_LIMIT} levels; refused", line)
+    if isinstance(value, dict):
+        return {str(k): _plain(v, budget, depth + 1, line) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v, budget, depth + 1, line) for v in value]
+    if isinstance(value, (str, int, float, bool, dt.date, dt.time)) or value is None:
+        return value
+    return str(value)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def frontmatter_wikilinks(
+    data: dict[str, Any], text: str, block: FrontmatterBlock
+) -> list[tuple[int, int, str, bool, str | None]]:
+    """Wikilinks written in frontmatter values: ``(start, end, inner, embed, top-level key)``.
+
+    Only wikilinks that are part of a loaded value count (one in a YAML comment
+    does not); each is located in the raw frontmatter text for its exact span.
+    """
+    wanted = Counter(
+        match.group(0) for string in _strings(data) if "[[" in string for match in WIKILINK.finditer(string)
+    )
+    if not wanted:
+        return []
+    found: list[tuple[int, int, str, bool, str | None]] = []
+    keys = [(m.start(), m.group(1).strip("'\"")) for m in _TOP_KEY.finditer(text, block.text_start, block.text_end)]
+    for match in WIKILINK.finditer(text, block.text_start, block.text_end):
+        if wanted[match.group(0)] <= 0:
+            continue
+        wanted[match.group(0)] -= 1
+        key = None
+        for position, name in keys:
+            if position > match.start():
+                break
+            key = name
+        found.append((match.start(), match.end(), match.group(2), bool(match.group(1)), key))
+    return found

@@ -1,0 +1,537 @@
+"""Markdown body → links, headings, block ids and code ranges, with exact positions.
+
+markdown-it-py gives block tokens line maps but inline tokens no positions.
+We record positions ourselves: the inline rules that produce links (and the
+ones whose text must never be read as links or mentions: code spans, inline
+HTML, inline math) are wrapped so that each token they emit carries its
+``(start, end)`` offsets inside the inline content, and :class:`_InlineMap`
+translates those content offsets back to offsets in the note, line by line.
+
+Only inline content that could hold something we need is inline-parsed: a
+paragraph without ``[``, ``<``, backticks or ``$`` has no link and no code
+span, and skipping it saves about a third of markdown-it's time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from kbmine.model import Block, Heading, Link, Span
+from kbmine.parse.slugs import EXPLICIT_ID, SlugCounter
+from kbmine.parse.text import SourceText
+from kbmine.parse.wikilinks import split_wikilink
+
+__all__ = ["BodyParse", "parse_body", "split_destination", "is_external"]
+
+_INLINE_TRIGGERS = frozenset("[<`$")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+_BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*$")
+_TASK_OPEN = re.compile(r"^\[ \](?:\s|$)")
+_DEFINITION = re.compile(
+    r"[ \t]{0,3}\[((?:[^\[\]\\]|\\.)+)\]:[ \t]*\n?[ \t]*(<[^<>\n]*>|\S+)", re.DOTALL
+)
+_CODE_TOKENS = frozenset({"fence", "code_block", "html_block", "math_block", "math_block_label"})
+_INLINE_CODE = frozenset({"code_inline", "html_inline", "math_inline", "math_inline_double"})
+
+
+@dataclass(slots=True)
+class BodyParse:
+    """What the body walk found, before it is frozen into a :class:`~kbmine.model.Note`."""
+
+    links: list[Link] = field(default_factory=list)
+    headings: list[Heading] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    code_ranges: list[tuple[int, int]] = field(default_factory=list)
+    prose_ranges: list[tuple[int, int]] = field(default_factory=list)
+    tasks_open: int = 0
+    h1: str | None = None
+
+
+def is_external(destination: str) -> bool:
+    """True for URLs with a scheme (``https:``, ``mailto:``...) or protocol-relative ``//host``."""
+    return bool(_SCHEME.match(destination)) or destination.startswith("//")
+
+
+def split_destination(destination: str) -> tuple[str, str | None]:
+    """Split a markdown link destination into a decoded path and a decoded anchor."""
+    if destination.startswith("<") and destination.endswith(">"):
+        destination = destination[1:-1]
+    path, hash_, anchor = destination.partition("#")
+    if not is_external(path):
+        path = path.partition("?")[0]
+    return _decode(path), (_decode(anchor) if hash_ else None)
+
+
+def _decode(value: str) -> str:
+    value = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", value)
+    return unquote(value) if "%" in value else value
+
+
+# ---------------------------------------------------------------------------
+# markdown-it set-up
+
+
+def _wikilink_rule(dialect: str) -> Callable[[StateInline, bool], bool]:
+    """An inline rule for ``[[...]]`` and ``![[...]]`` that runs before links and images."""
+
+    def wikilink(state: StateInline, silent: bool) -> bool:
+        src, pos = state.src, state.pos
+        embed = src.startswith("!", pos)
+        opener = pos + 1 if embed else pos
+        if not src.startswith("[[", opener):
+            return False
+        close = src.find("]]", opener + 2, state.posMax + 1)
+        if close < 0:
+            return False
+        inner = src[opener + 2 : close]
+        if not inner.strip() or "\n" in inner or "[[" in inner:
+            return False
+        if src.startswith("(", close + 2) and not embed:
+            # ``[[1]](https://...)``: a markdown link whose text is "[1]" (pasted citations).
+            return False
+        if not silent:
+            token = state.push("wikilink", "", 0)
+            token.content = inner
+            token.meta = {"src": (pos, close + 2), "embed": embed, "dialect": dialect}
+        state.pos = close + 2
+        return True
+
+    return wikilink
+
+
+def _tracked(rule: Callable[[StateInline, bool], bool], openers: frozenset[str]) -> Callable[[StateInline, bool], bool]:
+    """Wrap an inline rule so the first token it opens records its source offsets."""
+
+    def tracked(state: StateInline, silent: bool) -> bool:
+        if silent:
+            return rule(state, silent)
+        start = state.pos
+        count = len(state.tokens)
+        if not rule(state, silent):
+            return False
+        for token in state.tokens[count:]:
+            if token.type in openers:
+                token.meta = {**(token.meta or {}), "src": (start, state.pos)}
+                if token.type in ("link_open", "image") and token.markup != "autolink":
+                    token.meta.update(_link_shape(state, start + (token.type == "image")))
+                break
+        return True
+
+    return tracked
+
+
+def _link_shape(state: StateInline, label_start: int) -> dict[str, Any]:
+    """Where the destination of a just-parsed link sits, or which reference label it uses."""
+    src = state.src
+    saved = state.pos
+    label_end = state.md.helpers.parseLinkLabel(state, label_start, True)
+    state.pos = saved
+    if label_end < 0:
+        return {}
+    pos = label_end + 1
+    if pos < len(src) and src[pos] == "(":
+        pos += 1
+        while pos < len(src) and src[pos] in " \t\n":
+            pos += 1
+        result = state.md.helpers.parseLinkDestination(src, pos, len(src))
+        if result.ok:
+            return {"dest": (pos, result.pos), "label_range": (label_start + 1, label_end)}
+        return {"label_range": (label_start + 1, label_end)}
+    if pos < len(src) and src[pos] == "[":
+        close = src.find("]", pos + 1)
+        if close > pos + 1:
+            return {"ref": src[pos + 1 : close], "label_range": (label_start + 1, label_end)}
+    return {"ref": src[label_start + 1 : label_end], "label_range": (label_start + 1, label_end)}
+
+
+@lru_cache(maxsize=None)
+def markdown_parser(dialect: str) -> MarkdownIt:
+    """One configured parser per dialect (built once per process)."""
+    md = MarkdownIt("commonmark", {"inline_definitions": True})
+    md.enable(["table", "strikethrough"])
+    md.use(footnote_plugin)
+    md.use(dollarmath_plugin, allow_space=False, allow_digits=False, allow_blank_lines=False)
+    md.inline.ruler.before("link", "wikilink", _wikilink_rule(dialect))
+    link_openers = frozenset({"link_open"})
+    for name, openers in (
+        ("link", link_openers),
+        ("image", frozenset({"image"})),
+        ("autolink", link_openers),
+        ("backticks", frozenset({"code_inline"})),
+        ("html_inline", frozenset({"html_inline"})),
+        ("math_inline", frozenset({"math_inline", "math_inline_double"})),
+    ):
+        rule = md.inline.ruler.__rules__[md.inline.ruler.__find__(name)]
+        md.inline.ruler.at(name, _tracked(rule.fn, openers))
+    # We run inline parsing ourselves, only where it can find something.
+    md.core.ruler.disable(["inline", "text_join"])
+    return md
+
+
+# ---------------------------------------------------------------------------
+# content offsets → note offsets
+
+
+class _InlineMap:
+    """Maps offsets inside one inline token's content to offsets in the note text."""
+
+    def __init__(self, source: SourceText, token: Token, hints: dict[int, int]) -> None:
+        self._source = source
+        self._content = token.content
+        self._first_line = token.map[0] if token.map else 0
+        self._line_starts = [0]
+        self._line_starts.extend(i + 1 for i, ch in enumerate(self._content) if ch == "\n")
+        self._shifts: dict[int, int | list[int]] = {}
+        self._hints = hints
+        self._table_cell = False
+
+    def in_table_cell(self) -> _InlineMap:
+        self._table_cell = True
+        return self
+
+    def offset(self, position: int) -> int:
+        """The note offset of content offset ``position``."""
+        index = max(0, self._bisect(position))
+        column = position - self._line_starts[index]
+        shift = self._shifts.get(index)
+        if shift is None:
+            shift = self._align(index)
+            self._shifts[index] = shift
+        if isinstance(shift, int):
+            return shift + column
+        return shift[min(column, len(shift) - 1)]
+
+    def _bisect(self, position: int) -> int:
+        low, high = 0, len(self._line_starts)
+        while low < high:
+            middle = (low + high) // 2
+            if self._line_starts[middle] <= position:
+                low = middle + 1
+            else:
+                high = middle
+        return low - 1
+
+    def _align(self, index: int) -> int | list[int]:
+        source = self._source
+        line = min(self._first_line + index, len(source.line_starts) - 1)
+        line_start = source.line_starts[line]
+        text = source.line_text(line)
+        start = self._line_starts[index]
+        end = self._line_starts[index + 1] - 1 if index + 1 < len(self._line_starts) else len(self._content)
+        piece = self._content[start:end]
+        hint = self._hints.get(line, 0)
+        if not self._table_cell:
+            trimmed, wanted = text.rstrip(), piece.rstrip().lstrip(" ")
+            lead = len(piece.rstrip()) - len(wanted)
+            if wanted and trimmed.endswith(wanted):
+                return line_start + len(trimmed) - len(wanted) - lead
+        found = text.find(piece, hint) if piece else hint
+        if found >= 0:
+            self._hints[line] = found + len(piece)
+            return line_start + found
+        return self._align_chars(piece, text, line, hint)
+
+    def _align_chars(self, piece: str, text: str, line: int, hint: int) -> list[int]:
+        """Character-by-character alignment for content that lost characters (``\\|`` in tables)."""
+        line_start = self._source.line_starts[line]
+        mapping: list[int] = []
+        cursor = hint
+        for char in piece:
+            found = text.find(char, cursor)
+            if found < 0:
+                found = cursor
+            mapping.append(line_start + found)
+            cursor = min(found + 1, len(text))
+        mapping.append(line_start + cursor)
+        self._hints[line] = cursor
+        return mapping
+
+
+# ---------------------------------------------------------------------------
+# the walk
+
+
+def parse_body(
+    source: SourceText,
+    masked: str,
+    dialect: str,
+    wikilink_targets: set[str] | None = None,
+) -> BodyParse:
+    """Parse ``masked`` (the note with frontmatter blanked, same length) into a :class:`BodyParse`."""
+    md = markdown_parser(dialect)
+    env: dict[str, Any] = {}
+    tokens = md.parse(masked, env)
+    result = BodyParse()
+    slugs = SlugCounter()
+    definitions: list[Token] = []
+    used_refs: set[str] = set()
+    wikitargets: set[str] = set()
+    table_hints: dict[int, int] = {}
+    references: dict[str, Any] = env.get("references", {})
+
+    for index, token in enumerate(tokens):
+        kind = token.type
+        if kind in _CODE_TOKENS and token.map:
+            start = source.line_starts[token.map[0]]
+            result.code_ranges.append((start, _line_range_end(source, token.map[1])))
+        elif kind == "definition":
+            definitions.append(token)
+        elif kind == "inline" and token.map:
+            previous = tokens[index - 1].type if index else ""
+            heading = previous == "heading_open"
+            in_cell = previous in ("th_open", "td_open")
+            start = source.line_starts[token.map[0]]
+            result.prose_ranges.append((start, _line_range_end(source, token.map[1])))
+            content = token.content
+            if index >= 2 and tokens[index - 2].type == "list_item_open" and _TASK_OPEN.match(content):
+                result.tasks_open += 1
+            mapper = _InlineMap(source, token, table_hints if in_cell else {})
+            if in_cell:
+                mapper.in_table_cell()
+            children: list[Token] = []
+            if heading or not _INLINE_TRIGGERS.isdisjoint(content):
+                md.inline.parse(content, md, env, children)
+            for link in _inline_links(children, mapper, source, references, dialect, used_refs):
+                result.links.append(link)
+                if link.kind == "wikilink":
+                    wikitargets.add(link.target.casefold())
+            for child in children:
+                src = (child.meta or {}).get("src")
+                if child.type in _INLINE_CODE and src:
+                    result.code_ranges.append((mapper.offset(src[0]), mapper.offset(src[1])))
+            if heading:
+                _add_heading(result, tokens[index - 1], token, children, mapper, source, slugs)
+            else:
+                _add_block_id(result, content, mapper, source)
+
+    for definition in definitions:
+        label = definition.meta["id"]
+        if label in used_refs:
+            continue
+        if label.casefold() in wikitargets:
+            # Foam appends ``[name]: name.md "Title"`` for each [[name]]: not a second link.
+            continue
+        link = _definition_link(definition, source, label)
+        if link is not None:
+            result.links.append(link)
+    if wikilink_targets is not None:
+        wikilink_targets.update(wikitargets)
+    result.code_ranges.sort()
+    return result
+
+
+def _line_range_end(source: SourceText, end_line: int) -> int:
+    return source.line_end(end_line - 1) if end_line > 0 else 0
+
+
+def _inline_links(
+    children: list[Token],
+    mapper: _InlineMap,
+    source: SourceText,
+    references: dict[str, Any],
+    dialect: str,
+    used_refs: set[str],
+) -> Iterator[Link]:
+    label_parts: list[str] | None = None
+    for child in children:
+        meta = child.meta or {}
+        kind = child.type
+        if kind == "wikilink":
+            yield _wikilink(child, mapper, source, dialect)
+        elif kind in ("link_open", "image") and "src" in meta:
+            link = _markdown_link(child, meta, mapper, source, references, used_refs)
+            if link is not None:
+                yield link
+
+
+def _wikilink(token: Token, mapper: _InlineMap, source: SourceText, dialect: str) -> Link:
+    start, end = token.meta["src"]
+    embed = token.meta["embed"]
+    parts = split_wikilink(token.content, dialect)
+    target = f"dendron://{parts.vault}/{parts.target}" if parts.vault is not None else parts.target
+    span_start, span_end = mapper.offset(start), mapper.offset(end)
+    inner_start = mapper.offset(start + (3 if embed else 2))
+    inner_end = mapper.offset(end - 2)
+    return Link(
+        kind="wikilink",
+        raw=source.text[span_start:span_end],
+        target=target,
+        anchor=parts.anchor,
+        label=parts.label,
+        span=source.span(span_start, span_end),
+        target_span=source.span(inner_start, inner_end),
+        is_embed=embed,
+        external=is_external(parts.target) and not parts.target.startswith("dendron:"),
+    )
+
+
+def _markdown_link(
+    token: Token,
+    meta: dict[str, Any],
+    mapper: _InlineMap,
+    source: SourceText,
+    references: dict[str, Any],
+    used_refs: set[str],
+) -> Link | None:
+    start, end = meta["src"]
+    span_start, span_end = mapper.offset(start), mapper.offset(end)
+    raw = source.text[span_start:span_end]
+    embed = token.type == "image"
+    if token.markup == "autolink":
+        href = raw[1:-1]
+        return Link(
+            kind="autolink",
+            raw=raw,
+            target=href,
+            anchor=None,
+            label=href,
+            span=source.span(span_start, span_end),
+            external=True,
+        )
+    label_range = meta.get("label_range")
+    label = _label_text(mapper, source, label_range)
+    if "dest" in meta:
+        dest_start, dest_end = mapper.offset(meta["dest"][0]), mapper.offset(meta["dest"][1])
+        written = source.text[dest_start:dest_end]
+        target, anchor = split_destination(written)
+        return Link(
+            kind="markdown",
+            raw=raw,
+            target=target,
+            anchor=anchor,
+            label=label,
+            span=source.span(span_start, span_end),
+            target_span=source.span(dest_start, dest_end),
+            is_embed=embed,
+            external=is_external(target),
+        )
+    if "ref" in meta:
+        from markdown_it.common.utils import normalizeReference
+
+        key = normalizeReference(meta["ref"])
+        reference = references.get(key)
+        if reference is None:
+            return None
+        used_refs.add(key)
+        dest = _definition_destination(source, reference["map"])
+        if dest is None:
+            return None
+        written, dest_span = dest
+        target, anchor = split_destination(written)
+        return Link(
+            kind="reference",
+            raw=raw,
+            target=target,
+            anchor=anchor,
+            label=label,
+            span=source.span(span_start, span_end),
+            target_span=dest_span,
+            is_embed=embed,
+            external=is_external(target),
+        )
+    return None
+
+
+def _label_text(mapper: _InlineMap, source: SourceText, label_range: tuple[int, int] | None) -> str | None:
+    """The visible text of a link label, as written in the note."""
+    if not label_range:
+        return None
+    return source.text[mapper.offset(label_range[0]) : mapper.offset(label_range[1])]
+
+
+def _definition_destination(source: SourceText, line_map: list[int]) -> tuple[str, Span] | None:
+    start = source.line_starts[line_map[0]]
+    end = _line_range_end(source, line_map[1])
+    block = source.normalized[start:end]
+    # A definition inside a block quote or list item carries the container's prefix.
+    for prefix in re.finditer(r"^[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+)?", block):
+        match = _DEFINITION.match(block, prefix.end())
+        if match:
+            dest_start = start + match.start(2)
+            dest_end = start + match.end(2)
+            return source.text[dest_start:dest_end], source.span(dest_start, dest_end)
+        break
+    return None
+
+
+def _definition_link(token: Token, source: SourceText, label: str) -> Link | None:
+    assert token.map is not None
+    dest = _definition_destination(source, token.map)
+    if dest is None:
+        return None
+    written, dest_span = dest
+    start = source.line_starts[token.map[0]]
+    end = _line_range_end(source, token.map[1])
+    text = source.text[start:end]
+    lead = len(text) - len(text.lstrip(" \t>"))
+    target, anchor = split_destination(written)
+    return Link(
+        kind="definition",
+        raw=source.text[start + lead : end].rstrip(),
+        target=target,
+        anchor=anchor,
+        label=token.meta.get("label"),
+        span=source.span(start + lead, start + lead + len(source.text[start + lead : end].rstrip())),
+        target_span=dest_span,
+        external=is_external(target),
+    )
+
+
+def _add_heading(
+    result: BodyParse,
+    opener: Token,
+    token: Token,
+    children: list[Token],
+    mapper: _InlineMap,
+    source: SourceText,
+    slugs: SlugCounter,
+) -> None:
+    text = _plain_text(children)
+    explicit = EXPLICIT_ID.search(text)
+    explicit_id = None
+    if explicit:
+        explicit_id = explicit.group(1)
+        text = text[: explicit.start()]
+    level = int(opener.tag[1:])
+    start = source.line_starts[token.map[0]] if token.map else 0
+    end = source.line_end(token.map[0]) if token.map else 0
+    result.headings.append(
+        Heading(level=level, text=text.strip(), slug=slugs.slug(text.strip()), span=source.span(start, end), explicit_id=explicit_id)
+    )
+    if level == 1 and result.h1 is None:
+        result.h1 = text.strip()
+
+
+def _plain_text(children: list[Token]) -> str:
+    """The text content of inline tokens, as a browser's ``textContent`` would show it."""
+    parts: list[str] = []
+    for child in children:
+        if child.type in ("text", "code_inline", "math_inline", "math_inline_double"):
+            parts.append(child.content)
+        elif child.type == "wikilink":
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)
+
+
+def _add_block_id(result: BodyParse, content: str, mapper: _InlineMap, source: SourceText) -> None:
+    if "^" not in content:
+        return
+    last_line_start = content.rfind("\n") + 1
+    match = _BLOCK_ID.search(content, last_line_start)
+    if match:
+        start = mapper.offset(match.start(1) - 1)
+        end = mapper.offset(match.end(1))
+        result.blocks.append(Block(id=match.group(1), span=source.span(start, end)))

@@ -1,0 +1,120 @@
+"""Decode a note's bytes and translate character offsets back to exact file positions.
+
+markdown-it-py normalises line endings, which would shift every offset after
+the first CRLF. We hand it a *length-preserving* normalisation instead
+(``\\r\\n`` becomes `` \\n``, a lone ``\\r`` becomes ``\\n``), so a character
+offset into the normalised text is also an offset into the decoded text, and
+``SourceText.span`` turns it into byte offsets of the file as stored.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from kbmine.model import Span
+
+__all__ = ["SourceText", "DecodeError", "decode_note"]
+
+_NEWLINE = re.compile("\n")
+#: Bytes looked at to tell a binary file from text, as git does.
+_BINARY_SNIFF = 8000
+
+
+class DecodeError(Exception):
+    """The bytes are not text kbmine can read; the message says why and where."""
+
+    def __init__(self, message: str, offset: int = 0) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+@dataclass(slots=True)
+class SourceText:
+    """The decoded text of one note plus what is needed to locate offsets in its bytes."""
+
+    text: str
+    normalized: str
+    encoding: str
+    bom: int
+    line_starts: list[int]
+    _line_bytes: list[int] | None = None
+
+    @property
+    def ascii(self) -> bool:
+        return self._line_bytes is None
+
+    def line_of(self, offset: int) -> int:
+        """0-based line index of a character offset."""
+        return bisect_right(self.line_starts, offset) - 1
+
+    def byte_offset(self, offset: int) -> int:
+        """Byte offset in the stored file of a character offset in ``text``."""
+        if self._line_bytes is None:
+            return self.bom + offset
+        line = self.line_of(offset)
+        start = self.line_starts[line]
+        return self._line_bytes[line] + len(self.text[start:offset].encode(self.encoding, "surrogatepass"))
+
+    def span(self, start: int, end: int) -> Span:
+        """The :class:`Span` of characters ``start:end`` (end exclusive)."""
+        line = self.line_of(start)
+        end_line = self.line_of(end) if end > start else line
+        return Span(
+            start=self.byte_offset(start),
+            end=self.byte_offset(end),
+            line=line + 1,
+            column=start - self.line_starts[line] + 1,
+            end_line=end_line + 1,
+            end_column=end - self.line_starts[end_line] + 1,
+        )
+
+    def line_end(self, line: int) -> int:
+        """Character offset just past the last character of 0-based ``line`` (before its newline)."""
+        if line + 1 < len(self.line_starts):
+            return self.line_starts[line + 1] - 1
+        return len(self.normalized)
+
+    def line_text(self, line: int) -> str:
+        return self.normalized[self.line_starts[line] : self.line_end(line)]
+
+
+def decode_note(data: bytes) -> SourceText:
+    """Decode note bytes (UTF-8, UTF-8 with BOM, or UTF-16 with BOM) or raise :class:`DecodeError`."""
+    if data.startswith(codecs.BOM_UTF8):
+        encoding, bom = "utf-8", 3
+    elif data.startswith(codecs.BOM_UTF16_LE):
+        encoding, bom = "utf-16-le", 2
+    elif data.startswith(codecs.BOM_UTF16_BE):
+        encoding, bom = "utf-16-be", 2
+    else:
+        encoding, bom = "utf-8", 0
+        nul = data.find(b"\x00", 0, _BINARY_SNIFF)
+        if nul >= 0:
+            raise DecodeError(f"binary content (NUL byte at offset {nul}), not a text note", nul)
+    try:
+        text = data[bom:].decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DecodeError(
+            f"not valid {encoding.upper()}: cannot decode byte 0x{data[bom + exc.start]:02x} "
+            f"at offset {bom + exc.start}",
+            bom + exc.start,
+        ) from None
+    if "\r" in text:
+        normalized = text.replace("\r\n", " \n").replace("\r", "\n")
+    else:
+        normalized = text
+    line_starts = [0]
+    line_starts.extend(m.end() for m in _NEWLINE.finditer(normalized))
+    line_bytes: list[int] | None = None
+    if encoding != "utf-8" or not text.isascii():
+        line_bytes = []
+        position = bom
+        previous = 0
+        for start in line_starts:
+            position += len(text[previous:start].encode(encoding, "surrogatepass"))
+            line_bytes.append(position)
+            previous = start
+    return SourceText(text, normalized, encoding, bom, line_starts, line_bytes)
