@@ -1,0 +1,5 @@
+"""``python -m kbmine`` runs the CLI."""
+
+from kbmine.cli import main
+
+main()
