@@ -98,7 +98,7 @@ def _parse_batch(batch: list[tuple[str, str]], dialect: str, timeout: float) -> 
         except OSError as exc:
             out.append((path, "", None, exc.strerror or str(exc)))
             continue
-        note = parse_note(path, data, dialect, timeout)
+        note = parse_note("", data, dialect, timeout)
         out.append((path, note.content_hash, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL), None))
     return out
 
@@ -182,17 +182,19 @@ def _parse_all(
     else:
         results = []
         for index, path in enumerate(todo):
-            note = parse_note(path, contents[path], config.dialect, config.parse_timeout)
+            note = parse_note("", contents[path], config.dialect, config.parse_timeout)
             results.append((path, note.content_hash, note, None))
             if progress is not None:
                 progress(index + 1, len(todo))
-    for path, digest, note, error in results:
+    for path, digest, blob, error in results:
+        note = blob if isinstance(blob, Note) or blob is None else _unpickle(blob)
         if note is None:
             notes[path] = _unreadable(path, f"cannot read: {error}")
             continue
-        notes[path] = note
+        notes[path] = replace(note, path=path, title=title_of(note.frontmatter, note.h1, path))
         stats.parsed += 1
-        fresh.append((digest, pickle.dumps(replace(note, path="", title=""), protocol=pickle.HIGHEST_PROTOCOL)))
+        if cache is not None:
+            fresh.append((digest, blob if isinstance(blob, bytes) else pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL)))
     if cache is not None:
         cache.put_many(fresh)
     for problem in scan.problems:
@@ -208,20 +210,19 @@ def _parse_parallel(
     config: Config,
     workers: int,
     progress: Progress | None,
-) -> list[tuple[str, str, Note | None, str | None]]:
+) -> list[tuple[str, str, bytes | None, str | None]]:
     # Largest first, in many small batches, so no worker is left with the one huge note at the end.
     ordered = sorted(todo, key=lambda p: len(contents[p]), reverse=True)
     batches: list[list[tuple[str, str]]] = [[] for _ in range(workers * 8)]
     for index, path in enumerate(ordered):
         batches[index % len(batches)].append((path, str(root / path)))
-    results: list[tuple[str, str, Note | None, str | None]] = []
+    results: list[tuple[str, str, bytes | None, str | None]] = []
     done = 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_parse_batch, batch, config.dialect, config.parse_timeout) for batch in batches if batch]
         for future in futures:
-            for path, digest, blob, error in future.result():
-                note = _unpickle(blob) if blob is not None else None
-                results.append((path, digest, note, error))
+            for item in future.result():
+                results.append(item)
                 done += 1
             if progress is not None:
                 progress(done, len(todo))

@@ -14,6 +14,7 @@ span, and skipping it saves about a third of markdown-it's time.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -110,10 +111,18 @@ def _wikilink_rule(dialect: str) -> Callable[[StateInline, bool], bool]:
     return wikilink
 
 
-def _tracked(rule: Callable[[StateInline, bool], bool], openers: frozenset[str]) -> Callable[[StateInline, bool], bool]:
-    """Wrap an inline rule so the first token it opens records its source offsets."""
+def _tracked(
+    rule: Callable[[StateInline, bool], bool], openers: frozenset[str], triggers: str
+) -> Callable[[StateInline, bool], bool]:
+    """Wrap an inline rule so the first token it opens records its source offsets.
+
+    ``triggers`` are the characters the rule can start at: the wrapper is called
+    at every position of every parsed paragraph, so it rejects the rest first.
+    """
 
     def tracked(state: StateInline, silent: bool) -> bool:
+        if state.src[state.pos] not in triggers:
+            return False
         if silent:
             return rule(state, silent)
         start = state.pos
@@ -156,27 +165,74 @@ def _link_shape(state: StateInline, label_start: int) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=None)
-def markdown_parser(dialect: str) -> MarkdownIt:
-    """One configured parser per dialect (built once per process)."""
+def markdown_parser(dialect: str, full_inline: bool = True) -> MarkdownIt:
+    """One configured parser per dialect and inline rule set (built once per process).
+
+    GFM tables are deliberately not enabled: a table row read as a paragraph
+    yields exactly the same links and code spans (``\\|`` is unescaped the
+    same way), and the table rule is among the costliest block rules. With
+    ``full_inline=False`` emphasis and entities are not tokenised either: they
+    never change what is a link, and only heading text (slugs) needs them.
+    """
     md = MarkdownIt("commonmark", {"inline_definitions": True})
-    md.enable(["table", "strikethrough"])
+    if not full_inline:
+        md.disable(["emphasis", "entity"])
     md.use(footnote_plugin)
     md.use(dollarmath_plugin, allow_space=False, allow_digits=False, allow_blank_lines=False)
     md.inline.ruler.before("link", "wikilink", _wikilink_rule(dialect))
     link_openers = frozenset({"link_open"})
-    for name, openers in (
-        ("link", link_openers),
-        ("image", frozenset({"image"})),
-        ("autolink", link_openers),
-        ("backticks", frozenset({"code_inline"})),
-        ("html_inline", frozenset({"html_inline"})),
-        ("math_inline", frozenset({"math_inline", "math_inline_double"})),
+    for name, openers, triggers in (
+        ("link", link_openers, "["),
+        ("image", frozenset({"image"}), "!"),
+        ("autolink", link_openers, "<"),
+        ("backticks", frozenset({"code_inline"}), "`"),
+        ("html_inline", frozenset({"html_inline"}), "<"),
+        ("math_inline", frozenset({"math_inline", "math_inline_double"}), "$"),
     ):
         rule = md.inline.ruler.__rules__[md.inline.ruler.__find__(name)]
-        md.inline.ruler.at(name, _tracked(rule.fn, openers))
+        md.inline.ruler.at(name, _tracked(rule.fn, openers, triggers))
     # We run inline parsing ourselves, only where it can find something.
     md.core.ruler.disable(["inline", "text_join"])
+    # Nothing is rendered: destinations are read from the source, so skip URL normalising.
+    md.normalizeLink = _identity  # type: ignore[method-assign]
+    md.normalizeLinkText = _identity  # type: ignore[method-assign]
+    md.validateLink = _accept  # type: ignore[method-assign]
+    _silence_block_debug_logging()
     return md
+
+
+def _identity(url: str) -> str:
+    return url
+
+
+def _accept(url: str) -> bool:
+    return True
+
+
+class _NoDebug:
+    """Stands in for markdown-it's module loggers: their per-line ``debug`` calls cost ~5% of a parse."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._logger = logger
+
+    def debug(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._logger, name)
+
+
+def _silence_block_debug_logging() -> None:
+    import importlib
+    import pkgutil
+
+    import markdown_it.rules_block as block_rules
+
+    for module_info in pkgutil.iter_modules(block_rules.__path__):
+        module = importlib.import_module(f"{block_rules.__name__}.{module_info.name}")
+        logger = getattr(module, "LOGGER", None)
+        if isinstance(logger, logging.Logger) and not logger.isEnabledFor(logging.DEBUG):
+            module.LOGGER = _NoDebug(logger)  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------
@@ -191,7 +247,10 @@ class _InlineMap:
         self._content = token.content
         self._first_line = token.map[0] if token.map else 0
         self._line_starts = [0]
-        self._line_starts.extend(i + 1 for i, ch in enumerate(self._content) if ch == "\n")
+        newline = self._content.find("\n")
+        while newline >= 0:
+            self._line_starts.append(newline + 1)
+            newline = self._content.find("\n", newline + 1)
         self._shifts: dict[int, int | list[int]] = {}
         self._hints = hints
         self._table_cell = False
@@ -270,6 +329,7 @@ def parse_body(
 ) -> BodyParse:
     """Parse ``masked`` (the note with frontmatter blanked, same length) into a :class:`BodyParse`."""
     md = markdown_parser(dialect)
+    links_only = markdown_parser(dialect, full_inline=False)
     env: dict[str, Any] = {}
     tokens = md.parse(masked, env)
     result = BodyParse()
@@ -296,12 +356,16 @@ def parse_body(
             content = token.content
             if index >= 2 and tokens[index - 2].type == "list_item_open" and _TASK_OPEN.match(content):
                 result.tasks_open += 1
+            if not heading and _INLINE_TRIGGERS.isdisjoint(content):
+                if "^" in content:
+                    _add_block_id(result, content, _InlineMap(source, token, {}), source)
+                continue
             mapper = _InlineMap(source, token, table_hints if in_cell else {})
             if in_cell:
                 mapper.in_table_cell()
             children: list[Token] = []
-            if heading or not _INLINE_TRIGGERS.isdisjoint(content):
-                md.inline.parse(content, md, env, children)
+            parser = md if heading else links_only
+            parser.inline.parse(content, parser, env, children)
             for link in _inline_links(children, mapper, source, references, dialect, used_refs):
                 result.links.append(link)
                 if link.kind == "wikilink":
