@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import pickle
 import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from kbmine import __version__
 
 __all__ = ["ParseCache", "default_cache_path"]
 
-_SCHEMA = 2
+_SCHEMA = 3
+#: Derived results kept per name (e.g. findings for a few rule selections).
+_BLOB_SLOTS = 8
 
 
 def default_cache_path(root: Path) -> Path:
@@ -59,7 +62,7 @@ class ParseCache:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE IF NOT EXISTS notes (hash TEXT, key TEXT, data BLOB, PRIMARY KEY (hash, key))")
-        db.execute("CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, key TEXT, data BLOB)")
+        db.execute("CREATE TABLE IF NOT EXISTS blobs (name TEXT, key TEXT, data BLOB, stamp REAL, PRIMARY KEY (name, key))")
         db.execute("SELECT count(*) FROM notes WHERE 0").fetchall()
         return db
 
@@ -113,10 +116,13 @@ class ParseCache:
         if self._db is None:
             return None
         try:
-            row = self._db.execute("SELECT key, data FROM blobs WHERE name = ?", (name,)).fetchone()
-            if row is None or row[0] != f"{self.key}:{key}":
+            row = self._db.execute(
+                "SELECT data FROM blobs WHERE name = ? AND key = ?", (name, f"{self.key}:{key}")
+            ).fetchone()
+            if row is None:
                 return None
-            return pickle.loads(row[1])
+            value: object = pickle.loads(row[0])
+            return value
         except (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
             return None
 
@@ -125,7 +131,14 @@ class ParseCache:
             return
         try:
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            self._db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?)", (name, f"{self.key}:{key}", data))
+            self._db.execute(
+                "INSERT OR REPLACE INTO blobs VALUES (?, ?, ?, ?)", (name, f"{self.key}:{key}", data, time.time())
+            )
+            self._db.execute(
+                "DELETE FROM blobs WHERE name = ? AND key NOT IN "
+                "(SELECT key FROM blobs WHERE name = ? ORDER BY stamp DESC LIMIT ?)",
+                (name, name, _BLOB_SLOTS),
+            )
         except (sqlite3.DatabaseError, pickle.PicklingError, TypeError):
             pass
 

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 __all__ = ["build_graph", "note_subgraph", "orphans", "export_graph"]
 
 
-def build_graph(kb: KB) -> nx.MultiDiGraph:
+def build_graph(kb: KB) -> nx.MultiDiGraph[str]:
     """The link graph of ``kb`` (see module docstring for its shape)."""
-    graph = nx.MultiDiGraph(root=str(kb.root))
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph(root=str(kb.root))
     for path, note in kb.notes.items():
         graph.add_node(path, kind="note", path=path, title=note.title, frontmatter=note.frontmatter)
     for note, link, resolution in kb.links():
@@ -53,16 +53,16 @@ def build_graph(kb: KB) -> nx.MultiDiGraph:
     return graph
 
 
-def note_subgraph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+def note_subgraph(graph: nx.MultiDiGraph[str]) -> nx.MultiDiGraph[str]:
     """The graph restricted to note nodes (a view, no copy)."""
-    return graph.subgraph([n for n, kind in graph.nodes(data="kind") if kind == "note"])
+    return graph.subgraph([n for n, attrs in graph.nodes(data=True) if attrs.get("kind") == "note"])
 
 
-def orphans(graph: nx.MultiDiGraph) -> list[str]:
+def orphans(graph: nx.MultiDiGraph[str]) -> list[str]:
     """Notes no *other* note links to."""
     result = []
-    for node, kind in graph.nodes(data="kind"):
-        if kind != "note":
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("kind") != "note":
             continue
         if not any(source != node for source, _ in graph.in_edges(node)):
             result.append(node)
@@ -79,14 +79,14 @@ def _flat(value: Any) -> Any:
     return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
 
 
-def export_graph(graph: nx.MultiDiGraph, fmt: str) -> str:
+def export_graph(graph: nx.MultiDiGraph[str], fmt: str) -> str:
     """Serialise the graph as ``json`` (node-link), ``graphml``, ``gexf`` or ``dot``."""
     if fmt == "json":
         import json
 
         data = nx.node_link_data(graph, edges="edges")
         return json.dumps(data, default=str, ensure_ascii=False, indent=1, sort_keys=True)
-    flat = nx.MultiDiGraph()
+    flat: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     flat.graph.update({k: _flat(v) for k, v in graph.graph.items()})
     for node, attrs in graph.nodes(data=True):
         flat.add_node(node, **{k: _flat(v) for k, v in attrs.items()})
@@ -101,7 +101,7 @@ def export_graph(graph: nx.MultiDiGraph, fmt: str) -> str:
     raise ValueError(f"unknown graph format {fmt!r}")
 
 
-def _dot(graph: nx.MultiDiGraph) -> str:
+def _dot(graph: nx.MultiDiGraph[str]) -> str:
     def quote(text: Any) -> str:
         return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 

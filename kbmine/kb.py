@@ -8,6 +8,8 @@ demand, the networkx graph.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import pickle
 import time
@@ -20,9 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from kbmine.config import Config, load_config
 from kbmine.errors import InputError
-from kbmine.files import Scan, ScanProblem, scan_kb
-from kbmine.model import Link, Note, Problem, Span
-from kbmine.parse import content_hash, parse_note, title_of
+from kbmine.files import ScanProblem, scan_kb
+from kbmine.model import Link, Note, Problem, Span, content_hash, note_title
 from kbmine.resolve import Resolution, Resolver
 
 if TYPE_CHECKING:
@@ -50,16 +51,52 @@ class LoadStats:
 
 @dataclass
 class KB:
-    """A parsed knowledge base: notes by path, other files and folders, one resolver."""
+    """A knowledge base: its files, and (parsed on first use) its notes, resolver and graph.
+
+    Loading only reads and hashes the files; notes are parsed or taken from the
+    cache when first needed, so a run whose result is cached whole (nothing
+    changed since the last one) never touches a parse.
+    """
 
     root: Path
     config: Config
-    notes: dict[str, Note]
     files: frozenset[str] = frozenset()
     dirs: frozenset[str] = frozenset()
     scan_problems: tuple[ScanProblem, ...] = ()
     stats: LoadStats = field(default_factory=LoadStats)
     cache: Any = None
+    contents: dict[str, bytes] = field(default_factory=dict, repr=False)
+    hashes: dict[str, str] = field(default_factory=dict, repr=False)
+    read_errors: dict[str, str] = field(default_factory=dict, repr=False)
+    jobs: int | None = None
+    progress: Progress | None = None
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of everything the findings depend on: the notes' contents, the
+        other files and folders, and the configuration."""
+        digest = hashlib.blake2b(digest_size=16)
+        for path in sorted(self.hashes):
+            digest.update(f"n\0{path}\0{self.hashes[path]}\n".encode("utf-8", "surrogateescape"))
+        for path in sorted(self.read_errors):
+            digest.update(f"e\0{path}\0{self.read_errors[path]}\n".encode("utf-8", "surrogateescape"))
+        for path in sorted(self.files):
+            digest.update(f"f\0{path}\n".encode("utf-8", "surrogateescape"))
+        for path in sorted(self.dirs):
+            digest.update(f"d\0{path}\n".encode("utf-8", "surrogateescape"))
+        for problem in self.scan_problems:
+            digest.update(f"p\0{problem.path}\0{problem.message}\n".encode("utf-8", "surrogateescape"))
+        digest.update(repr(dataclasses.replace(self.config, source=None)).encode())
+        return digest.hexdigest()
+
+    @cached_property
+    def notes(self) -> dict[str, Note]:
+        """Every note by path, parsed once (in parallel on big KBs) or taken from the cache."""
+        started = time.perf_counter()
+        notes = _materialise(self)
+        self.stats.seconds += time.perf_counter() - started
+        self.contents.clear()
+        return notes
 
     @cached_property
     def resolver(self) -> Resolver:
@@ -74,12 +111,11 @@ class KB:
     def links(self) -> Iterator[tuple[Note, Link, Resolution]]:
         """Every link occurrence with its resolution, in path order."""
         resolutions = self.resolutions
-        for path in sorted(self.notes):
-            note = self.notes[path]
+        for path, note in self.notes.items():
             yield from ((note, link, res) for link, res in zip(note.links, resolutions[path]))
 
     @cached_property
-    def graph(self) -> nx.MultiDiGraph:
+    def graph(self) -> nx.MultiDiGraph[str]:
         from kbmine.graph import build_graph
 
         return build_graph(self)
@@ -91,6 +127,8 @@ class KB:
 
 def _parse_batch(batch: list[tuple[str, str]], dialect: str, timeout: float) -> list[tuple[str, str, bytes | None, str | None]]:
     """Worker: read and parse files, return ``(path, hash, pickled note, error)`` per file."""
+    from kbmine.parse import parse_note
+
     out: list[tuple[str, str, bytes | None, str | None]] = []
     for path, absolute in batch:
         try:
@@ -121,7 +159,11 @@ def load(
     jobs: int | None = None,
     progress: Progress | None = None,
 ) -> KB:
-    """Parse the KB at ``path`` and return it; raises :class:`InputError` if the path is unusable."""
+    """Read the KB at ``path``; raises :class:`InputError` if the path is unusable.
+
+    Notes are parsed lazily (see :attr:`KB.notes`); ``jobs`` caps the worker
+    processes and ``progress(done, total)`` is called while parsing.
+    """
     started = time.perf_counter()
     root = Path(path)
     if not root.exists():
@@ -137,70 +179,76 @@ def load(
         from kbmine.cache import ParseCache, default_cache_path
 
         cache = ParseCache(default_cache_path(root), config.parse_key())
-    notes, stats = _parse_all(root, scan, config, cache, jobs, progress)
-    stats.seconds = time.perf_counter() - started
-    return KB(
+    contents: dict[str, bytes] = {}
+    read_errors: dict[str, str] = {}
+    for note_path in scan.notes:
+        try:
+            contents[note_path] = _read(str(root / note_path))
+        except OSError as exc:
+            read_errors[note_path] = f"cannot read: {exc.strerror or exc}"
+    for problem in scan.problems:
+        if problem.path.lower().endswith(config.extensions) and problem.path not in contents:
+            read_errors.setdefault(problem.path, problem.message)
+    kb = KB(
         root=root,
         config=config,
-        notes=notes,
         files=frozenset(scan.files),
         dirs=frozenset(scan.dirs),
-        scan_problems=tuple(scan.problems),
-        stats=stats,
+        scan_problems=tuple(p for p in scan.problems if p.path not in read_errors),
+        stats=LoadStats(notes=len(contents) + len(read_errors)),
         cache=cache,
+        contents=contents,
+        hashes={p: content_hash(data) for p, data in contents.items()},
+        read_errors=read_errors,
+        jobs=jobs,
+        progress=progress,
     )
+    kb.stats.seconds = time.perf_counter() - started
+    return kb
 
 
-def _parse_all(
-    root: Path, scan: Scan, config: Config, cache: Any, jobs: int | None, progress: Progress | None
-) -> tuple[dict[str, Note], LoadStats]:
-    stats = LoadStats(notes=len(scan.notes))
-    contents: dict[str, bytes] = {}
-    notes: dict[str, Note] = {}
-    for path in scan.notes:
-        try:
-            contents[path] = _read(str(root / path))
-        except OSError as exc:
-            notes[path] = _unreadable(path, f"cannot read: {exc.strerror or exc}")
-    hashes = {path: content_hash(data) for path, data in contents.items()}
-    stored: dict[str, bytes] = cache.get_many(set(hashes.values())) if cache is not None else {}
+def _materialise(kb: KB) -> dict[str, Note]:
+    """Parse or fetch from the cache every note of ``kb``."""
+    stats, config, cache, contents = kb.stats, kb.config, kb.cache, kb.contents
+    notes: dict[str, Note] = {path: _unreadable(path, message) for path, message in kb.read_errors.items()}
+    stored: dict[str, bytes] = cache.get_many(set(kb.hashes.values())) if cache is not None else {}
     todo: list[str] = []
-    for path, digest in hashes.items():
+    for path, digest in kb.hashes.items():
         blob = stored.get(digest)
         note = _unpickle(blob) if blob is not None else None
         if note is None:
             todo.append(path)
             continue
-        notes[path] = replace(note, path=path, title=title_of(note.frontmatter, note.h1, path))
+        notes[path] = replace(note, path=path, title=note_title(note.frontmatter, note.h1, path))
         stats.cached += 1
     fresh: list[tuple[str, bytes]] = []
     total_bytes = sum(len(contents[p]) for p in todo)
-    workers = min(jobs or os.cpu_count() or 1, max(1, len(todo) // 8))
+    workers = min(kb.jobs or os.cpu_count() or 1, max(1, len(todo) // 8))
+    results: list[tuple[str, str, Note | bytes | None, str | None]] = []
     if workers > 1 and total_bytes >= PARALLEL_MIN_BYTES:
         stats.workers = workers
-        results = _parse_parallel(root, todo, contents, config, workers, progress)
-    else:
-        results = []
+        results.extend(_parse_parallel(kb.root, todo, contents, config, workers, kb.progress))
+    elif todo:
+        from kbmine.parse import parse_note
+
         for index, path in enumerate(todo):
             note = parse_note("", contents[path], config.dialect, config.parse_timeout)
             results.append((path, note.content_hash, note, None))
-            if progress is not None:
-                progress(index + 1, len(todo))
-    for path, digest, blob, error in results:
-        note = blob if isinstance(blob, Note) or blob is None else _unpickle(blob)
-        if note is None:
+            if kb.progress is not None:
+                kb.progress(index + 1, len(todo))
+    for path, digest, outcome, error in results:
+        parsed = outcome if isinstance(outcome, Note) or outcome is None else _unpickle(outcome)
+        if parsed is None:
             notes[path] = _unreadable(path, f"cannot read: {error}")
             continue
-        notes[path] = replace(note, path=path, title=title_of(note.frontmatter, note.h1, path))
+        notes[path] = replace(parsed, path=path, title=note_title(parsed.frontmatter, parsed.h1, path))
         stats.parsed += 1
         if cache is not None:
-            fresh.append((digest, blob if isinstance(blob, bytes) else pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL)))
+            blob = outcome if isinstance(outcome, bytes) else pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
+            fresh.append((digest, blob))
     if cache is not None:
         cache.put_many(fresh)
-    for problem in scan.problems:
-        if problem.path.lower().endswith(config.extensions):
-            notes.setdefault(problem.path, _unreadable(problem.path, problem.message))
-    return dict(sorted(notes.items())), stats
+    return dict(sorted(notes.items()))
 
 
 def _parse_parallel(

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from kbmine.model import Link, Note
-from kbmine.parse.slugs import heading_key
+from kbmine.slugs import heading_key
 
 __all__ = ["Resolution", "Resolver", "Status"]
 

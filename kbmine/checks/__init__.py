@@ -83,13 +83,30 @@ def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list
 
 
 def run_checks(kb: KB, rules: list[Rule] | None = None) -> list[Finding]:
-    """Run ``rules`` (default: per the KB's config) and return findings sorted by place."""
+    """Run ``rules`` (default: per the KB's config) and return findings sorted by place.
+
+    The result is cached under the KB's fingerprint and the rule selection: a
+    run on an unchanged KB returns it without parsing a single note.
+    """
     config = kb.config
     if rules is None:
         rules = select_rules(config.select, config.ignore)
     for name in config.rules:
         if name not in all_rules():
             raise ConfigError(f"rules.{name}: unknown rule; `kbmine rules` lists them")
+    key = kb.fingerprint + ":" + ",".join(r.name for r in rules)
+    if kb.cache is not None:
+        cached = kb.cache.get_blob("findings", key)
+        if isinstance(cached, list) and all(isinstance(f, Finding) for f in cached):
+            return cached
+    findings = _run(kb, rules)
+    if kb.cache is not None:
+        kb.cache.put_blob("findings", key, findings)
+    return findings
+
+
+def _run(kb: KB, rules: list[Rule]) -> list[Finding]:
+    config = kb.config
     findings: list[Finding] = []
     for chosen in rules:
         level = config.severity.get(chosen.name) or config.severity.get(chosen.code)

@@ -59,11 +59,15 @@ def _register() -> None:
 
 
 def main() -> None:
-    """Console entry point: run the app, turning every error into one line and exit 2."""
+    """Console entry point: run the app, turning every error into one line and exit 2.
+
+    Typer (standalone mode) handles usage errors (exit 2), ``typer.Exit`` and
+    Ctrl-C itself; what escapes it is ours to translate.
+    """
     _register()
     debug = "--debug" in sys.argv or bool(os.environ.get("KBMINE_DEBUG"))
     try:
-        code = app(standalone_mode=False)
+        app()
     except SystemExit:
         raise
     except KbmineError as exc:
@@ -74,25 +78,16 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("kbmine: interrupted", err=True)
         sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+    except OSError as exc:
+        if debug:
+            raise
+        where = f" {exc.filename}:" if exc.filename else ""
+        typer.echo(f"kbmine: error:{where} {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_ERROR)
     except Exception as exc:  # the promise: never a traceback on user input
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(EXIT_ERROR)
-        if isinstance(exc, OSError) and not debug:
-            where = f" {exc.filename}" if exc.filename else ""
-            typer.echo(f"kbmine: error:{where}: {exc.strerror or exc}", err=True)
-            sys.exit(EXIT_ERROR)
-        if isinstance(exc, click.exceptions.Abort):
-            typer.echo("kbmine: aborted", err=True)
-            sys.exit(130)
         if debug:
             raise
         typer.echo(
             f"kbmine: internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)", err=True
         )
         sys.exit(EXIT_ERROR)
-    sys.exit(code if isinstance(code, int) else EXIT_CLEAN)

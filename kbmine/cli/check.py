@@ -62,7 +62,7 @@ def check(
     findings = run_checks(kb, rules)
     color = fmt == "text" and output is None and sys.stdout.isatty()
     context = ReportContext(
-        root=str(kb.root), version=__version__, color=color, notes=len(kb.notes), prefix=display_prefix(kb.root)
+        root=str(kb.root), version=__version__, color=color, notes=kb.stats.notes, prefix=display_prefix(kb.root)
     )
     report = format_findings(fmt, findings, context)
     if output is not None:

@@ -8,14 +8,13 @@ out of time) become :class:`~kbmine.model.Problem` records on the note.
 
 from __future__ import annotations
 
-import hashlib
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kbmine.model import Link, Note, Problem, Span
+from kbmine.model import Link, Note, Problem, Span, content_hash, note_title, path_stem
 from kbmine.parse.frontmatter import (
     FrontmatterBlock,
     FrontmatterError,
@@ -27,33 +26,13 @@ from kbmine.parse.markdown import BodyParse, parse_body
 from kbmine.parse.text import DecodeError, SourceText, decode_note
 from kbmine.parse.wikilinks import split_wikilink
 
-__all__ = ["parse_note", "content_hash", "title_of"]
+__all__ = ["parse_note"]
 
 _ZERO = Span(0, 0, 1, 1, 1, 1)
 
 
 class ParseTimeout(Exception):
     """The markdown parse of one note took longer than allowed."""
-
-
-def content_hash(data: bytes) -> str:
-    """The cache key of a note's bytes."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def stem_of(path: str) -> str:
-    name = path.rsplit("/", 1)[-1]
-    return name.rsplit(".", 1)[0] if "." in name else name
-
-
-def title_of(frontmatter: dict[str, Any], h1: str | None, path: str) -> str:
-    """A note's title: frontmatter ``title``, else its first H1, else its file name."""
-    title = frontmatter.get("title")
-    if isinstance(title, str) and title.strip():
-        return title.strip()
-    if h1:
-        return h1
-    return stem_of(path)
 
 
 def _aliases(frontmatter: dict[str, Any]) -> tuple[str, ...]:
@@ -91,7 +70,7 @@ def parse_note(path: str, data: bytes, dialect: str = "obsidian", timeout: float
         source = decode_note(data)
     except DecodeError as exc:
         problem = Problem("unreadable-note", f"{exc}; the note was skipped", _ZERO)
-        return Note(path, stem_of(path), {}, (), (), (), (), 0, len(data), digest, problems=(problem,))
+        return Note(path, path_stem(path), {}, (), (), (), (), 0, len(data), digest, problems=(problem,))
 
     problems: list[Problem] = []
     frontmatter: dict[str, Any] = {}
@@ -136,7 +115,7 @@ def parse_note(path: str, data: bytes, dialect: str = "obsidian", timeout: float
     links.extend(body.links)
     return Note(
         path=path,
-        title=title_of(frontmatter, body.h1, path),
+        title=note_title(frontmatter, body.h1, path),
         frontmatter=frontmatter,
         aliases=_aliases(frontmatter),
         headings=tuple(body.headings),

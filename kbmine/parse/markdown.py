@@ -29,7 +29,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from kbmine.model import Block, Heading, Link, Span
-from kbmine.parse.slugs import EXPLICIT_ID, SlugCounter
+from kbmine.slugs import EXPLICIT_ID, SlugCounter
 from kbmine.parse.text import SourceText
 from kbmine.parse.wikilinks import split_wikilink
 
@@ -195,7 +195,7 @@ def markdown_parser(dialect: str, full_inline: bool = True) -> MarkdownIt:
     md.core.ruler.disable(["inline", "text_join"])
     # Nothing is rendered: destinations are read from the source, so skip URL normalising.
     md.normalizeLink = _identity  # type: ignore[method-assign]
-    md.normalizeLinkText = _identity  # type: ignore[method-assign]
+    md.normalizeLinkText = _identity  # type: ignore[method-assign,assignment]
     md.validateLink = _accept  # type: ignore[method-assign]
     _silence_block_debug_logging()
     return md
@@ -325,7 +325,6 @@ def parse_body(
     source: SourceText,
     masked: str,
     dialect: str,
-    wikilink_targets: set[str] | None = None,
 ) -> BodyParse:
     """Parse ``masked`` (the note with frontmatter blanked, same length) into a :class:`BodyParse`."""
     md = markdown_parser(dialect)
@@ -386,11 +385,9 @@ def parse_body(
         if label.casefold() in wikitargets:
             # Foam appends ``[name]: name.md "Title"`` for each [[name]]: not a second link.
             continue
-        link = _definition_link(definition, source, label)
-        if link is not None:
-            result.links.append(link)
-    if wikilink_targets is not None:
-        wikilink_targets.update(wikitargets)
+        definition_link = _definition_link(definition, source, label)
+        if definition_link is not None:
+            result.links.append(definition_link)
     result.code_ranges.sort()
     return result
 
