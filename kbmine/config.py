@@ -58,7 +58,7 @@ class Config:
 
     def parse_key(self) -> str:
         """A digest of the settings that change how a single note parses (for the cache)."""
-        payload = json.dumps({"dialect": self.dialect}, sort_keys=True)
+        payload = json.dumps({"dialect": self.dialect, "timeout": self.parse_timeout}, sort_keys=True)
         return hashlib.sha1(payload.encode()).hexdigest()[:12]
 
     def rule_options(self, rule: str) -> dict[str, Any]:

@@ -44,8 +44,9 @@ class _Compact:
 #: ``![alt](dest)``; ``reference`` is ``[t][label]`` (its target comes from the
 #: definition); ``definition`` is a ``[label]: dest`` definition that no
 #: reference uses; ``autolink`` is ``<https://...>``; ``wikilink`` is
-#: ``[[...]]`` or ``![[...]]``, in the body or in frontmatter.
-LinkKind = Literal["markdown", "reference", "definition", "autolink", "wikilink"]
+#: ``[[...]]`` or ``![[...]]``, in the body or in frontmatter; ``hashtag`` is a
+#: Dendron ``#tag`` (a link to ``tags.tag``) or ``@user`` (to ``user.user``).
+LinkKind = Literal["markdown", "reference", "definition", "autolink", "wikilink", "hashtag"]
 
 
 @dataclass(frozen=True, slots=True)

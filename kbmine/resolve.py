@@ -39,6 +39,9 @@ from kbmine.slugs import heading_key
 
 __all__ = ["Resolution", "Resolver", "Status"]
 
+#: Problems after which a note's headings are unknown, so anchors into it cannot be judged.
+_UNPARSED = frozenset({"unreadable-note", "parse-timeout"})
+
 Status = Literal["note", "file", "dir", "external", "broken", "ambiguous", "escapes"]
 
 
@@ -114,11 +117,16 @@ class Resolver:
             return Resolution("external")
         if "\x00" in link.target:
             return Resolution("escapes", reason="the target contains a NUL byte")
-        if link.kind == "wikilink":
+        if link.kind in ("wikilink", "hashtag"):
             found = self._wikilink(source, link.target)
         else:
             found = self._path(source, link.target)
-        if found.status == "note" and link.anchor is not None and found.path is not None:
+        if (
+            found.status == "note"
+            and link.anchor is not None
+            and found.path is not None
+            and not any(p.rule in _UNPARSED for p in self.notes[found.path].problems)
+        ):
             ok = self.anchor_exists(found.path, link.anchor, wikilink=link.kind == "wikilink")
             return Resolution(found.status, found.path, found.candidates, ok, found.reason)
         return found

@@ -91,9 +91,14 @@ def run_checks(kb: KB, rules: list[Rule] | None = None) -> list[Finding]:
     config = kb.config
     if rules is None:
         rules = select_rules(config.select, config.ignore)
+    known = all_rules()
+    codes = {r.code for r in known.values()}
     for name in config.rules:
-        if name not in all_rules():
+        if name not in known:
             raise ConfigError(f"rules.{name}: unknown rule; `kbmine rules` lists them")
+    for name in config.severity:
+        if name not in known and name.upper() not in codes:
+            raise ConfigError(f"severity.{name}: unknown rule; `kbmine rules` lists them")
     key = kb.fingerprint + ":" + ",".join(r.name for r in rules)
     if kb.cache is not None:
         cached = kb.cache.get_blob("findings", key)

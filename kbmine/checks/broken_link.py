@@ -14,7 +14,13 @@ if TYPE_CHECKING:
     from kbmine.kb import KB
 
 
-@rule("KB101", "broken-link", "error", "a link points at a note or file that does not exist")
+@rule(
+    "KB101",
+    "broken-link",
+    "error",
+    "a link points at a note or file that does not exist",
+    options=("hashtags",),
+)
 def broken_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     """A link whose target is not in the KB.
 
@@ -24,12 +30,17 @@ def broken_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     reported. Fix: point the link at the note's current path (``kbmine mutate
     --kind relink`` repairs links broken by renames), or remove it.
 
+    Dendron ``#tag`` / ``@user`` links to missing ``tags.*`` / ``user.*`` notes
+    are only reported with the option ``hashtags = true`` (Dendron creates
+    those notes on demand).
+
     Fail: ``[setup](../guides/setup.md)`` when ``guides/setup.md`` was renamed.
     Pass: ``[setup](../guides/installation.md)``.
     """
+    report_hashtags = bool(options.get("hashtags", False))
 
     def wanted(link: Link, resolution: Resolution) -> tuple[str, dict[str, Any]] | None:
-        if resolution.status != "broken":
+        if resolution.status != "broken" or (link.kind == "hashtag" and not report_hashtags):
             return None
         where = f" (looked for {resolution.path!r})" if resolution.path and resolution.path != link.target else ""
         hint = f"; {resolution.reason}" if resolution.reason else ""

@@ -36,6 +36,7 @@ from kbmine.parse.wikilinks import split_wikilink
 __all__ = ["BodyParse", "parse_body", "split_destination", "is_external"]
 
 _INLINE_TRIGGERS = frozenset("[<`$")
+_DENDRON_TRIGGERS = frozenset("[<`$#@")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 _BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*$")
 _TASK_OPEN = re.compile(r"^\[ \](?:\s|$)")
@@ -111,6 +112,25 @@ def _wikilink_rule(dialect: str) -> Callable[[StateInline, bool], bool]:
     return wikilink
 
 
+_DENDRON_TAG = re.compile(r"[#@]([A-Za-z0-9_][\w.-]*[\w-]|[A-Za-z0-9_])")
+
+
+def _dendron_tag_rule(state: StateInline, silent: bool) -> bool:
+    """Dendron's ``#tag`` (a link to note ``tags.tag``) and ``@user`` (to ``user.user``)."""
+    src, pos = state.src, state.pos
+    if src[pos] not in "#@" or (pos > 0 and not (src[pos - 1].isspace() or src[pos - 1] in "([{,;")):
+        return False
+    match = _DENDRON_TAG.match(src, pos)
+    if not match:
+        return False
+    if not silent:
+        token = state.push("hashtag", "", 0)
+        token.content = match.group(0)
+        token.meta = {"src": (pos, match.end())}
+    state.pos = match.end()
+    return True
+
+
 def _tracked(
     rule: Callable[[StateInline, bool], bool], openers: frozenset[str], triggers: str
 ) -> Callable[[StateInline, bool], bool]:
@@ -180,6 +200,8 @@ def markdown_parser(dialect: str, full_inline: bool = True) -> MarkdownIt:
     md.use(footnote_plugin)
     md.use(dollarmath_plugin, allow_space=False, allow_digits=False, allow_blank_lines=False)
     md.inline.ruler.before("link", "wikilink", _wikilink_rule(dialect))
+    if dialect == "dendron":
+        md.inline.ruler.before("link", "dendron_tag", _dendron_tag_rule)
     link_openers = frozenset({"link_open"})
     for name, openers, triggers in (
         ("link", link_openers, "["),
@@ -329,6 +351,7 @@ def parse_body(
     """Parse ``masked`` (the note with frontmatter blanked, same length) into a :class:`BodyParse`."""
     md = markdown_parser(dialect)
     links_only = markdown_parser(dialect, full_inline=False)
+    triggers = _DENDRON_TRIGGERS if dialect == "dendron" else _INLINE_TRIGGERS
     env: dict[str, Any] = {}
     tokens = md.parse(masked, env)
     result = BodyParse()
@@ -355,7 +378,7 @@ def parse_body(
             content = token.content
             if index >= 2 and tokens[index - 2].type == "list_item_open" and _TASK_OPEN.match(content):
                 result.tasks_open += 1
-            if not heading and _INLINE_TRIGGERS.isdisjoint(content):
+            if not heading and triggers.isdisjoint(content):
                 if "^" in content:
                     _add_block_id(result, content, _InlineMap(source, token, {}), source)
                 continue
@@ -410,6 +433,8 @@ def _inline_links(
         kind = child.type
         if kind == "wikilink":
             yield _wikilink(child, mapper, source, dialect)
+        elif kind == "hashtag":
+            yield _hashtag(child, mapper, source)
         elif kind in ("link_open", "image") and "src" in meta:
             link = _markdown_link(child, meta, mapper, source, references, used_refs)
             if link is not None:
@@ -434,6 +459,22 @@ def _wikilink(token: Token, mapper: _InlineMap, source: SourceText, dialect: str
         target_span=source.span(inner_start, inner_end),
         is_embed=embed,
         external=is_external(parts.target) and not parts.target.startswith("dendron:"),
+    )
+
+
+def _hashtag(token: Token, mapper: _InlineMap, source: SourceText) -> Link:
+    start, end = token.meta["src"]
+    span_start, span_end = mapper.offset(start), mapper.offset(end)
+    raw = source.text[span_start:span_end]
+    target = ("tags." if raw.startswith("#") else "user.") + raw[1:]
+    return Link(
+        kind="hashtag",
+        raw=raw,
+        target=target,
+        anchor=None,
+        label=raw,
+        span=source.span(span_start, span_end),
+        target_span=source.span(span_start + 1, span_end),
     )
 
 
