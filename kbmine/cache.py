@@ -10,6 +10,7 @@ is not a valid cache is deleted and rebuilt, never trusted.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import sqlite3
@@ -26,13 +27,25 @@ _SCHEMA = 3
 _BLOB_SLOTS = 8
 
 
+def code_fingerprint() -> str:
+    """A digest of kbmine's own source files (size and mtime), so an upgraded or edited
+    kbmine never reuses results computed by different code under the same version."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=8)
+    for file in sorted(package.rglob("*.py")):
+        try:
+            stat = file.stat()
+        except OSError:
+            continue
+        digest.update(f"{file.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def default_cache_path(root: Path) -> Path:
     """``<root>/.kbmine/cache.sqlite`` if writable, else a per-root file in the user cache."""
     local = root / ".kbmine"
     if os.access(root, os.W_OK) or (local.is_dir() and os.access(local, os.W_OK)):
         return local / "cache.sqlite"
-    import hashlib
-
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kbmine"
     digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
     return base / f"{digest}.sqlite"
@@ -43,7 +56,7 @@ class ParseCache:
 
     def __init__(self, path: Path, parse_key: str) -> None:
         self.path = path
-        self.key = f"{__version__}:{_SCHEMA}:{parse_key}"
+        self.key = f"{__version__}:{_SCHEMA}:{code_fingerprint()}:{parse_key}"
         self._db: sqlite3.Connection | None = None
         self._open()
 

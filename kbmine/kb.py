@@ -29,6 +29,8 @@ from kbmine.resolve import Resolution, Resolver
 if TYPE_CHECKING:
     import networkx as nx
 
+    from kbmine.parse.text import SourceText
+
 __all__ = ["KB", "load", "LoadStats"]
 
 #: Below this many bytes to parse, worker start-up costs more than it saves.
@@ -70,6 +72,8 @@ class KB:
     read_errors: dict[str, str] = field(default_factory=dict, repr=False)
     jobs: int | None = None
     progress: Progress | None = None
+    notices: list[str] = field(default_factory=list)
+    _sources: dict[str, SourceText | None] = field(default_factory=dict, repr=False)
 
     @cached_property
     def fingerprint(self) -> str:
@@ -95,7 +99,6 @@ class KB:
         started = time.perf_counter()
         notes = _materialise(self)
         self.stats.seconds += time.perf_counter() - started
-        self.contents.clear()
         return notes
 
     @cached_property
@@ -121,8 +124,22 @@ class KB:
         return build_graph(self)
 
     def read_bytes(self, path: str) -> bytes:
-        """The current bytes of note ``path`` (which must be inside the root)."""
-        return (self.root / path).read_bytes()
+        """The bytes of note ``path`` as read for this run (re-read only if not kept)."""
+        data = self.contents.get(path)
+        return data if data is not None else (self.root / path).read_bytes()
+
+    def source(self, path: str) -> SourceText | None:
+        """The decoded text of note ``path`` with its offset maps (``None`` if undecodable)."""
+        cached = self._sources.get(path)
+        if cached is None and path not in self._sources:
+            from kbmine.parse.text import DecodeError, decode_note
+
+            try:
+                cached = decode_note(self.read_bytes(path))
+            except (DecodeError, OSError):
+                cached = None
+            self._sources[path] = cached
+        return cached
 
 
 def _parse_batch(batch: list[tuple[str, str]], dialect: str, timeout: float) -> list[tuple[str, str, bytes | None, str | None]]:

@@ -148,6 +148,14 @@ class Resolver:
             return heading_key(anchor) in anchors.keys
         return False
 
+    def wikilink_name(self, path: str) -> str:
+        """The shortest wikilink target that resolves to note ``path`` unambiguously."""
+        noext = _strip_md(path)
+        stem = noext.rsplit("/", 1)[-1]
+        if len(self._by_stem.get(stem.casefold(), [])) == 1 and not self._by_alias.get(stem.casefold()):
+            return stem
+        return noext
+
     # -- markdown paths ----------------------------------------------------
 
     def _path(self, source: str, target: str) -> Resolution:

@@ -58,6 +58,15 @@ class SourceText:
         start = self.line_starts[line]
         return self._line_bytes[line] + len(self.text[start:offset].encode(self.encoding, "surrogatepass"))
 
+    def char_offset(self, byte: int) -> int:
+        """Character offset in ``text`` of a byte offset in the stored file (inverse of ``byte_offset``)."""
+        if self._line_bytes is None:
+            return max(0, byte - self.bom)
+        line = max(0, bisect_right(self._line_bytes, byte) - 1)
+        start = self.line_starts[line]
+        chunk = self.text[start : self.line_end(line) + 1].encode(self.encoding, "surrogatepass")
+        return start + len(chunk[: byte - self._line_bytes[line]].decode(self.encoding, "ignore"))
+
     def span(self, start: int, end: int) -> Span:
         """The :class:`Span` of characters ``start:end`` (end exclusive)."""
         line = self.line_of(start)

@@ -1,0 +1,357 @@
+"""KB201 missing-link: a note mentions another note by name without linking it."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from kbmine.checks import rule
+from kbmine.files import glob_matcher
+from kbmine.model import Edit, Finding, Note
+
+if TYPE_CHECKING:
+    from kbmine.kb import KB
+    from kbmine.parse.text import SourceText
+
+#: Titles too generic to be a mention of one particular note.
+GENERIC_NAMES = frozenset(
+    """readme index home todo todos notes note overview introduction intro summary about faq
+    glossary changelog log inbox archive archives template templates draft drafts untitled
+    references reference sources source misc ideas tasks projects people meetings journal daily
+    welcome start contents table of contents related notes see also license contributing""".split()
+)
+_SEPARATORS = re.compile(r"[-_.\s]+")
+_SPACES = re.compile(r"\s+")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    text: str
+    target: str
+    source: str  # title, stem, alias, label, plural
+
+
+def normalize_name(name: str, *, separators: bool = False) -> str:
+    """Lowercase, single-spaced; with ``separators`` also read ``-``, ``_`` and ``.`` as spaces."""
+    name = name.strip().lower()
+    name = _SEPARATORS.sub(" ", name) if separators else _SPACES.sub(" ", name)
+    return name.strip()
+
+
+def _plurals(name: str) -> list[str]:
+    last = name.rsplit(" ", 1)[-1]
+    if len(last) < 3 or not last.isalpha():
+        return []
+    if last.endswith(("s", "x", "z", "ch", "sh")):
+        return [name + "es"] if not last.endswith("s") else []
+    if last.endswith("y") and last[-2] not in "aeiou":
+        return [name[:-1] + "ies"]
+    return [name + "s"]
+
+
+def _lowered(text: str) -> str:
+    """``text`` lowercased with whitespace as single spaces, character for character (same length)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = "".join(low if len(low := char.lower()) == 1 else char for char in text)
+    return lowered.translate(_WHITESPACE_TO_SPACE)
+
+
+_WHITESPACE_TO_SPACE = str.maketrans({"\n": " ", "\t": " ", "\r": " ", "\u00a0": " "})
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+@rule(
+    "KB201",
+    "missing-link",
+    "warning",
+    "a note mentions another note's title, file name or alias without linking it",
+    options=("min_length", "max_share", "min_common", "learn_labels", "plurals", "exclude", "exclude_targets"),
+)
+def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
+    """An unlinked mention: the note names another note but does not link to it.
+
+    A mention is a whole phrase in prose (case-insensitive, word boundaries
+    respected) equal to another note's title, file name (``-``, ``_`` and ``.``
+    read as spaces), alias, or, with ``learn_labels``, the link text other notes
+    already use for it. Code, link text, headings, frontmatter and the note's
+    own names never count. Names shorter than ``min_length`` (4), generic
+    titles (README, index, summary...) and names found in more than
+    ``max_share`` of the notes (2%, at least ``min_common`` notes) are treated as
+    common words; the longest match wins; plurals of the last word count.
+    One finding per (note, target), at the first mention, with the edit that
+    links it in the note's own style. Notes whose frontmatter says
+    ``kbmine: {mention: false}`` are never suggested.
+
+    Fail: "... as Reflection buys addressability argues ..." with no link to
+    ``notes/reflection-buys-addressability.md``.
+    Pass: "... as [Reflection buys addressability](notes/reflection-buys-addressability.md) argues ...".
+    Fix: replace the first mention by the suggested link.
+    """
+    min_length = int(options.get("min_length", 4))
+    max_share = float(options.get("max_share", 0.02))
+    min_common = int(options.get("min_common", 10))
+    learn = bool(options.get("learn_labels", True))
+    plurals = bool(options.get("plurals", True))
+    skip_notes = glob_matcher(tuple(options.get("exclude", ())))
+    skip_targets = glob_matcher(tuple(options.get("exclude_targets", ())))
+
+    names, exact = _collect_names(kb, min_length, learn, skip_targets)
+    if plurals:
+        names = _with_plurals(names)
+    if not names:
+        return
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for index, key in enumerate(names):
+        automaton.add_word(key, index)
+    automaton.make_automaton()
+    keys = list(names)
+
+    linked = _linked_targets(kb)
+    hits: dict[str, list[tuple[int, int, str, bool]]] = {}
+    document_frequency: Counter[str] = Counter()
+    for path, note in kb.notes.items():
+        if skip_notes is not None and skip_notes.match(path):
+            continue
+        source = kb.source(path)
+        if source is None:
+            continue
+        found = _mentions(note, source, automaton, keys, exact)
+        hits[path] = found
+        document_frequency.update({key for _, _, key, _ in found})
+    common = max(min_common, int(max_share * len(kb.notes)))
+    kb_style = _kb_style(kb)
+
+    for path, found in hits.items():
+        note = kb.notes[path]
+        source = kb.source(path)
+        assert source is not None
+        reported: set[str] = set()
+        for start, end, key, as_written in found:
+            if not as_written or document_frequency[key] > common:
+                continue
+            target = names[key]
+            if target == path or target in reported or target in linked.get(path, ()):
+                continue
+            reported.add(target)
+            yield _finding(kb, note, source, start, end, target, kb_style)
+
+
+def _collect_names(
+    kb: KB, min_length: int, learn: bool, skip_targets: Any
+) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Every usable name (normalised) → the one note it names; shared names are dropped.
+
+    Single-word names are too easily ordinary words ("original", "memory"),
+    so they only match as written in a title or alias ("Voyager", "Python");
+    the second result maps each single-word key to those written forms.
+    """
+    owners: dict[str, set[str]] = defaultdict(set)
+    written: dict[str, set[str]] = defaultdict(set)
+    for path, note in kb.notes.items():
+        if skip_targets is not None and skip_targets.match(path):
+            continue
+        settings = note.frontmatter.get("kbmine")
+        if isinstance(settings, dict) and settings.get("mention") is False:
+            continue
+        if any(p.rule == "unreadable-note" for p in note.problems):
+            continue
+        candidates = {normalize_name(note.title), normalize_name(note.stem, separators=True)}
+        candidates.update(normalize_name(alias) for alias in note.aliases)
+        for candidate in candidates:
+            owners[candidate].add(path)
+        for form in (note.title, *note.aliases):
+            form = form.strip()
+            if form and " " not in form:
+                written[form.lower()].update({form, *_plurals(form)})
+    if learn:
+        # Link text other notes already use for a note, when at least two notes agree.
+        labels: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for note, link, resolution in kb.links():
+            if resolution.status != "note" or resolution.path is None or not link.label or link.in_frontmatter:
+                continue
+            if resolution.path == note.path:
+                continue
+            label = normalize_name(re.sub(r"[`*_]", "", link.label))
+            if " " in label and len(label) >= 8 and "[" not in label and "/" not in label:
+                labels[label][resolution.path].add(note.path)
+        for label, targets in labels.items():
+            if label not in owners and len(targets) == 1:
+                target, sources = next(iter(targets.items()))
+                if len(sources) >= 2:
+                    owners[label] = {target}
+    names: dict[str, str] = {}
+    exact: dict[str, set[str]] = {}
+    for name, paths in owners.items():
+        if len(paths) != 1 or len(name) < min_length or name in GENERIC_NAMES or not _LETTER.search(name):
+            continue
+        if len(name.rsplit(" ", 1)[-1]) == 1:
+            continue  # "grounding a", "reach b": numbered variants, not a name people write
+        if " " not in name:
+            forms = written.get(name)
+            if not forms:
+                continue  # a one-word file name with no title of that form: too ordinary
+            exact[name] = forms
+            for plural in _plurals(name):
+                exact[plural] = forms
+        names[name] = next(iter(paths))
+    return names, exact
+
+
+def _with_plurals(names: dict[str, str]) -> dict[str, str]:
+    extended = dict(names)
+    for name, target in names.items():
+        for plural in _plurals(name):
+            if plural not in names:
+                extended.setdefault(plural, target)
+    return extended
+
+
+def _linked_targets(kb: KB) -> dict[str, set[str]]:
+    linked: dict[str, set[str]] = defaultdict(set)
+    for note, _, resolution in kb.links():
+        if resolution.path is not None:
+            linked[note.path].add(resolution.path)
+    return linked
+
+
+def _allowed_ranges(note: Note, source: SourceText) -> list[tuple[int, int]]:
+    """Character ranges of prose where a mention counts: text blocks minus code, links, headings."""
+    blocked = sorted(
+        [(source.char_offset(a), source.char_offset(b)) for a, b in note.code_ranges]
+        + [(source.char_offset(link.span.start), source.char_offset(link.span.end)) for link in note.links]
+        + [(source.char_offset(h.span.start), source.char_offset(h.span.end)) for h in note.headings]
+    )
+    allowed: list[tuple[int, int]] = []
+    for byte_start, byte_end in note.prose_ranges:
+        start, end = source.char_offset(byte_start), source.char_offset(byte_end)
+        index = bisect_right(blocked, (start, start)) - 1
+        cursor = start
+        for block_start, block_end in blocked[max(index, 0) :]:
+            if block_start >= end:
+                break
+            if block_end <= cursor:
+                continue
+            if block_start > cursor:
+                allowed.append((cursor, block_start))
+            cursor = max(cursor, block_end)
+        if cursor < end:
+            allowed.append((cursor, end))
+    return allowed
+
+
+def _mentions(
+    note: Note, source: SourceText, automaton: Any, keys: list[str], exact: dict[str, set[str]]
+) -> list[tuple[int, int, str, bool]]:
+    """Non-overlapping whole-word mentions in prose, longest first, in text order.
+
+    The flag says whether the mention is written as the name requires (single
+    words: as in a title or alias); unflagged mentions still count towards the
+    name's frequency, which is how "Types" is recognised as the word "types".
+    """
+    allowed = _allowed_ranges(note, source)
+    if not allowed:
+        return []
+    text = source.normalized
+    lowered = _lowered(text)
+    starts = [a for a, _ in allowed]
+    candidates: list[tuple[int, int, str]] = []
+    for first, last in _merge(allowed):
+        for end_index, index in automaton.iter(lowered, first, last):
+            key = keys[index]
+            end = end_index + 1
+            start = end - len(key)
+            if start > 0 and _is_word_char(lowered[start - 1]):
+                continue
+            if end < len(lowered) and _is_word_char(lowered[end]):
+                continue
+            slot = bisect_right(starts, start) - 1
+            if slot < 0 or end > allowed[slot][1]:
+                continue
+            candidates.append((start, end, key))
+    candidates.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0])))
+    chosen: list[tuple[int, int, str, bool]] = []
+    cursor = -1
+    for start, end, key in candidates:
+        if start >= cursor:
+            chosen.append((start, end, key, key not in exact or text[start:end] in exact[key]))
+            cursor = end
+    return chosen
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in ranges:
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _finding(
+    kb: KB, note: Note, source: SourceText, start: int, end: int, target: str, kb_style: tuple[int, int]
+) -> Finding:
+    mention = source.text[start:end]
+    target_note = kb.notes[target]
+    replacement = _link_text(kb, note, mention, target_note, kb_style)
+    span = source.span(start, end)
+    edit = Edit(
+        path=note.path,
+        start=span.start,
+        end=span.end,
+        old=mention.encode(source.encoding),
+        new=replacement.encode(source.encoding),
+        reason=f"link the first mention of {target}",
+    )
+    message = (
+        f"mentions {mention!r} ({target}) without linking it; readers and the graph miss the "
+        f"relation: replace the first mention with {replacement}"
+    )
+    finding = Finding(
+        "KB201",
+        "missing-link",
+        "warning",
+        note.path,
+        span,
+        message,
+        {"target": target, "mention": mention, "suggestion": replacement, "title": target_note.title},
+        edits=(edit,),
+    )
+    return finding.with_fingerprint(target, normalize_name(mention))
+
+
+def _style_counts(note: Note) -> tuple[int, int]:
+    wikilinks = sum(1 for link in note.links if link.kind == "wikilink" and not link.in_frontmatter)
+    markdown = sum(1 for link in note.links if link.kind in ("markdown", "reference") and not link.external)
+    return wikilinks, markdown
+
+
+def _kb_style(kb: KB) -> tuple[int, int]:
+    """Wikilinks and markdown links over the whole KB (for notes with no links of their own)."""
+    counts = [_style_counts(note) for note in kb.notes.values()]
+    return sum(w for w, _ in counts), sum(m for _, m in counts)
+
+
+def _link_text(kb: KB, note: Note, mention: str, target: Note, kb_style: tuple[int, int]) -> str:
+    """The link that replaces ``mention``, in the note's own style (wikilink or relative markdown)."""
+    wikilinks, markdown = _style_counts(note)
+    if wikilinks == markdown == 0:
+        wikilinks, markdown = kb_style
+    if wikilinks > markdown:
+        name = kb.resolver.wikilink_name(target.path)
+        return f"[[{name}]]" if mention == name else f"[[{name}|{mention}]]"
+    relative = posixpath.relpath(target.path, posixpath.dirname(note.path) or ".")
+    return f"[{mention}]({quote(relative, safe='/-_.~()')})"
