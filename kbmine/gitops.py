@@ -12,7 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
-__all__ = ["unignored_files", "clean_git_env"]
+__all__ = ["unignored_files", "clean_git_env", "head_commit", "file_dates"]
 
 
 def clean_git_env() -> dict[str, str]:
@@ -38,3 +38,73 @@ def unignored_files(root: Path) -> set[str] | None:
         return None
     listed = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
     return {path for path in listed if path}
+
+
+def head_commit(root: Path) -> str | None:
+    """The commit id of HEAD for the repository containing ``root`` (``None`` if none)."""
+    try:
+        completed = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--verify", "-q", "HEAD"],
+            capture_output=True,
+            env=clean_git_env(),
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    out = completed.stdout.decode().strip()
+    return out if completed.returncode == 0 and out else None
+
+
+def file_dates(root: Path) -> dict[str, tuple[int, int]] | None:
+    """``path → (created, last modified)`` commit times (epoch seconds) for files under ``root``.
+
+    One ``git log`` pass with rename detection, read newest first: a path's
+    last modification is the first commit that touches it, its creation the
+    last one, and a rename hands the older history to the file's current path.
+    ``None`` when ``root`` is not in a git work tree or git fails.
+    """
+    try:
+        completed = subprocess.run(
+            ["git", "-C", str(root), "log", "-z", "--format=%x01%ct", "--name-status", "-M", "--no-merges", "--relative", "--", "."],
+            capture_output=True,
+            env=clean_git_env(),
+            timeout=300,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if completed.returncode != 0:
+        return None
+    tokens = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
+    dates: dict[str, tuple[int, int]] = {}
+    current: dict[str, str] = {}  # historical path -> path it has today
+    when = 0
+    index = 0
+    while index < len(tokens):
+        token = tokens[index].lstrip("\n")
+        index += 1
+        if token.startswith("\x01"):
+            when = int(token[1:] or 0)
+            continue
+        if not token:
+            continue
+        status = token[0]
+        if status in "RC" and index + 1 < len(tokens):
+            old, new = tokens[index], tokens[index + 1]
+            index += 2
+            path = current.get(new, new)
+            dates[path] = (when, dates.get(path, (when, when))[1])
+            if status == "R":
+                current[old] = path
+            continue
+        if index >= len(tokens):
+            break
+        path = tokens[index]
+        index += 1
+        path = current.get(path, path)
+        if path in dates:
+            dates[path] = (when, dates[path][1])
+        else:
+            dates[path] = (when, when)
+    return dates

@@ -118,6 +118,31 @@ class KB:
             yield from ((note, link, res) for link, res in zip(note.links, resolutions[path]))
 
     @cached_property
+    def git_dates(self) -> dict[str, tuple[int, int]] | None:
+        """``note path → (created, last modified)`` from one git log pass (``None`` outside git).
+
+        Cached under the HEAD commit, since history only changes with it.
+        """
+        from kbmine import gitops
+
+        head = gitops.head_commit(self.root)
+        if head is None:
+            return None
+        if self.cache is not None:
+            cached = self.cache.get_blob("git-dates", head)
+            if isinstance(cached, dict):
+                return cached
+        dates = gitops.file_dates(self.root)
+        if dates is not None and self.cache is not None:
+            self.cache.put_blob("git-dates", head, dates)
+        return dates
+
+    def notice(self, message: str) -> None:
+        """Record a one-time notice for the user (printed on stderr by the CLI, once)."""
+        if message not in self.notices:
+            self.notices.append(message)
+
+    @cached_property
     def graph(self) -> nx.MultiDiGraph[str]:
         from kbmine.graph import build_graph
 

@@ -8,6 +8,7 @@ severity and one-line summary; its docstring is its documentation
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
@@ -35,6 +36,8 @@ class Rule:
     summary: str
     check: CheckFunction
     options: tuple[str, ...] = ()
+    #: Whether findings depend on git history and today's date (part of the cache key).
+    uses_git: bool = False
 
     @property
     def doc(self) -> str:
@@ -44,13 +47,20 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(code: str, name: str, severity: Severity, summary: str, options: tuple[str, ...] = ()) -> Callable[[CheckFunction], CheckFunction]:
+def rule(
+    code: str,
+    name: str,
+    severity: Severity,
+    summary: str,
+    options: tuple[str, ...] = (),
+    uses_git: bool = False,
+) -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated function as rule ``name`` with code ``code``."""
 
     def register(check: CheckFunction) -> CheckFunction:
         if name in RULES or any(r.code == code for r in RULES.values()):
             raise RuntimeError(f"rule {code}/{name} registered twice")
-        RULES[name] = Rule(code, name, severity, summary, check, options)
+        RULES[name] = Rule(code, name, severity, summary, check, options, uses_git)
         return check
 
     return register
@@ -100,13 +110,19 @@ def run_checks(kb: KB, rules: list[Rule] | None = None) -> list[Finding]:
         if name not in known and name.upper() not in codes:
             raise ConfigError(f"severity.{name}: unknown rule; `kbmine rules` lists them")
     key = kb.fingerprint + ":" + ",".join(r.name for r in rules)
+    if any(r.uses_git for r in rules):
+        from kbmine.gitops import head_commit
+
+        key += f":{head_commit(kb.root)}:{datetime.date.today().isoformat()}"
     if kb.cache is not None:
         cached = kb.cache.get_blob("findings", key)
-        if isinstance(cached, list) and all(isinstance(f, Finding) for f in cached):
-            return cached
+        if isinstance(cached, tuple) and len(cached) == 2 and isinstance(cached[0], list):
+            for notice in cached[1]:
+                kb.notice(notice)
+            return cached[0]
     findings = _run(kb, rules)
     if kb.cache is not None:
-        kb.cache.put_blob("findings", key, findings)
+        kb.cache.put_blob("findings", key, (findings, list(kb.notices)))
     return findings
 
 

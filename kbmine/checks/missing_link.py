@@ -286,9 +286,16 @@ def _mentions(
     cursor = -1
     for start, end, key in candidates:
         if start >= cursor:
-            chosen.append((start, end, key, key not in exact or text[start:end] in exact[key]))
+            as_written = key not in exact or (text[start:end] in exact[key] and not _sentence_start(text, start))
+            chosen.append((start, end, key, as_written))
             cursor = end
     return chosen
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    """Whether ``start`` begins a sentence or block, where any word is capitalised."""
+    before = text[max(0, start - 80) : start].rstrip(" \t*_>\"'(")
+    return not before or before[-1] in ".!?:\n-+|#" or before.endswith("\n")
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -64,6 +64,8 @@ def check(
     context = ReportContext(
         root=str(kb.root), version=__version__, color=color, notes=kb.stats.notes, prefix=display_prefix(kb.root)
     )
+    for notice in kb.notices:
+        typer.echo(f"kbmine: note: {notice}", err=True)
     report = format_findings(fmt, findings, context)
     if output is not None:
         output.write_text(report, encoding="utf-8")

@@ -1,0 +1,47 @@
+"""KB204 orphan-note."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from kbmine.checks import rule
+from kbmine.files import glob_matcher
+from kbmine.model import Finding, Span
+
+if TYPE_CHECKING:
+    from kbmine.kb import KB
+
+#: Entry points nobody needs to link to: folder landings and the KB's home.
+DEFAULT_ROOTS = ("README.md", "readme.md", "index.md", "_index.md", "INDEX.md", "home.md", "Home.md", "*.README.md")
+
+
+@rule("KB204", "orphan-note", "warning", "no other note links to this note", options=("roots",))
+def orphan_note(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
+    """A note no other note links to (frontmatter links and embeds count).
+
+    Nobody browsing the KB can reach it: it is either missing from an index
+    or obsolete. Index and root notes are exempt (option ``roots``: globs,
+    default ``README.md``, ``index.md``, ``home.md`` and the like, in any
+    folder). Fix: link it from its folder's index or a related note, or
+    delete it.
+
+    Fail: ``notes/lost-idea.md`` with no inbound links.
+    Pass: ``notes/README.md`` lists ``[Lost idea](lost-idea.md)``.
+    """
+    roots = glob_matcher(tuple(options.get("roots", DEFAULT_ROOTS)))
+    inbound: set[str] = set()
+    for note, _, resolution in kb.links():
+        if resolution.status == "note" and resolution.path is not None and resolution.path != note.path:
+            inbound.add(resolution.path)
+    for path, note in kb.notes.items():
+        if path in inbound or (roots is not None and roots.match(path)):
+            continue
+        if any(p.rule == "unreadable-note" for p in note.problems):
+            continue
+        message = (
+            f"no other note links to {path!r} ({note.title!r}); readers cannot reach it: "
+            "link it from its folder's index or a related note, or delete it if obsolete"
+        )
+        finding = Finding("KB204", "orphan-note", "warning", path, Span(0, 0, 1, 1, 1, 1), message, {"title": note.title})
+        yield finding.with_fingerprint("orphan")

@@ -1,0 +1,266 @@
+"""KB203 stale-status: a note's status says it is live while the facts say otherwise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from kbmine.checks import rule
+from kbmine.model import Finding, Link, Note, Span
+
+if TYPE_CHECKING:
+    from kbmine.kb import KB
+
+LIVE = (
+    "current", "active", "accepted", "draft", "in-progress", "in_progress", "wip", "open", "planned",
+    "proposed", "todo", "ongoing", "published", "review", "in-review", "live", "stable", "evergreen",
+)
+DEAD = (
+    "superseded", "deprecated", "archived", "retired", "obsolete", "wont-do", "wontdo", "won't-do",
+    "abandoned", "rejected", "cancelled", "canceled", "dropped", "withdrawn", "replaced", "dead", "outdated",
+)
+DONE = ("completed", "complete", "done", "closed", "resolved", "finished", "shipped", "merged", "fixed", "implemented")
+WORK_IN_PROGRESS = ("draft", "in-progress", "in_progress", "wip")
+SUCCESSOR_KEYS = (
+    "superseded_by", "superseded-by", "supersededBy", "successor", "replaced_by", "replaced-by", "replacedBy",
+    "see_instead", "see-instead",
+)
+#: Frontmatter keys whose links point at predecessors on purpose.
+LINEAGE_KEYS = ("supersedes", "replaces", "previous", "predecessor", "predecessors", "prev", "derived_from", "history")
+DATE_KEYS = (
+    "updated", "last_updated", "last-updated", "lastUpdated", "modified", "last_modified", "last-modified",
+    "date_modified", "updated_at", "last_reviewed", "last-reviewed", "reviewed",
+)
+_SUCCESSOR_PHRASE = re.compile(r"(?:superseded|replaced|obsoleted)\s+(?:by|with)|successor|see\s+instead", re.I)
+_OPEN_TASK = re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[ \](?:[ \t]|$)", re.M)
+_ZERO = Span(0, 0, 1, 1, 1, 1)
+_DAY = 86400
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise TypeError
+
+
+def _option(options: dict[str, Any], key: str, default: tuple[str, ...]) -> frozenset[str]:
+    try:
+        return frozenset(v.strip().lower() for v in _words(options.get(key, default)))
+    except TypeError:
+        from kbmine.errors import ConfigError
+
+        raise ConfigError(f"rules.stale-status.{key} must be a list of strings") from None
+
+
+@rule(
+    "KB203",
+    "stale-status",
+    "warning",
+    "a note's status contradicts its links, its successor, its age or its tasks",
+    options=(
+        "status_key", "live", "dead", "done", "missing_status", "successor_keys", "date_keys", "max_age_days",
+        "date_tolerance_days",
+    ),
+    uses_git=True,
+)
+def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
+    """A ``status`` that says a note is live while the facts say otherwise.
+
+    (a) a live note links to a dead one (superseded, deprecated, archived...):
+    the finding sits at the link and names the dead note's successor when it
+    has one; (b) a ``superseded`` note names no successor (a
+    ``superseded_by`` key, or a "superseded by [link]" in its text); (c) a
+    draft or in-progress note untouched in git for ``max_age_days`` (180);
+    (d) a date field (``updated``, ``last_reviewed``...) in the future or
+    further than ``date_tolerance_days`` (60) from the note's last commit;
+    (e) a done note (completed, closed...) with open ``- [ ]`` tasks.
+    A note without status counts as live (``missing_status``). The live,
+    dead and done vocabularies, the status key and the successor keys are
+    options. Outside git, (c) and (d) are skipped with one notice.
+
+    Fail: ``status: current`` and a link to ``old-design.md`` whose status is ``superseded``.
+    Fix: link the successor named in the finding instead, or update the status.
+    """
+    key = str(options.get("status_key", "status"))
+    live = _option(options, "live", LIVE)
+    dead = _option(options, "dead", DEAD)
+    done = _option(options, "done", DONE)
+    missing = str(options.get("missing_status", "live")).lower()
+    successor_keys = _option(options, "successor_keys", SUCCESSOR_KEYS)
+    date_keys = _option(options, "date_keys", DATE_KEYS)
+    max_age = float(options.get("max_age_days", 180))
+    tolerance = float(options.get("date_tolerance_days", 60))
+
+    def status_of(note: Note) -> tuple[str | None, str]:
+        value = note.frontmatter.get(key)
+        if value is None:
+            return None, missing
+        word = str(value).strip().lower()
+        if word in dead:
+            return word, "dead"
+        if word in done:
+            return word, "done"
+        if word in live:
+            return word, "live"
+        return word, "other"
+
+    classes = {path: status_of(note) for path, note in kb.notes.items()}
+    successors = {path: _successor(kb, kb.notes[path], successor_keys) for path, (_, c) in classes.items() if c == "dead"}
+
+    # (a) live → dead
+    for path, note in kb.notes.items():
+        word, kind = classes[path]
+        if kind != "live":
+            continue
+        for link, resolution in zip(note.links, kb.resolutions[path]):
+            target = resolution.path
+            if resolution.status != "note" or target is None or target == path or classes[target][1] != "dead":
+                continue
+            if link.in_frontmatter and (link.frontmatter_key or "").lower() in LINEAGE_KEYS + tuple(successor_keys):
+                continue
+            successor = successors.get(target)
+            if successor == path:
+                continue
+            dead_word = classes[target][0]
+            status_text = f"status {word!r}" if word else "no status (counts as live)"
+            instead = f"; link its successor {successor!r} instead" if successor else "; it names no successor"
+            message = (
+                f"live note ({status_text}) links to {target!r}, which is {dead_word!r}: readers are sent to "
+                f"outdated material{instead}"
+            )
+            data = {"kind": "links-to-dead", "target": target, "status": dead_word, "successor": successor}
+            finding = Finding("KB203", "stale-status", "warning", path, link.span, message, data)
+            yield finding.with_fingerprint("links-to-dead", target, link.raw)
+
+    # (b) superseded without successor
+    for path, (word, kind) in classes.items():
+        if word == "superseded" and successors.get(path) is None:
+            note = kb.notes[path]
+            message = (
+                f"{path!r} is superseded but names no successor; readers cannot find what replaced it: "
+                f"add `superseded_by: <path of the successor>` to its frontmatter"
+            )
+            finding = Finding("KB203", "stale-status", "warning", path, _status_span(kb, note, key), message, {"kind": "no-successor", "status": word})
+            yield finding.with_fingerprint("no-successor")
+
+    # (e) done with open tasks
+    for path, (word, kind) in classes.items():
+        note = kb.notes[path]
+        if kind != "done" or not note.tasks_open:
+            continue
+        span = _first_open_task(kb, note)
+        message = (
+            f"status {word!r} but {note.tasks_open} open task{'s' if note.tasks_open != 1 else ''} `- [ ]` remain: "
+            "tick or drop them, or reopen the note"
+        )
+        finding = Finding("KB203", "stale-status", "warning", path, span, message, {"kind": "open-tasks", "status": word, "open_tasks": note.tasks_open})
+        yield finding.with_fingerprint("open-tasks")
+
+    # (c), (d) need git
+    dates = kb.git_dates
+    if dates is None:
+        kb.notice("stale-status: not a git work tree; checks on note age and date fields were skipped")
+        return
+    now = dt.datetime.now(dt.timezone.utc).timestamp()
+    for path, note in kb.notes.items():
+        word, kind = classes[path]
+        when = dates.get(path)
+        if when is None:
+            continue
+        modified = when[1]
+        if word in WORK_IN_PROGRESS and now - modified > max_age * _DAY:
+            days = int((now - modified) / _DAY)
+            message = (
+                f"status {word!r} but untouched in git for {days} days (limit {max_age:g}): finish it, "
+                "mark it abandoned, or delete it"
+            )
+            finding = Finding("KB203", "stale-status", "warning", path, _status_span(kb, note, key), message, {"kind": "untouched", "status": word, "days": days})
+            yield finding.with_fingerprint("untouched")
+        for field in note.frontmatter:
+            if field.lower() not in date_keys:
+                continue
+            stamp = _timestamp(note.frontmatter[field])
+            if stamp is None:
+                continue
+            if stamp > now + _DAY:
+                problem = "is in the future"
+            elif abs(stamp - modified) > tolerance * _DAY:
+                last = dt.datetime.fromtimestamp(modified, dt.timezone.utc).date().isoformat()
+                problem = f"disagrees with git, which last changed the note on {last}"
+            else:
+                continue
+            message = f"{field}: {note.frontmatter[field]} {problem} (tolerance {tolerance:g} days): update the field"
+            finding = Finding("KB203", "stale-status", "warning", path, _status_span(kb, note, field), message, {"kind": "date-mismatch", "field": field, "git_modified": modified})
+            yield finding.with_fingerprint("date", field)
+
+
+def _timestamp(value: Any) -> float | None:
+    if isinstance(value, dt.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return moment.timestamp()
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc).timestamp()
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1e9 < value < 1e10:
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return _timestamp(dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+        except ValueError:
+            return None
+    return None
+
+
+def _successor(kb: KB, note: Note, keys: frozenset[str]) -> str | None:
+    """The note that replaces a dead one: a successor key in frontmatter, else "superseded by [link]"."""
+    resolutions = kb.resolutions[note.path]
+    for link, resolution in zip(note.links, resolutions):
+        if link.in_frontmatter and (link.frontmatter_key or "").lower() in keys and resolution.status == "note":
+            return resolution.path
+    for field, value in note.frontmatter.items():
+        if field.lower() not in keys:
+            continue
+        for candidate in value if isinstance(value, list) else [value]:
+            if isinstance(candidate, str) and candidate.strip() and "[[" not in candidate:
+                probe = Link("markdown", candidate, candidate.strip(), None, None, _ZERO)
+                resolution = kb.resolver.resolve(note.path, probe)
+                if resolution.status == "note":
+                    return resolution.path
+    source = kb.source(note.path)
+    if source is None:
+        return None
+    for link, resolution in zip(note.links, resolutions):
+        if link.in_frontmatter or resolution.status != "note" or resolution.path == note.path:
+            continue
+        start = source.char_offset(link.span.start)
+        line_start = source.normalized.rfind("\n", 0, start) + 1
+        if _SUCCESSOR_PHRASE.search(source.normalized, max(line_start, start - 200), start):
+            return resolution.path
+    return None
+
+
+def _status_span(kb: KB, note: Note, key: str) -> Span:
+    """The span of the ``key:`` line in the frontmatter (line 1 when it cannot be found)."""
+    source = kb.source(note.path)
+    if source is None or not note.has_frontmatter:
+        return _ZERO
+    body = source.char_offset(note.body_start)
+    match = re.search(rf"^{re.escape(key)}\s*:.*$", source.normalized[:body], re.M)
+    if not match:
+        return _ZERO
+    return source.span(match.start(), match.end())
+
+
+def _first_open_task(kb: KB, note: Note) -> Span:
+    source = kb.source(note.path)
+    if source is None:
+        return _ZERO
+    code = [(source.char_offset(a), source.char_offset(b)) for a, b in note.code_ranges]
+    for match in _OPEN_TASK.finditer(source.normalized, source.char_offset(note.body_start)):
+        if not any(a <= match.start() < b for a, b in code):
+            end = source.line_end(source.line_of(match.start()))
+            return source.span(match.start() + len(match.group(0)) - len(match.group(0).lstrip(" \t>")), end)
+    return _ZERO
