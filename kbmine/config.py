@@ -58,8 +58,19 @@ class Config:
 
     def parse_key(self) -> str:
         """A digest of the settings that change how a single note parses (for the cache)."""
-        payload = json.dumps({"dialect": self.dialect, "timeout": self.parse_timeout}, sort_keys=True)
+        payload = json.dumps(
+            {"dialect": self.dialect, "timeout": self.parse_timeout, "passage": self.passage_min_words},
+            sort_keys=True,
+        )
         return hashlib.sha1(payload.encode()).hexdigest()[:12]
+
+    @property
+    def passage_min_words(self) -> int:
+        """Shortest paragraph (in words) that counts as a claim; computed at parse time."""
+        value = self.rules.get("duplicate-claim", {}).get("min_words", 25)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 3:
+            raise ConfigError("rules.duplicate-claim.min_words must be an integer >= 3")
+        return value
 
     def rule_options(self, rule: str) -> dict[str, Any]:
         """Per-rule options from ``[tool.kbmine.rules.<rule>]`` (empty when unset)."""

@@ -12,7 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
-__all__ = ["unignored_files", "clean_git_env", "head_commit", "file_dates"]
+__all__ = ["unignored_files", "clean_git_env", "head_commit", "file_dates", "dirty_files"]
 
 
 def clean_git_env() -> dict[str, str]:
@@ -108,3 +108,42 @@ def file_dates(root: Path) -> dict[str, tuple[int, int]] | None:
         else:
             dates[path] = (when, when)
     return dates
+
+
+def dirty_files(root: Path) -> set[str] | None:
+    """Paths under ``root`` (relative to it) that differ from HEAD or are untracked."""
+    try:
+        completed = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "-z", "--untracked-files=all", "--", "."],
+            capture_output=True,
+            env=clean_git_env(),
+            timeout=60,
+            check=False,
+        )
+        prefix = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-prefix"],
+            capture_output=True,
+            env=clean_git_env(),
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if completed.returncode != 0 or prefix.returncode != 0:
+        return None
+    base = prefix.stdout.decode("utf-8", "surrogateescape").strip()
+    entries = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
+    dirty: set[str] = set()
+    skip = False
+    for entry in entries:
+        if skip:
+            skip = False
+            continue
+        if len(entry) < 4:
+            continue
+        status, path = entry[:2], entry[3:]
+        if "R" in status or "C" in status:
+            skip = True  # the next entry is the rename's source
+        if path.startswith(base):
+            dirty.add(path[len(base) :])
+    return dirty

@@ -167,7 +167,9 @@ class KB:
         return cached
 
 
-def _parse_batch(batch: list[tuple[str, str]], dialect: str, timeout: float) -> list[tuple[str, str, bytes | None, str | None]]:
+def _parse_batch(
+    batch: list[tuple[str, str]], dialect: str, timeout: float, min_words: int
+) -> list[tuple[str, str, bytes | None, str | None]]:
     """Worker: read and parse files, return ``(path, hash, pickled note, error)`` per file."""
     from kbmine.parse import parse_note
 
@@ -178,7 +180,7 @@ def _parse_batch(batch: list[tuple[str, str]], dialect: str, timeout: float) -> 
         except OSError as exc:
             out.append((path, "", None, exc.strerror or str(exc)))
             continue
-        note = parse_note("", data, dialect, timeout)
+        note = parse_note("", data, dialect, timeout, min_words)
         out.append((path, note.content_hash, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL), None))
     return out
 
@@ -274,7 +276,7 @@ def _materialise(kb: KB) -> dict[str, Note]:
         from kbmine.parse import parse_note
 
         for index, path in enumerate(todo):
-            note = parse_note("", contents[path], config.dialect, config.parse_timeout)
+            note = parse_note("", contents[path], config.dialect, config.parse_timeout, config.passage_min_words)
             results.append((path, note.content_hash, note, None))
             if kb.progress is not None:
                 kb.progress(index + 1, len(todo))
@@ -309,7 +311,7 @@ def _parse_parallel(
     results: list[tuple[str, str, bytes | None, str | None]] = []
     done = 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_parse_batch, batch, config.dialect, config.parse_timeout) for batch in batches if batch]
+        futures = [pool.submit(_parse_batch, batch, config.dialect, config.parse_timeout, config.passage_min_words) for batch in batches if batch]
         for future in futures:
             for item in future.result():
                 results.append(item)

@@ -147,6 +147,10 @@ class Note(_Compact):
     prose_ranges: tuple[tuple[int, int], ...] = ()
     tasks_open: int = 0
     problems: tuple[Problem, ...] = ()
+    #: Byte ranges of prose where a mention of another note counts (no code, links, headings).
+    mention_ranges: tuple[tuple[int, int], ...] = ()
+    #: Paragraphs long enough to be a claim: (start byte, end byte, words, MinHash signature).
+    passages: tuple[tuple[int, int, int, bytes], ...] = ()
 
     @property
     def stem(self) -> str:

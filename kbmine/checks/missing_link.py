@@ -57,14 +57,11 @@ def _plurals(name: str) -> list[str]:
 
 
 def _lowered(text: str) -> str:
-    """``text`` lowercased with whitespace as single spaces, character for character (same length)."""
+    """``text`` lowercased with line breaks and tabs as spaces, character for character (same length)."""
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(low if len(low := char.lower()) == 1 else char for char in text)
-    return lowered.translate(_WHITESPACE_TO_SPACE)
-
-
-_WHITESPACE_TO_SPACE = str.maketrans({"\n": " ", "\t": " ", "\r": " ", "\u00a0": " "})
+    return lowered.replace("\n", " ").replace("\t", " ").replace("\r", " ").replace("\u00a0", " ")
 
 
 def _is_word_char(char: str) -> bool:
@@ -227,31 +224,6 @@ def _linked_targets(kb: KB) -> dict[str, set[str]]:
     return linked
 
 
-def _allowed_ranges(note: Note, source: SourceText) -> list[tuple[int, int]]:
-    """Character ranges of prose where a mention counts: text blocks minus code, links, headings."""
-    blocked = sorted(
-        [(source.char_offset(a), source.char_offset(b)) for a, b in note.code_ranges]
-        + [(source.char_offset(link.span.start), source.char_offset(link.span.end)) for link in note.links]
-        + [(source.char_offset(h.span.start), source.char_offset(h.span.end)) for h in note.headings]
-    )
-    allowed: list[tuple[int, int]] = []
-    for byte_start, byte_end in note.prose_ranges:
-        start, end = source.char_offset(byte_start), source.char_offset(byte_end)
-        index = bisect_right(blocked, (start, start)) - 1
-        cursor = start
-        for block_start, block_end in blocked[max(index, 0) :]:
-            if block_start >= end:
-                break
-            if block_end <= cursor:
-                continue
-            if block_start > cursor:
-                allowed.append((cursor, block_start))
-            cursor = max(cursor, block_end)
-        if cursor < end:
-            allowed.append((cursor, end))
-    return allowed
-
-
 def _mentions(
     note: Note, source: SourceText, automaton: Any, keys: list[str], exact: dict[str, set[str]]
 ) -> list[tuple[int, int, str, bool]]:
@@ -261,7 +233,7 @@ def _mentions(
     words: as in a title or alias); unflagged mentions still count towards the
     name's frequency, which is how "Types" is recognised as the word "types".
     """
-    allowed = _allowed_ranges(note, source)
+    allowed = [(source.char_offset(a), source.char_offset(b)) for a, b in note.mention_ranges]
     if not allowed:
         return []
     text = source.normalized

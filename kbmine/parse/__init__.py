@@ -23,6 +23,7 @@ from kbmine.parse.frontmatter import (
     load_frontmatter,
 )
 from kbmine.parse.markdown import BodyParse, parse_body
+from kbmine.parse.passages import minus_ranges, passage_words, signatures
 from kbmine.parse.text import DecodeError, SourceText, decode_note
 from kbmine.parse.wikilinks import split_wikilink
 
@@ -63,7 +64,9 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def parse_note(path: str, data: bytes, dialect: str = "obsidian", timeout: float = 10.0) -> Note:
+def parse_note(
+    path: str, data: bytes, dialect: str = "obsidian", timeout: float = 10.0, min_passage_words: int = 25
+) -> Note:
     """Parse one note's bytes; problems are recorded on the note, never raised."""
     digest = content_hash(data)
     try:
@@ -113,6 +116,25 @@ def parse_note(path: str, data: bytes, dialect: str = "obsidian", timeout: float
             Problem("parse-timeout", "markdown is nested too deeply to parse; links in this note were not checked", _ZERO)
         )
     links.extend(body.links)
+    headings = {(h.span.start, h.span.end) for h in body.headings}
+    text_blocks = [
+        (source.char_offset(h[0]), source.char_offset(h[1])) for h in headings
+    ]
+    mention_ranges = minus_ranges(
+        body.prose_ranges,
+        body.code_ranges
+        + [(source.char_offset(link.span.start), source.char_offset(link.span.end)) for link in body.links]
+        + text_blocks,
+    )
+    heading_starts = {start for start, _ in text_blocks}
+    claims = []
+    for start, end in body.prose_ranges:
+        if start in heading_starts:
+            continue
+        words = passage_words(source.text[start:end])
+        if len(words) >= min_passage_words:
+            claims.append((start, end, words))
+    signed = signatures([words for _, _, words in claims])
     return Note(
         path=path,
         title=note_title(frontmatter, body.h1, path),
@@ -131,6 +153,11 @@ def parse_note(path: str, data: bytes, dialect: str = "obsidian", timeout: float
         prose_ranges=tuple((source.byte_offset(a), source.byte_offset(b)) for a, b in body.prose_ranges),
         tasks_open=body.tasks_open,
         problems=tuple(problems),
+        mention_ranges=tuple((source.byte_offset(a), source.byte_offset(b)) for a, b in mention_ranges),
+        passages=tuple(
+            (source.byte_offset(start), source.byte_offset(end), len(words), signature)
+            for (start, end, words), signature in zip(claims, signed)
+        ),
     )
 
 

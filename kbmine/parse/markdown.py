@@ -427,7 +427,6 @@ def _inline_links(
     dialect: str,
     used_refs: set[str],
 ) -> Iterator[Link]:
-    label_parts: list[str] | None = None
     for child in children:
         meta = child.meta or {}
         kind = child.type

@@ -1,0 +1,227 @@
+"""KB202 duplicate-claim: near-identical passages in different notes."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kbmine.checks import rule
+from kbmine.model import Finding, Span
+from kbmine.parse.passages import passage_words
+
+if TYPE_CHECKING:
+    from kbmine.kb import KB
+
+_ROWS = 4
+#: A band shared by more passages than this is template text, not a claim.
+_BUCKET_LIMIT = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A paragraph, list item or quote long enough to be a claim (byte offsets)."""
+
+    path: str
+    start: int
+    end: int
+    words: int
+
+
+@rule(
+    "KB202",
+    "duplicate-claim",
+    "warning",
+    "near-identical passages in different notes: the claim should live once",
+    options=("min_words", "similarity", "boilerplate_notes"),
+)
+def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
+    """The same claim written in several notes, verbatim or lightly edited.
+
+    Copies drift apart: one gets corrected, the other keeps misleading.
+    Paragraphs, list items and quotes of at least ``min_words`` (25) words are
+    compared: MinHash signatures over word 3-shingles and LSH find candidate
+    pairs without comparing every pair, and an exact similarity
+    (rapidfuzz, at least ``similarity`` = 0.8) confirms them, so a copy with a
+    few words changed is still caught. One finding at each occurrence but the
+    earliest (the note changed least recently: uncommitted edits are newest),
+    with ``data.others`` listing the other places and the similarity. A
+    passage found in ``boilerplate_notes`` (5) or more notes is a template,
+    not a claim, and is not reported; a passage that links to the note it
+    repeats is a quotation and is not reported either.
+
+    Fix: keep the claim in one note and link to it from the others
+    (``kbmine mutate --kind extract`` proposes exactly that).
+    """
+    threshold = float(options.get("similarity", 0.8))
+    boilerplate = int(options.get("boilerplate_notes", 5))
+    items: list[Passage] = []
+    signatures: list[bytes] = []
+    for note in kb.notes.values():
+        for start, end, words, signature in note.passages:
+            items.append(Passage(note.path, start, end, words))
+            signatures.append(signature)
+    if len(items) < 2:
+        return
+    pairs = _similar_pairs(kb, items, signatures, threshold)
+    if not pairs:
+        return
+    linked = _links_by_range(kb)
+    clusters = _clusters(len(items), [(a, b) for a, b, _ in pairs])
+    similarity: dict[tuple[int, int], float] = {(a, b): s for a, b, s in pairs}
+    similarity.update({(b, a): s for a, b, s in pairs})
+    age = _age_keys(kb)
+    for members in clusters:
+        notes = {items[i].path for i in members}
+        if len(notes) < 2 or len(notes) >= boilerplate:
+            continue
+        ordered = sorted(members, key=lambda i: (age(items[i].path), items[i].path, items[i].start))
+        earliest_path = items[ordered[0]].path
+        for index in ordered:
+            passage = items[index]
+            if passage.path == earliest_path:
+                continue
+            others = [j for j in ordered if items[j].path != passage.path and (index, j) in similarity]
+            others = [j for j in others if not _quotes(linked, passage, items[j]) and not _quotes(linked, items[j], passage)]
+            if not others:
+                continue
+            yield _finding(kb, passage, [(items[j], similarity[(index, j)]) for j in others])
+
+
+def _similar_pairs(
+    kb: KB, items: list[Passage], signatures: list[bytes], threshold: float
+) -> list[tuple[int, int, float]]:
+    """Candidate pairs from MinHash LSH banding, confirmed by an exact similarity ratio.
+
+    The signatures come with the parse (datasketch's MinHash, see
+    :mod:`kbmine.parse.passages`); the banding is done on the whole signature
+    matrix at once with numpy, since datasketch's ``MinHashLSH`` inserts
+    passage by passage and on 45k passages costs more than the parse.
+    """
+    import numpy as np
+    from rapidfuzz import fuzz
+
+    matrix = np.frombuffer(b"".join(signatures), dtype=np.uint32).reshape(len(signatures), -1)
+    texts: dict[int, str] = {}
+
+    def text(index: int) -> str:
+        if index not in texts:
+            passage = items[index]
+            source = kb.source(passage.path)
+            raw = source.text[source.char_offset(passage.start) : source.char_offset(passage.end)] if source else ""
+            texts[index] = " ".join(passage_words(raw))
+        return texts[index]
+
+    found: list[tuple[int, int, float]] = []
+    for index, other in sorted(_candidate_pairs(matrix)):
+        if items[other].path == items[index].path:
+            continue
+        score = fuzz.ratio(text(index), text(other), score_cutoff=threshold * 100) / 100
+        if score >= threshold:
+            found.append((index, other, round(score, 3)))
+    return found
+
+
+def _candidate_pairs(matrix: Any) -> set[tuple[int, int]]:
+    """Pairs of rows that agree on all ``_ROWS`` values of at least one band.
+
+    With 32 bands of 4 rows, pairs with 3-shingle Jaccard similarity 0.3 (a
+    25-word paragraph with four words changed) are found with probability
+    ~0.23 per band, ~0.9996 over all bands.
+    """
+    import numpy as np
+
+    pairs: set[tuple[int, int]] = set()
+    count = matrix.shape[0]
+    for band in range(matrix.shape[1] // _ROWS):
+        block = np.ascontiguousarray(matrix[:, band * _ROWS : (band + 1) * _ROWS])
+        keys = block.view(np.dtype((np.void, block.dtype.itemsize * _ROWS))).ravel()
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        boundaries = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+        starts = np.concatenate(([0], boundaries))
+        ends = np.concatenate((boundaries, [count]))
+        for start, end in zip(starts.tolist(), ends.tolist()):
+            size = end - start
+            if size < 2 or size > _BUCKET_LIMIT:
+                continue
+            members = sorted(order[start:end].tolist())
+            for i, first in enumerate(members):
+                for second in members[i + 1 :]:
+                    pairs.add((first, second))
+    return pairs
+
+
+def _clusters(size: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
+    parent = list(range(size))
+
+    def find(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for node in {n for pair in pairs for n in pair}:
+        groups[find(node)].append(node)
+    return sorted(groups.values(), key=min)
+
+
+def _links_by_range(kb: KB) -> dict[str, list[tuple[int, str]]]:
+    """Per note, the byte offset and resolved target of each link (to spot quotations)."""
+    linked: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for note, link, resolution in kb.links():
+        if resolution.path is not None:
+            linked[note.path].append((link.span.start, resolution.path))
+    return linked
+
+
+def _quotes(linked: dict[str, list[tuple[int, str]]], passage: Passage, other: Passage) -> bool:
+    """Whether ``passage`` links to the note of ``other`` from inside (or right after) itself."""
+    return any(
+        target == other.path and passage.start <= offset <= passage.end + 200 for offset, target in linked[passage.path]
+    )
+
+
+def _age_keys(kb: KB) -> Any:
+    """Sort key for "earliest": least recently changed first (uncommitted edits are newest)."""
+    dates = kb.git_dates or {}
+    from kbmine import gitops
+
+    dirty = gitops.dirty_files(kb.root) or set()
+
+    def key(path: str) -> tuple[int, float]:
+        if path in dirty or path not in dates:
+            try:
+                return (1, os.stat(kb.root / path).st_mtime)
+            except OSError:
+                return (1, 0.0)
+        return (0, float(dates[path][1]))
+
+    return key
+
+
+def _finding(kb: KB, passage: Passage, others: list[tuple[Passage, float]]) -> Finding:
+    source = kb.source(passage.path)
+    assert source is not None
+    start = source.char_offset(passage.start)
+    end = source.char_offset(passage.end)
+    span: Span = source.span(start, end)
+    entries = []
+    for other, score in sorted(others, key=lambda o: -o[1]):
+        other_source = kb.source(other.path)
+        line = other_source.line_of(other_source.char_offset(other.start)) + 1 if other_source else 1
+        entries.append({"path": other.path, "line": line, "similarity": score})
+    best = entries[0]
+    preview = " ".join(passage_words(source.text[start:end])[:12])
+    message = (
+        f"this passage ({passage.words} words, \"{preview}...\") repeats {best['path']}:{best['line']} "
+        f"({best['similarity']:.0%} similar){' and ' + str(len(entries) - 1) + ' more' if len(entries) > 1 else ''}; "
+        "copies drift apart: keep the claim in one note and link to it from here"
+    )
+    finding = Finding("KB202", "duplicate-claim", "warning", passage.path, span, message, {"others": entries, "words": passage.words})
+    return finding.with_fingerprint(" ".join(passage_words(source.text[start:end])))

@@ -1,0 +1,88 @@
+"""Per-note text work that graph-wide rules need, done once per note inside the parse.
+
+Duplicate detection needs a MinHash signature of every paragraph and mention
+detection needs the prose ranges minus code, links and headings. Both depend
+on the note's bytes alone, so they are computed with the parse (in the worker
+processes) and cached with it: a warm run or a one-note change never redoes
+them for the other notes.
+
+Signatures are datasketch's "legacy" MinHash (same permutations, same
+formula, so ``datasketch.MinHash`` on the same shingles gives the same
+values), computed for all paragraphs of a note in one numpy operation
+instead of one ``MinHash`` object per paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["NUM_PERM", "SHINGLE", "passage_words", "signatures", "permutations", "minus_ranges"]
+
+NUM_PERM = 128
+SHINGLE = 3
+_WORD = re.compile(r"\w+", re.UNICODE)
+_LINK_DESTINATION = re.compile(r"\]\([^)\n]*\)|\]\[[^\]\n]*\]")
+_WIKILINK = re.compile(r"!?\[\[(?:[^\]|\n]*\|)?([^\]\n]*)\]\]")
+
+
+def passage_words(text: str) -> list[str]:
+    """The words of a markdown passage, lowercased, without link destinations."""
+    text = _WIKILINK.sub(r" \1 ", _LINK_DESTINATION.sub("] ", text))
+    return _WORD.findall(text.lower())
+
+
+def shingle_hashes(words: list[str]) -> list[int]:
+    """CRC32 of every run of ``SHINGLE`` consecutive words (deterministic across processes)."""
+    return [zlib.crc32(" ".join(words[i : i + SHINGLE]).encode()) for i in range(max(1, len(words) - SHINGLE + 1))]
+
+
+@lru_cache(maxsize=1)
+def permutations() -> tuple[Any, Any]:
+    """datasketch's permutation parameters for ``NUM_PERM`` legacy MinHashes (seed 1)."""
+    from datasketch import MinHash
+
+    a, b = MinHash(num_perm=NUM_PERM, seed=1, scheme="legacy").permutations
+    return a.reshape(1, -1), b.reshape(1, -1)
+
+
+def signatures(passages: list[list[str]]) -> list[bytes]:
+    """One MinHash signature (``NUM_PERM`` uint32 values as bytes) per word list."""
+    import numpy as np
+
+    if not passages:
+        return []
+    hashes = [shingle_hashes(words) for words in passages]
+    counts = [len(h) for h in hashes]
+    flat = np.fromiter((h for group in hashes for h in group), dtype=np.uint64, count=sum(counts))
+    a, b = permutations()
+    mersenne = np.uint64((1 << 61) - 1)
+    mask = np.uint64((1 << 32) - 1)
+    with np.errstate(over="ignore"):
+        values = np.bitwise_and((flat.reshape(-1, 1) * a + b) % mersenne, mask)
+    offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    minima = np.minimum.reduceat(values, offsets, axis=0).astype(np.uint32)
+    return [row.tobytes() for row in minima]
+
+
+def minus_ranges(ranges: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``ranges`` with every part covered by ``holes`` removed (both sorted by start)."""
+    holes = sorted(holes)
+    result: list[tuple[int, int]] = []
+    index = 0
+    for start, end in sorted(ranges):
+        while index < len(holes) and holes[index][1] <= start:
+            index += 1
+        cursor = start
+        probe = index
+        while probe < len(holes) and holes[probe][0] < end:
+            hole_start, hole_end = holes[probe]
+            if hole_start > cursor:
+                result.append((cursor, hole_start))
+            cursor = max(cursor, hole_end)
+            probe += 1
+        if cursor < end:
+            result.append((cursor, end))
+    return result
