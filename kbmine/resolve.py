@@ -226,10 +226,10 @@ class Resolver:
                 return Resolution("note", hits[0], tuple(hits))
             return Resolution("broken", target)
         normalized = posixpath.normpath(target)
-        if normalized.startswith("../"):
+        if normalized == ".." or normalized.startswith("../"):
             return Resolution("escapes", reason=f"{target!r} climbs out of the KB root")
         exact = self._existing(normalized)
-        if exact is not None and exact.status != "dir":
+        if exact is not None and exact.status != "dir" and (vault is None or self._in_vault([exact.path or ""], vault)):
             return exact
         noext = _strip_md(normalized).casefold()
         candidates = self._in_vault(self._by_noext.get(noext, []), vault)

@@ -25,7 +25,7 @@ from kbmine.parse.frontmatter import (
 from kbmine.parse.markdown import BodyParse, parse_body
 from kbmine.parse.passages import minus_ranges, passage_words, signatures
 from kbmine.parse.text import DecodeError, SourceText, decode_note
-from kbmine.parse.wikilinks import split_wikilink
+from kbmine.parse.wikilinks import split_wikilink, wikilink_target_range
 
 __all__ = ["parse_note"]
 
@@ -193,7 +193,9 @@ def _frontmatter_links(
 ) -> Iterator[Link]:
     for start, end, inner, embed, key in frontmatter_wikilinks(frontmatter, source.normalized, block):
         parts = split_wikilink(inner, dialect)
-        inner_start = start + (3 if embed else 2)
+        first = start + (3 if embed else 2)
+        written = source.normalized[first : end - 2]
+        target_start, target_end = wikilink_target_range(written, dialect)
         yield Link(
             kind="wikilink",
             raw=source.text[start:end],
@@ -201,7 +203,7 @@ def _frontmatter_links(
             anchor=parts.anchor,
             label=parts.label,
             span=source.span(start, end),
-            target_span=source.span(inner_start, end - 2),
+            target_span=source.span(first + target_start, first + target_end),
             is_embed=embed,
             in_frontmatter=True,
             frontmatter_key=key,

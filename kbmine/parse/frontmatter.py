@@ -144,13 +144,43 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+def _in_comment_or_key(text: str, start: int, end: int) -> bool:
+    """Whether the match at ``start:end`` sits in a YAML comment or is (part of) a mapping key."""
+    line_start = text.rfind("\n", 0, start) + 1
+    quote = ""
+    for position in range(line_start, start):
+        char = text[position]
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (position == line_start or text[position - 1] in " \t"):
+            return True
+    line_end = text.find("\n", end)
+    rest = text[end : line_end if line_end >= 0 else len(text)]
+    return bool(re.match(r"[\"']?\s*:(?:\s|$)", rest))
+
+
+def _yaml_forms(raw: str) -> tuple[str, ...]:
+    """How a wikilink written in YAML may read once loaded (quote escapes undone)."""
+    forms = [raw, raw.replace("''", "'")]
+    if "\\" in raw:
+        try:
+            forms.append(raw.encode("latin-1", "backslashreplace").decode("unicode_escape"))
+        except UnicodeDecodeError:
+            pass
+    return tuple(dict.fromkeys(forms))
+
+
 def frontmatter_wikilinks(
     data: dict[str, Any], text: str, block: FrontmatterBlock
 ) -> list[tuple[int, int, str, bool, str | None]]:
     """Wikilinks written in frontmatter values: ``(start, end, inner, embed, top-level key)``.
 
     Only wikilinks that are part of a loaded value count (one in a YAML comment
-    does not); each is located in the raw frontmatter text for its exact span.
+    or a key does not); each is located in the raw frontmatter text for its
+    exact span, and ``inner`` is the loaded form (YAML escapes undone).
     """
     wanted = Counter(
         match.group(0) for string in _strings(data) if "[[" in string for match in WIKILINK.finditer(string)
@@ -160,13 +190,17 @@ def frontmatter_wikilinks(
     found: list[tuple[int, int, str, bool, str | None]] = []
     keys = [(m.start(), m.group(1).strip("'\"")) for m in _TOP_KEY.finditer(text, block.text_start, block.text_end)]
     for match in WIKILINK.finditer(text, block.text_start, block.text_end):
-        if wanted[match.group(0)] <= 0:
+        if _in_comment_or_key(text, match.start(), match.end()):
             continue
-        wanted[match.group(0)] -= 1
+        loaded = next((form for form in _yaml_forms(match.group(0)) if wanted[form] > 0), None)
+        if loaded is None:
+            continue
+        wanted[loaded] -= 1
         key = None
         for position, name in keys:
             if position > match.start():
                 break
             key = name
-        found.append((match.start(), match.end(), match.group(2), bool(match.group(1)), key))
+        inner = WIKILINK.fullmatch(loaded)
+        found.append((match.start(), match.end(), inner.group(2) if inner else match.group(2), bool(match.group(1)), key))
     return found

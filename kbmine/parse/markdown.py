@@ -31,18 +31,20 @@ from mdit_py_plugins.footnote import footnote_plugin
 from kbmine.model import Block, Heading, Link, Span
 from kbmine.slugs import EXPLICIT_ID, SlugCounter
 from kbmine.parse.text import SourceText
-from kbmine.parse.wikilinks import split_wikilink
+from kbmine.parse.wikilinks import split_wikilink, wikilink_target_range
 
 __all__ = ["BodyParse", "parse_body", "split_destination", "is_external"]
 
 _INLINE_TRIGGERS = frozenset("[<`$")
 _DENDRON_TRIGGERS = frozenset("[<`$#@")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
-_BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*$")
+_BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*$", re.M)
 _TASK_OPEN = re.compile(r"^\[ \](?:\s|$)")
 _DEFINITION = re.compile(
     r"[ \t]{0,3}\[((?:[^\[\]\\]|\\.)+)\]:[ \t]*\n?[ \t]*(<[^<>\n]*>|\S+)", re.DOTALL
 )
+#: Block-quote markers and list markers, any number, before a definition's ``[``.
+_CONTAINER_PREFIX = re.compile(r"^(?:[ \t]*(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t])))*[ \t]*")
 _CODE_TOKENS = frozenset({"fence", "code_block", "html_block", "math_block", "math_block_label"})
 _INLINE_CODE = frozenset({"code_inline", "html_inline", "math_inline", "math_inline_double"})
 
@@ -93,7 +95,8 @@ def _wikilink_rule(dialect: str) -> Callable[[StateInline, bool], bool]:
         opener = pos + 1 if embed else pos
         if not src.startswith("[[", opener):
             return False
-        close = src.find("]]", opener + 2, state.posMax + 1)
+        line_end = src.find("\n", opener, state.posMax)
+        close = src.find("]]", opener + 2, (line_end if line_end >= 0 else state.posMax) + 1)
         if close < 0:
             return False
         inner = src[opener + 2 : close]
@@ -153,18 +156,22 @@ def _tracked(
             if token.type in openers:
                 token.meta = {**(token.meta or {}), "src": (start, state.pos)}
                 if token.type in ("link_open", "image") and token.markup != "autolink":
-                    token.meta.update(_link_shape(state, start + (token.type == "image")))
+                    image = token.type == "image"
+                    token.meta.update(_link_shape(state, start + image, nested=image))
                 break
         return True
 
     return tracked
 
 
-def _link_shape(state: StateInline, label_start: int) -> dict[str, Any]:
-    """Where the destination of a just-parsed link sits, or which reference label it uses."""
+def _link_shape(state: StateInline, label_start: int, nested: bool = False) -> dict[str, Any]:
+    """Where the destination of a just-parsed link sits, or which reference label it uses.
+
+    Image labels (alt text) may contain links, so they are read with nesting allowed.
+    """
     src = state.src
     saved = state.pos
-    label_end = state.md.helpers.parseLinkLabel(state, label_start, True)
+    label_end = state.md.helpers.parseLinkLabel(state, label_start, not nested)
     state.pos = saved
     if label_end < 0:
         return {}
@@ -214,7 +221,8 @@ def markdown_parser(dialect: str, full_inline: bool = True) -> MarkdownIt:
         rule = md.inline.ruler.__rules__[md.inline.ruler.__find__(name)]
         md.inline.ruler.at(name, _tracked(rule.fn, openers, triggers))
     # We run inline parsing ourselves, only where it can find something.
-    md.core.ruler.disable(["inline", "text_join"])
+    # footnote_tail would drop definitions whose references it never saw (inline is off).
+    md.core.ruler.disable(["inline", "text_join", "footnote_tail"])
     # Nothing is rendered: destinations are read from the source, so skip URL normalising.
     md.normalizeLink = _identity  # type: ignore[method-assign]
     md.normalizeLinkText = _identity  # type: ignore[method-assign,assignment]
@@ -446,8 +454,10 @@ def _wikilink(token: Token, mapper: _InlineMap, source: SourceText, dialect: str
     parts = split_wikilink(token.content, dialect)
     target = f"dendron://{parts.vault}/{parts.target}" if parts.vault is not None else parts.target
     span_start, span_end = mapper.offset(start), mapper.offset(end)
-    inner_start = mapper.offset(start + (3 if embed else 2))
-    inner_end = mapper.offset(end - 2)
+    first = start + (3 if embed else 2)
+    target_start, target_end = wikilink_target_range(token.content, dialect)
+    inner_start = mapper.offset(first + target_start)
+    inner_end = mapper.offset(first + target_end)
     return Link(
         kind="wikilink",
         raw=source.text[span_start:span_end],
@@ -556,7 +566,7 @@ def _definition_destination(source: SourceText, line_map: list[int]) -> tuple[st
     end = _line_range_end(source, line_map[1])
     block = source.normalized[start:end]
     # A definition inside a block quote or list item carries the container's prefix.
-    for prefix in re.finditer(r"^[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+)?", block):
+    for prefix in _CONTAINER_PREFIX.finditer(block):
         match = _DEFINITION.match(block, prefix.end())
         if match:
             dest_start = start + match.start(2)
@@ -575,7 +585,8 @@ def _definition_link(token: Token, source: SourceText, label: str) -> Link | Non
     start = source.line_starts[token.map[0]]
     end = _line_range_end(source, token.map[1])
     text = source.text[start:end]
-    lead = len(text) - len(text.lstrip(" \t>"))
+    prefix = _CONTAINER_PREFIX.match(text)
+    lead = prefix.end() if prefix else 0
     target, anchor = split_destination(written)
     return Link(
         kind="definition",
@@ -618,9 +629,9 @@ def _plain_text(children: list[Token]) -> str:
     """The text content of inline tokens, as a browser's ``textContent`` would show it."""
     parts: list[str] = []
     for child in children:
-        if child.type in ("text", "code_inline", "math_inline", "math_inline_double"):
+        if child.type in ("text", "text_special", "code_inline", "math_inline", "math_inline_double"):
             parts.append(child.content)
-        elif child.type == "wikilink":
+        elif child.type in ("wikilink", "hashtag"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")

@@ -41,11 +41,24 @@ def shingle_hashes(words: list[str]) -> list[int]:
 
 @lru_cache(maxsize=1)
 def permutations() -> tuple[Any, Any]:
-    """datasketch's permutation parameters for ``NUM_PERM`` legacy MinHashes (seed 1)."""
-    from datasketch import MinHash
+    """datasketch's permutation parameters for ``NUM_PERM`` legacy MinHashes (seed 1).
 
-    a, b = MinHash(num_perm=NUM_PERM, seed=1, scheme="legacy").permutations
-    return a.reshape(1, -1), b.reshape(1, -1)
+    Drawn exactly as ``datasketch.MinHash(num_perm, seed=1, scheme="legacy")``
+    draws them (a test checks the two agree), without importing datasketch,
+    which pulls in scipy and would cost every parse worker a third of a second.
+    """
+    import numpy as np
+
+    generator = np.random.RandomState(1)
+    mersenne = np.uint64((1 << 61) - 1)
+    pairs = np.array(
+        [
+            (generator.randint(1, mersenne, dtype=np.uint64), generator.randint(0, mersenne, dtype=np.uint64))
+            for _ in range(NUM_PERM)
+        ],
+        dtype=np.uint64,
+    ).T
+    return pairs[0].reshape(1, -1), pairs[1].reshape(1, -1)
 
 
 def signatures(passages: list[list[str]]) -> list[bytes]:

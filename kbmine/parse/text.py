@@ -41,6 +41,9 @@ class SourceText:
     bom: int
     line_starts: list[int]
     _line_bytes: list[int] | None = None
+    #: Last (line, character offset, byte offset) translated: offsets come mostly in
+    #: increasing order, so a long line is encoded once, not once per offset.
+    _cursor: tuple[int, int, int] = (-1, 0, 0)
 
     @property
     def ascii(self) -> bool:
@@ -56,7 +59,13 @@ class SourceText:
             return self.bom + offset
         line = self.line_of(offset)
         start = self.line_starts[line]
-        return self._line_bytes[line] + len(self.text[start:offset].encode(self.encoding, "surrogatepass"))
+        base_char, base_byte = start, self._line_bytes[line]
+        cursor_line, cursor_char, cursor_byte = self._cursor
+        if cursor_line == line and cursor_char <= offset:
+            base_char, base_byte = cursor_char, cursor_byte
+        result = base_byte + len(self.text[base_char:offset].encode(self.encoding, "surrogatepass"))
+        self._cursor = (line, offset, result)
+        return result
 
     def char_offset(self, byte: int) -> int:
         """Character offset in ``text`` of a byte offset in the stored file (inverse of ``byte_offset``)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["WikiTarget", "split_wikilink", "WIKILINK"]
+__all__ = ["WikiTarget", "split_wikilink", "wikilink_target_range", "WIKILINK"]
 
 #: A wikilink in plain text (used for frontmatter values, where no markdown parser runs).
 WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
@@ -55,3 +55,28 @@ def split_wikilink(inner: str, dialect: str) -> WikiTarget:
         label=label.strip() if label is not None else None,
         vault=vault,
     )
+
+
+def wikilink_target_range(inner: str, dialect: str) -> tuple[int, int]:
+    """Offsets within ``inner`` of the target as written (no label, anchor or vault prefix).
+
+    This is what a repair rewrites: the label and ``#anchor`` stay untouched.
+    """
+    if dialect == "dendron":
+        bar = inner.rfind("|")
+        start = bar + 1 if bar >= 0 else 0
+        match = _DENDRON_VAULT.match(inner[start:])
+        if match:
+            start += match.start(2)
+    else:
+        start = 0
+    end = len(inner)
+    for stop in ("\\|", "|", "#") if dialect != "dendron" else ("#",):
+        found = inner.find(stop, start)
+        if found >= 0:
+            end = min(end, found)
+    while end > start and inner[end - 1] == " ":
+        end -= 1
+    while start < end and inner[start] == " ":
+        start += 1
+    return start, end
