@@ -41,10 +41,19 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _writable(folder: Path) -> bool:
+    """Writable *and* not marked read-only: root may write anywhere, but a folder
+    without write bits says its owner wants nothing written there."""
+    try:
+        return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
+    except OSError:
+        return False
+
+
 def default_cache_path(root: Path) -> Path:
     """``<root>/.kbmine/cache.sqlite`` if writable, else a per-root file in the user cache."""
     local = root / ".kbmine"
-    if os.access(root, os.W_OK) or (local.is_dir() and os.access(local, os.W_OK)):
+    if _writable(local if local.is_dir() else root):
         return local / "cache.sqlite"
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kbmine"
     digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]

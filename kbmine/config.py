@@ -54,6 +54,7 @@ class Config:
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     extensions: tuple[str, ...] = (".md", ".markdown")
     parse_timeout: float = 10.0
+    per_path_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str | None = None
 
     def parse_key(self) -> str:
@@ -135,6 +136,7 @@ def _validate(table: dict[str, Any], source: str | None) -> Config:
         "rules",
         "extensions",
         "parse_timeout",
+        "per_path_ignores",
     }
     unknown = sorted(set(table) - known)
     if unknown:
@@ -161,6 +163,11 @@ def _validate(table: dict[str, Any], source: str | None) -> Config:
     respect = table.get("respect_gitignore", True)
     if not isinstance(respect, bool):
         raise ConfigError(f"{where}: respect_gitignore must be true or false")
+    per_path = table.get("per_path_ignores", {})
+    if not isinstance(per_path, dict) or not all(
+        isinstance(v, list) and all(isinstance(x, str) for x in v) for v in per_path.values()
+    ):
+        raise ConfigError(f'{where}: per_path_ignores must be a table of glob = ["rule", ...]')
     extensions = _string_list(table, "extensions", where) or (".md", ".markdown")
     if not all(ext.startswith(".") for ext in extensions):
         raise ConfigError(f"{where}: extensions must start with a dot, e.g. '.md'")
@@ -175,6 +182,7 @@ def _validate(table: dict[str, Any], source: str | None) -> Config:
         rules={name: dict(options) for name, options in rules.items()},
         extensions=tuple(ext.lower() for ext in extensions),
         parse_timeout=float(timeout),
+        per_path_ignores={glob: tuple(names) for glob, names in per_path.items()},
         source=source,
     )
 

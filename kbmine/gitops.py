@@ -12,7 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
-__all__ = ["unignored_files", "clean_git_env", "head_commit", "file_dates", "dirty_files"]
+__all__ = ["unignored_files", "clean_git_env", "head_commit", "file_dates", "dirty_files", "changed_since"]
 
 
 def clean_git_env() -> dict[str, str]:
@@ -147,3 +147,49 @@ def dirty_files(root: Path) -> set[str] | None:
         if path.startswith(base):
             dirty.add(path[len(base) :])
     return dirty
+
+
+def changed_since(root: Path, ref: str) -> tuple[set[str], set[str]] | None:
+    """Files under ``root`` changed since ``ref`` (committed, staged, unstaged or untracked),
+    and the old paths of files deleted or renamed since; ``None`` if ``ref`` is unknown."""
+    env = clean_git_env()
+    try:
+        verify = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--verify", "-q", f"{ref}^{{commit}}"],
+            capture_output=True, env=env, timeout=30, check=False,
+        )
+        if verify.returncode != 0:
+            return None
+        diff = subprocess.run(
+            ["git", "-C", str(root), "diff", "-z", "--name-status", "-M", "--relative", ref, "--", "."],
+            capture_output=True, env=env, timeout=120, check=False,
+        )
+        untracked = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--others", "--exclude-standard"],
+            capture_output=True, env=env, timeout=60, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if diff.returncode != 0:
+        return None
+    changed: set[str] = set()
+    gone: set[str] = set()
+    tokens = diff.stdout.decode("utf-8", "surrogateescape").split("\0")
+    index = 0
+    while index < len(tokens):
+        status = tokens[index]
+        index += 1
+        if not status:
+            continue
+        if status[0] in "RC" and index + 1 < len(tokens):
+            old, new = tokens[index], tokens[index + 1]
+            index += 2
+            changed.add(new)
+            if status[0] == "R":
+                gone.add(old)
+        elif index < len(tokens):
+            path = tokens[index]
+            index += 1
+            (gone if status[0] == "D" else changed).add(path)
+    changed.update(p for p in untracked.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
+    return changed, gone

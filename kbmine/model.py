@@ -8,7 +8,7 @@ another stage's back.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 __all__ = [
@@ -183,6 +183,8 @@ class Finding:
     data: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
     edits: tuple[Edit, ...] = ()
+    #: Like the fingerprint but without the path: lets a baseline follow a renamed note.
+    identity: str = ""
 
     def with_fingerprint(self, *parts: str) -> Finding:
         """Return a copy whose fingerprint hashes rule, path and the given text.
@@ -190,20 +192,14 @@ class Finding:
         Line numbers are left out on purpose: editing elsewhere in a note
         must not make an old finding look new to a baseline.
         """
-        digest = hashlib.sha1(
-            "\x1f".join((self.rule, self.path, *parts)).encode("utf-8", "surrogatepass")
-        ).hexdigest()[:16]
-        return Finding(
-            self.code,
-            self.rule,
-            self.severity,
-            self.path,
-            self.span,
-            self.message,
-            self.data,
-            digest,
-            self.edits,
-        )
+
+        def digest(*values: str) -> str:
+            return hashlib.sha1("\x1f".join(values).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+        return replace(self, fingerprint=digest(self.rule, self.path, *parts), identity=digest(self.rule, *parts))
+
+    def with_severity(self, severity: Severity) -> Finding:
+        return replace(self, severity=severity)
 
 
 def content_hash(data: bytes) -> str:

@@ -8,10 +8,13 @@ severity and one-line summary; its docstring is its documentation
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import hashlib
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -92,11 +95,12 @@ def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list
     return [rules[n] for n in dict.fromkeys(chosen) if n not in dropped]
 
 
-def run_checks(kb: KB, rules: list[Rule] | None = None) -> list[Finding]:
+def run_checks(kb: KB, rules: list[Rule] | None = None, *, report_unused_suppressions: bool = False) -> list[Finding]:
     """Run ``rules`` (default: per the KB's config) and return findings sorted by place.
 
-    The result is cached under the KB's fingerprint and the rule selection: a
-    run on an unchanged KB returns it without parsing a single note.
+    Suppressed findings are dropped (see :mod:`kbmine.suppress`). The result
+    is cached under the KB's fingerprint and the rule selection: a run on an
+    unchanged KB returns it without parsing a single note.
     """
     config = kb.config
     if rules is None:
@@ -109,7 +113,7 @@ def run_checks(kb: KB, rules: list[Rule] | None = None) -> list[Finding]:
     for name in config.severity:
         if name not in known and name.upper() not in codes:
             raise ConfigError(f"severity.{name}: unknown rule; `kbmine rules` lists them")
-    key = kb.fingerprint + ":" + ",".join(r.name for r in rules)
+    key = kb.fingerprint + ":" + ",".join(r.name for r in rules) + f":{report_unused_suppressions}"
     if any(r.uses_git for r in rules):
         from kbmine.gitops import head_commit
 
@@ -120,7 +124,9 @@ def run_checks(kb: KB, rules: list[Rule] | None = None) -> list[Finding]:
             for notice in cached[1]:
                 kb.notice(notice)
             return cached[0]
-    findings = _run(kb, rules)
+    from kbmine.suppress import apply_suppressions
+
+    findings = apply_suppressions(kb, _run(kb, rules), known, report_unused_suppressions)
     if kb.cache is not None:
         kb.cache.put_blob("findings", key, (findings, list(kb.notices)))
     return findings
@@ -139,7 +145,24 @@ def _run(kb: KB, rules: list[Rule]) -> list[Finding]:
             raise ConfigError(f"rules.{chosen.name}: unknown option {unknown[0]!r}")
         for finding in chosen.check(kb, options):
             if level and level != finding.severity:
-                finding = Finding(finding.code, finding.rule, level, finding.path, finding.span, finding.message, finding.data, finding.fingerprint, finding.edits)  # type: ignore[arg-type]
+                finding = finding.with_severity(level)  # type: ignore[arg-type]
             findings.append(finding)
     findings.sort(key=lambda f: (f.path, f.span.start, f.code))
-    return findings
+    return _unique_fingerprints(findings)
+
+
+def _unique_fingerprints(findings: list[Finding]) -> list[Finding]:
+    """Number repeated fingerprints (the same text twice in a note) so each stays unique."""
+    seen: Counter[str] = Counter()
+    unique: list[Finding] = []
+    for finding in findings:
+        seen[finding.fingerprint] += 1
+        count = seen[finding.fingerprint]
+        if count > 1:
+            finding = dataclasses.replace(
+                finding,
+                fingerprint=hashlib.sha1(f"{finding.fingerprint}#{count}".encode()).hexdigest()[:16],
+                identity=hashlib.sha1(f"{finding.identity}#{count}".encode()).hexdigest()[:16],
+            )
+        unique.append(finding)
+    return unique

@@ -102,8 +102,9 @@ def _wikilink_rule(dialect: str) -> Callable[[StateInline, bool], bool]:
         inner = src[opener + 2 : close]
         if not inner.strip() or "\n" in inner or "[[" in inner:
             return False
-        if src.startswith("(", close + 2) and not embed:
-            # ``[[1]](https://...)``: a markdown link whose text is "[1]" (pasted citations).
+        if src.startswith("(", close + 2):
+            # ``[[1]](https://...)`` / ``![[alt]](x.png)``: a markdown link or image whose
+            # text is "[1]" (pasted citations, exported figures), as CommonMark reads it.
             return False
         if not silent:
             token = state.push("wikilink", "", 0)
@@ -399,7 +400,9 @@ def parse_body(
             for link in _inline_links(children, mapper, source, references, dialect, used_refs):
                 result.links.append(link)
                 if link.kind == "wikilink":
+                    # Foam labels its generated definitions by target or by the whole inner text.
                     wikitargets.add(link.target.casefold())
+                    wikitargets.add(link.raw.lstrip("!")[2:-2].casefold())
             for child in children:
                 src = (child.meta or {}).get("src")
                 if child.type in _INLINE_CODE and src:
