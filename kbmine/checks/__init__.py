@@ -78,6 +78,18 @@ def all_rules() -> dict[str, Rule]:
     return dict(sorted(RULES.items(), key=lambda item: item[1].code))
 
 
+def rule_doc(token: str) -> str:
+    """The documentation of rule ``token`` (name or code), as ``kbmine explain`` prints it."""
+    (name,) = _lookup(token, all_rules())[:1]
+    rule = all_rules()[name]
+    options = ", ".join(rule.options) if rule.options else "none"
+    body = "\n".join(line[4:] if line.startswith("    ") else line for line in rule.doc.splitlines())
+    return (
+        f"{rule.code} {rule.name} (default severity: {rule.severity})\n\n{rule.summary}.\n\n{body}\n\n"
+        f"Options ([tool.kbmine.rules.{rule.name}]): {options}\n"
+    )
+
+
 def _lookup(token: str, rules: dict[str, Rule]) -> list[str]:
     if token in rules:
         return [token]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -39,8 +40,12 @@ def check(
     jobs: JobsOption = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")] = None,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")] = False,
+    baseline: Annotated[Path | None, typer.Option("--baseline", help="Report only findings this baseline file does not know.")] = None,
+    write_baseline: Annotated[Path | None, typer.Option("--write-baseline", help="Record today's findings as the baseline in FILE.")] = None,
+    changed_since: Annotated[str | None, typer.Option("--changed-since", help="Only notes changed since this git ref, and notes whose links the change affects.")] = None,
+    report_unused: Annotated[bool, typer.Option("--report-unused-suppressions", help="Report suppressions that silence nothing.")] = False,
 ) -> None:
-    """Check a KB: broken links and anchors, ambiguous links, bad frontmatter and more.
+    """Check a KB: broken links and anchors, missing links, duplicated claims, stale statuses and more.
 
     Exit code 0: no findings; 1: findings; 2: usage, config or I/O error.
     """
@@ -59,7 +64,21 @@ def check(
     finally:
         if bar is not None:
             bar.stop()
-    findings = run_checks(kb, rules)
+    findings = run_checks(kb, rules, report_unused_suppressions=report_unused)
+    if changed_since is not None:
+        from kbmine.scope import affected_notes
+
+        scope = affected_notes(kb, changed_since)
+        findings = [f for f in findings if f.path in scope]
+    if write_baseline is not None:
+        from kbmine.baseline import write_baseline as save
+
+        save(write_baseline, findings)
+        typer.echo(f"kbmine: wrote {len(findings)} findings to the baseline {write_baseline}", err=True)
+    if baseline is not None:
+        from kbmine.baseline import filter_new, read_baseline
+
+        findings = filter_new(findings, read_baseline(baseline), set(kb.hashes) | set(kb.read_errors))
     color = fmt == "text" and output is None and sys.stdout.isatty()
     context = ReportContext(
         root=str(kb.root), version=__version__, color=color, notes=kb.stats.notes, prefix=display_prefix(kb.root)
@@ -71,4 +90,11 @@ def check(
         output.write_text(report, encoding="utf-8")
     else:
         sys.stdout.write(report)
-    raise typer.Exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if fmt == "github" and summary_file:
+        from kbmine.report.github import step_summary
+
+        with open(summary_file, "a", encoding="utf-8") as handle:
+            handle.write(step_summary(findings, context))
+    failing = [f for f in findings if f.severity != "info"]
+    raise typer.Exit(EXIT_FINDINGS if failing and not exit_zero and write_baseline is None else EXIT_CLEAN)

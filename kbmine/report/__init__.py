@@ -1,4 +1,4 @@
-"""Formatters: findings → text for people, JSON for tools, GitHub annotations for CI.
+"""Formatters: findings → text for people, JSON for tools, GitHub annotations, SARIF and JUnit for CI.
 
 Each formatter is a function ``(findings, context) -> str`` registered in
 ``FORMATTERS``; nothing here prints or exits.
@@ -40,12 +40,14 @@ def summary(findings: Sequence[Finding]) -> dict[str, int]:
 def _formatters() -> dict[str, Formatter]:
     from kbmine.report.github import format_github
     from kbmine.report.json import format_json
+    from kbmine.report.junit import format_junit
+    from kbmine.report.sarif import format_sarif
     from kbmine.report.text import format_text
 
-    return {"text": format_text, "json": format_json, "github": format_github}
+    return {"text": format_text, "json": format_json, "github": format_github, "sarif": format_sarif, "junit": format_junit}
 
 
-FORMATTERS: tuple[str, ...] = ("text", "json", "github")
+FORMATTERS: tuple[str, ...] = ("text", "json", "github", "sarif", "junit")
 
 
 def format_findings(fmt: str, findings: Sequence[Finding], context: ReportContext) -> str:
