@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -9,11 +10,24 @@ import typer
 from kbmine.cli import app
 
 
-@app.command("rules")
-def list_rules() -> None:
-    """List every rule: code, name, default severity and what it finds."""
-    from kbmine.checks import all_rules
+class CatalogueFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
 
+
+@app.command("rules")
+def list_rules(
+    output_format: Annotated[
+        CatalogueFormat,
+        typer.Option("--format", help="text: one line per rule; markdown: the full catalogue with examples."),
+    ] = CatalogueFormat.text,
+) -> None:
+    """List every rule: code, name, default severity and what it finds."""
+    from kbmine.checks import all_rules, rule_catalogue
+
+    if output_format is CatalogueFormat.markdown:
+        typer.echo(rule_catalogue(), nl=False)
+        return
     rules = all_rules().values()
     width = max(len(rule.name) for rule in rules)
     for rule in rules:

@@ -1,0 +1,1 @@
+"""Mutations: fixes proposed as byte-exact edits (and, later, as reviewable git commits)."""
