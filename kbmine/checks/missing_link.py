@@ -28,6 +28,8 @@ GENERIC_NAMES = frozenset(
 )
 _SEPARATORS = re.compile(r"[-_.\s]+")
 _SPACES = re.compile(r"\s+")
+#: ``-``, ``_`` and ``.`` joining two word characters ("auto-link", "a.b.c", "snake_case").
+_JOINERS = re.compile(r"(?<=\w)[-_.]+(?=\w)")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -43,6 +45,17 @@ def normalize_name(name: str, *, separators: bool = False) -> str:
     name = name.strip().lower()
     name = _SEPARATORS.sub(" ", name) if separators else _SPACES.sub(" ", name)
     return name.strip()
+
+
+def fold_name(name: str) -> str:
+    """A name as the automaton stores it: the same folding as :func:`_lowered` applies to prose.
+
+    Joiners between word characters read as spaces, so the mention
+    ``schema-and-lint`` (a wikilink's visible text once unlinked) and the title
+    "Schema and lint" meet on one key.
+    """
+    name = normalize_name(name)
+    return _JOINERS.sub(lambda m: " " * len(m.group()), name)
 
 
 def _plurals(name: str) -> list[str]:
@@ -61,11 +74,29 @@ def _lowered(text: str) -> str:
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(low if len(low := char.lower()) == 1 else char for char in text)
-    return lowered.replace("\n", " ").replace("\t", " ").replace("\r", " ").replace("\u00a0", " ")
+    lowered = lowered.replace("\n", " ").replace("\t", " ").replace("\r", " ").replace("\u00a0", " ")
+    return _JOINERS.sub(lambda m: " " * len(m.group()), lowered)
+
+
+def _joined(text: str, index: int, step: int) -> bool:
+    """Whether the character at ``index`` continues the word across a joiner (``test-driven``).
+
+    A mention must not be the tail or head of a longer hyphenated or dotted
+    token; a trailing ``.md`` is the note's file name and still counts.
+    """
+    if not 0 <= index < len(text) or text[index] not in "-_.":
+        return False
+    beyond = index + step
+    if not 0 <= beyond < len(text) or not text[beyond].isalnum():
+        return False
+    if step > 0 and text[index] == "." and text[beyond : beyond + 2].lower() == "md":
+        after = beyond + 2
+        return after < len(text) and text[after].isalnum()
+    return True
 
 
 def _is_word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
+    return char.isalnum()
 
 
 @rule(
@@ -85,14 +116,16 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     own names never count. Names shorter than ``min_length`` (4), generic
     titles (README, index, summary...) and names found in more than
     ``max_share`` of the notes (2%, at least ``min_common`` notes) are treated as
-    common words; the longest match wins; plurals of the last word count.
+    common words, unless at least half as many notes link to the named note
+    as mention its name unlinked (then it is a concept people do link, as a
+    "decision log" is); the longest match wins; plurals of the last word count.
     One finding per (note, target), at the first mention, with the edit that
     links it in the note's own style. Notes whose frontmatter says
     ``kbmine: {mention: false}`` are never suggested.
 
-    Fail: "... as Reflection buys addressability argues ..." with no link to
+    Fail: ``... as Reflection buys addressability argues ...`` with no link to
     ``notes/reflection-buys-addressability.md``.
-    Pass: "... as [Reflection buys addressability](notes/reflection-buys-addressability.md) argues ...".
+    Pass: ``... as [Reflection buys addressability](notes/reflection-buys-addressability.md) argues ...``.
     Fix: replace the first mention by the suggested link.
     """
     min_length = int(options.get("min_length", 4))
@@ -127,8 +160,10 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
             continue
         found = _mentions(note, source, automaton, keys, exact)
         hits[path] = found
-        document_frequency.update({key for _, _, key, _ in found})
+        own_links = linked.get(path, set())
+        document_frequency.update({key for _, _, key, _ in found if names[key] not in own_links})
     common = max(min_common, int(max_share * len(kb.notes)))
+    inbound: Counter[str] = Counter(target for targets in linked.values() for target in targets)
     kb_style = _kb_style(kb)
 
     for path, found in hits.items():
@@ -137,9 +172,9 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
         assert source is not None
         reported: set[str] = set()
         for start, end, key, as_written in found:
-            if not as_written or document_frequency[key] > common:
-                continue
             target = names[key]
+            if not as_written or document_frequency[key] > max(common, 2 * inbound[target]):
+                continue
             if target == path or target in reported or target in linked.get(path, ()):
                 continue
             reported.add(target)
@@ -165,8 +200,8 @@ def _collect_names(
             continue
         if any(p.rule == "unreadable-note" for p in note.problems):
             continue
-        candidates = {normalize_name(note.title), normalize_name(note.stem, separators=True)}
-        candidates.update(normalize_name(alias) for alias in note.aliases)
+        candidates = {fold_name(note.title), normalize_name(note.stem, separators=True)}
+        candidates.update(fold_name(alias) for alias in note.aliases)
         for candidate in candidates:
             owners[candidate].add(path)
         for form in (note.title, *note.aliases):
@@ -181,7 +216,7 @@ def _collect_names(
                 continue
             if resolution.path == note.path:
                 continue
-            label = normalize_name(re.sub(r"[`*_]", "", link.label))
+            label = fold_name(re.sub(r"[`*]", "", link.label).strip("_"))
             if " " in label and len(label) >= 8 and "[" not in label and "/" not in label:
                 labels[label][resolution.path].add(note.path)
         for label, targets in labels.items():
@@ -217,9 +252,15 @@ def _with_plurals(names: dict[str, str]) -> dict[str, str]:
 
 
 def _linked_targets(kb: KB) -> dict[str, set[str]]:
+    """The notes each note visibly links to.
+
+    A reference definition is not a visible link: Foam appends one per
+    wikilink, and once the wikilink is gone the orphaned definition renders
+    nothing, so it must not hide the unlinked mention.
+    """
     linked: dict[str, set[str]] = defaultdict(set)
-    for note, _, resolution in kb.links():
-        if resolution.path is not None:
+    for note, link, resolution in kb.links():
+        if resolution.path is not None and link.kind != "definition":
             linked[note.path].add(resolution.path)
     return linked
 
@@ -248,6 +289,8 @@ def _mentions(
             if start > 0 and _is_word_char(lowered[start - 1]):
                 continue
             if end < len(lowered) and _is_word_char(lowered[end]):
+                continue
+            if _joined(text, start - 1, -1) or _joined(text, end, 1):
                 continue
             slot = bisect_right(starts, start) - 1
             if slot < 0 or end > allowed[slot][1]:
@@ -309,7 +352,7 @@ def _finding(
         {"target": target, "mention": mention, "suggestion": replacement, "title": target_note.title},
         edits=(edit,),
     )
-    return finding.with_fingerprint(target, normalize_name(mention))
+    return finding.with_fingerprint(target, fold_name(mention))
 
 
 def _style_counts(note: Note) -> tuple[int, int]:
