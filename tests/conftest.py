@@ -14,19 +14,13 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("KBMINE_SHARED", REPO.parent / "shared"))
 CORPORA = SHARED / "corpora"
 
+sys.path.insert(0, str(REPO / "scripts"))
+import scriptkit  # noqa: E402
+
 
 def git_env() -> dict[str, str]:
     """An environment for git in tests: no inherited GIT_* redirection, a fixed author."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(
-        GIT_AUTHOR_NAME="Test",
-        GIT_AUTHOR_EMAIL="test@example.invalid",
-        GIT_COMMITTER_NAME="Test",
-        GIT_COMMITTER_EMAIL="test@example.invalid",
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-    )
-    return env
+    return scriptkit.git_env("Test", "test@example.invalid")
 
 
 @pytest.fixture

@@ -1,0 +1,1124 @@
+#!/usr/bin/env python3
+"""Defect injection: per-rule recall and precision of ``kbmine check`` against known defects.
+
+Usage::
+
+    python scripts/inject.py                          # the three corpora of ../shared/corpora
+    python scripts/inject.py --corpus foam            # one of them (commonplace, hyalo, foam)
+    python scripts/inject.py --path DIR               # any KB folder (copied first, never touched)
+    python scripts/inject.py --kinds rename,unlink    # only some kinds
+    python scripts/inject.py --count 10 --seed 7      # injections per kind, RNG seed
+    python scripts/inject.py --commit                 # also commit the injection (git KBs)
+    python scripts/inject.py --json                   # the results as JSON on stdout
+
+This is how the rules are judged: known defects are injected into a real KB and each rule
+must find at least 90 % of them (recall) while at least 90 % of its *new* findings (the
+findings after the injection minus those before it) are due to an injection (precision).
+
+For each KB, ``kbmine check --format json --no-cache`` runs once on a pristine copy (the
+baseline, shared by every kind), then for each kind a fresh copy gets the injections and
+is checked again. The kinds, each in its own copy so they do not interfere:
+
+``rename`` (broken-link)
+    A note with inbound links from other notes (a unique file name, so a bare
+    ``[[name]]`` cannot fall back on a namesake) is renamed to a new kebab-case name in the
+    same folder; no link is updated. Expected: a broken-link finding at every inbound link
+    whose written target names the old file (links that resolve by alias keep working and
+    are not expected). A new broken-link finding counts as correct when the link it sits on
+    resolved to a renamed note before the injection.
+``unlink`` (missing-link)
+    A body link ``[text](x.md)`` / ``[[x]]`` / ``[[x|text]]`` (not in code, frontmatter or a
+    heading, not an embed) whose visible text equals the target's title or file name
+    (``-``, ``_``, ``.`` read as spaces; case-insensitive), in a note with no other link to
+    that target, is replaced by its visible text. Expected: a missing-link finding in that
+    note with ``data.target`` = the target. Links whose visible text is something else are
+    counted (undetectable by definition) but not injected.
+``duplicate`` (duplicate-claim)
+    A plain paragraph of 30-80 words of note A (not already part of a baseline duplicate,
+    not linking to A itself) gets 2-3 words changed (a synonym or a deletion) and is
+    appended to an unrelated note B (no link between A and B either way; each note is an A
+    or a B at most once). Expected: a duplicate-claim finding in the copy whose
+    ``data.others`` lists A. Correct: a new finding on the copy, or on A naming B. New
+    findings that only re-order a baseline duplicate (B became the newest note, so the
+    finding moved from its old copy to B) are counted apart ("reordered").
+``supersede`` (stale-status)
+    A note with no status or a live one, with at least two inbound links from other live
+    notes, gets ``status: superseded`` (a frontmatter line replaced or added, or a
+    frontmatter block added; every other byte kept). Expected: a ``links-to-dead`` finding
+    at every link to it from a note that is still live (frontmatter links under lineage
+    keys such as ``supersedes`` excepted). The ``no-successor`` finding each such note also
+    gets is counted apart: precision is given with those findings left out and, as
+    ``strict``, counting them as false positives.
+
+Subtracting the baseline: findings are matched first on (rule, path, bytes, key) and then
+on (rule, path, key), where the key survives edits elsewhere in the note: broken-link
+(target, kind, anchor), missing-link (target), duplicate-claim (words, preview),
+stale-status (kind, target, field). Paths (and paths inside ``data``) of the baseline are
+mapped through the renames first, so a renamed note's own findings are not "new".
+
+The tables list per kind: injections, expected findings, expected found, new findings of
+the rule, new findings due to an injection, recall and precision; then examples of misses
+and false positives, the candidate counts and the new findings of other rules (side
+effects). Runs take a while on the commonplace corpus (each check ~30 s on two cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import posixpath
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import scriptkit  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("KBMINE_SHARED", REPO.parent / "shared"))
+CORPORA = SHARED / "corpora"
+KINDS = ("rename", "unlink", "duplicate", "supersede")
+RULE_OF = {"rename": "broken-link", "unlink": "missing-link", "duplicate": "duplicate-claim", "supersede": "stale-status"}
+CORPUS_NAMES = {
+    "commonplace": "commonplace-kb.bundle",
+    "hyalo": "hyalo-kb",
+    "foam": "foam-docs",
+}
+AUTHOR = {
+    "GIT_AUTHOR_NAME": "kbmine injector",
+    "GIT_AUTHOR_EMAIL": "inject@example.invalid",
+    "GIT_COMMITTER_NAME": "kbmine injector",
+    "GIT_COMMITTER_EMAIL": "inject@example.invalid",
+}
+
+#: Words a light edit may swap; anything else is deleted instead.
+SYNONYMS = {
+    "important": "crucial", "often": "frequently", "because": "since", "shows": "demonstrates",
+    "show": "demonstrate", "makes": "renders", "uses": "employs", "use": "employ", "large": "big",
+    "small": "little", "help": "assist", "helps": "assists", "start": "begin", "starts": "begins",
+    "different": "distinct", "many": "numerous", "example": "instance", "however": "yet",
+    "also": "additionally", "quickly": "rapidly", "simple": "plain", "problem": "issue",
+    "problems": "issues", "need": "require", "needs": "requires", "change": "alter", "changes": "alters",
+    "build": "construct", "keep": "retain", "whole": "entire", "main": "primary", "only": "solely",
+    "good": "sound", "each": "every", "method": "approach", "idea": "notion", "ideas": "notions",
+    "answer": "response", "create": "produce", "creates": "produces", "get": "obtain", "gets": "obtains",
+    "think": "believe", "find": "locate", "finds": "locates", "give": "provide", "gives": "provides",
+    "about": "regarding", "before": "prior to", "after": "following", "enough": "sufficient",
+    "usually": "typically", "whether": "if", "might": "may", "could": "would", "should": "ought to",
+    "easy": "straightforward", "hard": "difficult", "fast": "quick", "slow": "sluggish",
+    "clear": "obvious", "check": "verify", "checks": "verifies", "instead": "rather",
+    "because of": "due to", "allows": "permits", "allow": "permit", "data": "information",
+    "user": "person", "users": "people", "system": "setup", "systems": "setups", "task": "job",
+    "tasks": "jobs", "works": "functions", "work": "function", "first": "initial", "final": "last",
+    "goal": "aim", "goals": "aims", "common": "frequent", "specific": "particular", "several": "various",
+    "later": "afterwards", "already": "previously", "directly": "straight", "every": "each",
+    "current": "present", "possible": "feasible", "similar": "comparable", "rather": "instead",
+}
+NEW_NAME_WORDS = (
+    "amber", "basalt", "cobalt", "delta", "ember", "fjord", "garnet", "harbor", "indigo", "juniper",
+    "krypton", "lagoon", "meadow", "nimbus", "onyx", "prism", "quartz", "russet", "saffron", "tundra",
+    "umber", "vellum", "willow", "xenon", "yarrow", "zephyr",
+)
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+_NOT_PARAGRAPH = re.compile(
+    r"^(?: {0,3}(?:#{1,6}(?:\s|$)|>|[-*+](?:\s|$)|\d{1,9}[.)](?:\s|$)|\||<|\$\$|\[\^|\[[^\]]+\]:\s|={2,}\s*$|-{2,}\s*$|:::)"
+    r"|\t| {4})"
+)
+_HEADING_LINE = re.compile(r"^ {0,3}#{1,6}(?:\s|$)")
+_PROTECTED = re.compile(r"\]\([^)\n]*\)|\[\[[^\]\n]*\]\]|`[^`\n]*`|<[^>\n]*>|https?://\S+|\[[^\]\n]*\]")
+_EDITABLE_WORD = re.compile(r"(?<![\w/.#-])[A-Za-z]{3,}(?![\w/.-])")
+_FRONTMATTER = re.compile(r"\A(\ufeff?)---[ \t]*(\r?\n)(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
+
+
+class InjectError(Exception):
+    """A failure that makes the numbers meaningless: printed as one line, exit 2."""
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------
+# Running kbmine and git
+
+
+def git_env() -> dict[str, str]:
+    return scriptkit.git_env(AUTHOR["GIT_AUTHOR_NAME"], AUTHOR["GIT_AUTHOR_EMAIL"])
+
+
+def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    completed = subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, env=env or git_env(), check=False
+    )
+    if completed.returncode != 0:
+        raise InjectError(f"git {' '.join(args)} failed in {root}: {completed.stderr.strip()}")
+    return completed.stdout
+
+
+def is_git_root(root: Path) -> bool:
+    return (root / ".git").exists()
+
+
+def run_check(root: Path, jobs: int | None) -> tuple[list[dict[str, Any]], float]:
+    """``kbmine check ROOT --format json --no-cache``: its findings and the wall time."""
+    command = [sys.executable, "-m", "kbmine", "check", str(root), "--format", "json", "--no-cache"]
+    if jobs:
+        command += ["--jobs", str(jobs)]
+    started = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, env=git_env(), check=False)
+    seconds = time.perf_counter() - started
+    if completed.returncode not in (0, 1):
+        raise InjectError(f"kbmine check {root} exited {completed.returncode}: {completed.stderr.strip()[-2000:]}")
+    try:
+        document = json.loads(completed.stdout)
+    except json.JSONDecodeError as exc:
+        raise InjectError(f"kbmine check {root}: output is not JSON ({exc})") from exc
+    return list(document["findings"]), seconds
+
+
+# --------------------------------------------------------------------------------------
+# Inventory of a pristine KB (kbmine's own parse: links with spans, titles, statuses)
+
+
+@dataclass
+class LinkInfo:
+    source: str
+    index: int
+    kind: str
+    raw: str
+    target: str  # as written (decoded, anchor split off)
+    anchor: str | None
+    label: str | None
+    start: int
+    end: int
+    line: int
+    in_frontmatter: bool
+    frontmatter_key: str | None
+    is_embed: bool
+    status: str  # resolution status
+    resolved: str | None  # resolved note path
+
+
+@dataclass
+class NoteInfo:
+    path: str
+    title: str
+    stem: str
+    aliases: tuple[str, ...]
+    status: str | None
+    has_frontmatter: bool
+    body_start: int
+    headings: list[tuple[int, int]]
+    data: bytes
+
+
+@dataclass
+class Inventory:
+    notes: dict[str, NoteInfo]
+    links: list[LinkInfo]
+    live: frozenset[str]
+    lineage_keys: frozenset[str]
+
+    def outbound(self) -> dict[str, list[LinkInfo]]:
+        result: dict[str, list[LinkInfo]] = defaultdict(list)
+        for link in self.links:
+            result[link.source].append(link)
+        return result
+
+    def inbound(self) -> dict[str, list[LinkInfo]]:
+        result: dict[str, list[LinkInfo]] = defaultdict(list)
+        for link in self.links:
+            if link.resolved is not None and link.status == "note":
+                result[link.resolved].append(link)
+        return result
+
+    def is_live(self, path: str) -> bool:
+        status = self.notes[path].status
+        return status is None or status.strip().lower() in self.live
+
+
+def inventory(root: Path) -> Inventory:
+    from kbmine.checks.stale_status import LIVE, LINEAGE_KEYS, SUCCESSOR_KEYS
+    from kbmine.kb import load
+
+    kb = load(root, use_cache=False)
+    notes: dict[str, NoteInfo] = {}
+    for path, note in kb.notes.items():
+        if any(p.rule == "unreadable-note" for p in note.problems):
+            continue
+        status = note.frontmatter.get("status")
+        notes[path] = NoteInfo(
+            path=path,
+            title=note.title,
+            stem=note.stem,
+            aliases=tuple(note.aliases),
+            status=None if status is None else str(status),
+            has_frontmatter=note.has_frontmatter,
+            body_start=note.body_start,
+            headings=[(h.span.start, h.span.end) for h in note.headings],
+            data=kb.read_bytes(path),
+        )
+    links = []
+    for path, note in kb.notes.items():
+        if path not in notes:
+            continue
+        for index, (link, resolution) in enumerate(zip(note.links, kb.resolutions[path])):
+            links.append(
+                LinkInfo(
+                    source=path, index=index, kind=link.kind, raw=link.raw, target=link.target, anchor=link.anchor,
+                    label=link.label, start=link.span.start, end=link.span.end, line=link.span.line,
+                    in_frontmatter=link.in_frontmatter, frontmatter_key=link.frontmatter_key, is_embed=link.is_embed,
+                    status=resolution.status, resolved=resolution.path,
+                )
+            )
+    lineage = frozenset(k.lower() for k in (*LINEAGE_KEYS, *SUCCESSOR_KEYS))
+    return Inventory(notes, links, frozenset(LIVE), lineage)
+
+
+# --------------------------------------------------------------------------------------
+# Injections
+
+
+@dataclass
+class Expected:
+    """One finding an injection must produce."""
+
+    path: str
+    line: int
+    what: str
+    match: Callable[[dict[str, Any]], bool] = field(repr=False)
+    why_hard: str = ""
+
+
+@dataclass
+class Plan:
+    """What one kind did to a copy: files to write/rename, what to expect, how to attribute."""
+
+    kind: str
+    injections: list[dict[str, Any]] = field(default_factory=list)
+    writes: dict[str, bytes] = field(default_factory=dict)
+    renames: dict[str, str] = field(default_factory=dict)
+    expected: list[Expected] = field(default_factory=list)
+    #: new finding of the rule → "injected", "side" (expected side effect, counted apart) or "" (false positive)
+    attribute: Callable[[dict[str, Any]], str] = field(default=lambda f: "", repr=False)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def apply(self, root: Path) -> None:
+        for path, data in self.writes.items():
+            (root / path).write_bytes(data)
+        for old, new in self.renames.items():
+            os.rename(root / old, root / new)
+
+
+def _norm(text: str, separators: bool = False) -> str:
+    text = unicodedata.normalize("NFC", text).strip().lower()
+    if separators:
+        text = re.sub(r"[-_.\s]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _decode(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _fence_ranges(text: str) -> tuple[list[tuple[int, int]], bool]:
+    """Character ranges of fenced code blocks, and whether the last fence is left open."""
+    ranges = []
+    position = 0
+    fence: str | None = None
+    opened = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.rstrip("\r\n")
+        match = _FENCE.match(stripped)
+        if fence is None:
+            if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
+                fence, opened = match.group(1), position
+        elif match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) and not match.group(2).strip():
+            ranges.append((opened, position + len(line)))
+            fence = None
+        position += len(line)
+    if fence is not None:
+        ranges.append((opened, position))
+    return ranges, fence is not None
+
+
+def plan_rename(inv: Inventory, rng: random.Random, count: int) -> Plan:
+    plan = Plan("rename")
+    stems = Counter(n.stem.lower() for n in inv.notes.values())
+    taken = {p.lower() for p in inv.notes} | {n.stem.lower() for n in inv.notes.values()}
+    taken |= {l.target.lower().rsplit("/", 1)[-1].removesuffix(".md") for l in inv.links}
+    inbound = inv.inbound()
+    candidates = []
+    by_alias = 0
+    for path, note in inv.notes.items():
+        if stems[note.stem.lower()] != 1:
+            continue
+        breaking = [l for l in inbound.get(path, []) if l.source != path and _names_file(l, note)]
+        by_alias += sum(1 for l in inbound.get(path, []) if l.source != path and not _names_file(l, note))
+        if breaking:
+            candidates.append(path)
+    plan.stats = {"candidates": len(candidates), "inbound_by_alias_or_title_not_expected": by_alias}
+    chosen = rng.sample(sorted(candidates), min(count, len(candidates)))
+    for old in chosen:
+        folder, _, name = old.rpartition("/")
+        extension = name.rsplit(".", 1)[-1]
+        while True:
+            stem = "-".join(rng.sample(NEW_NAME_WORDS, 2)) + f"-{rng.randrange(10, 100)}"
+            if stem not in taken:
+                break
+        taken.add(stem)
+        plan.renames[old] = f"{folder}/{stem}.{extension}" if folder else f"{stem}.{extension}"
+    moved = plan.renames
+    old_of = {new: old for old, new in moved.items()}
+    by_place = {(l.source, l.start): l for l in inv.links}
+
+    for old, new in moved.items():
+        note = inv.notes[old]
+        links = [l for l in inbound.get(old, []) if l.source != old and _names_file(l, note)]
+        plan.injections.append({"note": old, "renamed_to": new, "inbound_links": len(links)})
+        for link in links:
+            where = moved.get(link.source, link.source)
+
+            def match(f: dict[str, Any], where: str = where, start: int = link.start) -> bool:
+                return f["path"] == where and f["start_byte"] == start
+
+            hint = "frontmatter link" if link.in_frontmatter else f"{link.kind} link"
+            plan.expected.append(Expected(where, link.line, f"{hint} {link.raw} to renamed {old} → {new}", match))
+
+    def attribute(f: dict[str, Any]) -> str:
+        link = by_place.get((old_of.get(f["path"], f["path"]), f["start_byte"]))
+        return "injected" if link is not None and link.resolved in moved else ""
+
+    plan.attribute = attribute
+    return plan
+
+
+def _names_file(link: LinkInfo, note: NoteInfo) -> bool:
+    """Whether a link's written target names the note's file (so a rename breaks it)."""
+    written = unquote(link.target).strip()
+    if not written:
+        return False
+    last = written.rsplit("/", 1)[-1].lower()
+    stem = note.stem.lower()
+    return last in (stem, stem + ".md", note.path.rsplit("/", 1)[-1].lower())
+
+
+def _visible_text(link: LinkInfo) -> str | None:
+    if link.kind == "markdown":
+        if not link.raw.startswith("[") or "](" not in link.raw:
+            return None
+        return link.label if link.label is not None else None
+    if link.kind == "wikilink":
+        if link.label is not None:
+            return link.label
+        inner = link.raw[2:-2] if link.raw.startswith("[[") and link.raw.endswith("]]") else None
+        return inner
+    return None
+
+
+def plan_unlink(inv: Inventory, rng: random.Random, count: int) -> Plan:
+    plan = Plan("unlink")
+    outbound = inv.outbound()
+    reasons: Counter[str] = Counter()
+    eligible: list[tuple[LinkInfo, str, str]] = []
+    mismatch_examples: list[str] = []
+    for link in inv.links:
+        if link.kind not in ("markdown", "wikilink") or link.in_frontmatter or link.is_embed:
+            continue
+        if link.status != "note" or link.resolved is None or link.resolved == link.source:
+            continue
+        reasons["body links to another note"] += 1
+        note = inv.notes[link.source]
+        target = inv.notes.get(link.resolved)
+        if target is None:
+            continue
+        text = _decode(note.data)
+        if text is None:
+            reasons["skipped: note not utf-8"] += 1
+            continue
+        if any(a <= link.start < b for a, b in note.headings) or _in_heading_line(note.data, link.start):
+            reasons["skipped: link in a heading"] += 1
+            continue
+        fences, _ = _fence_ranges(text)
+        char_start = len(note.data[: link.start].decode("utf-8"))
+        if any(a <= char_start < b for a, b in fences):
+            reasons["skipped: link inside a code fence (kbmine parsed it!)"] += 1
+            continue
+        visible = _visible_text(link)
+        if visible is None or not visible.strip():
+            reasons["skipped: no visible text"] += 1
+            continue
+        if re.search(r"[`*\[\]<>|\\]|!\[", visible) or "\n" in visible:
+            reasons["skipped: visible text has markup or a line break"] += 1
+            continue
+        others = [l for l in outbound[link.source] if l.resolved == link.resolved and l.index != link.index]
+        if others:
+            reasons["skipped: note has another link to the target"] += 1
+            continue
+        how = _name_kind(visible, target)
+        if how is None:
+            reasons["visible text != title/stem (undetectable, not injected)"] += 1
+            if len(mismatch_examples) < 5:
+                mismatch_examples.append(f"{link.source}:{link.line} {link.raw} (title {target.title!r})")
+            continue
+        reasons[f"eligible ({how})"] += 1
+        eligible.append((link, visible, how))
+    plan.stats = {"links": dict(sorted(reasons.items())), "not-title/stem examples": mismatch_examples}
+    chosen = rng.sample(eligible, min(count, len(eligible)))
+    plain = {path: _plain_prose(note) for path, note in inv.notes.items()} if chosen else {}
+    edits: dict[str, list[tuple[int, int, bytes]]] = defaultdict(list)
+    injected: set[tuple[str, str]] = set()
+    for link, visible, how in chosen:
+        edits[link.source].append((link.start, link.end, visible.encode("utf-8")))
+        injected.add((link.source, link.resolved or ""))
+        plan.injections.append({"note": link.source, "line": link.line, "link": link.raw, "text": visible, "target": link.resolved, "match": how})
+        target = inv.notes[link.resolved or ""]
+
+        def match(f: dict[str, Any], source: str = link.source, resolved: str = link.resolved or "") -> bool:
+            return f["path"] == source and f["data"].get("target") == resolved
+
+        plan.expected.append(
+            Expected(link.source, link.line, f"{link.raw} → {visible!r} ({how} of {target.path})", match, _why_hard(visible, target, inv, inv.notes[link.source], plain))
+        )
+    for path, spans in edits.items():
+        data = inv.notes[path].data
+        for start, end, new in sorted(spans, reverse=True):
+            data = data[:start] + new + data[end:]
+        plan.writes[path] = data
+    plan.attribute = lambda f: "injected" if (f["path"], f["data"].get("target")) in injected else ""
+    return plan
+
+
+def _plain_prose(note: NoteInfo) -> str:
+    """The note's body, lowercased, without code fences, links and link text (for mention counts)."""
+    text = _decode(note.data[note.body_start :]) or ""
+    for start, end in reversed(_fence_ranges(text)[0]):
+        text = text[:start] + " " + text[end:]
+    text = re.sub(r"!?\[\[[^\]\n]*\]\]|!?\[[^\]\n]*\]\([^)\n]*\)|`[^`\n]*`", " ", text)
+    return text.lower()
+
+
+def _in_heading_line(data: bytes, offset: int) -> bool:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line = data[line_start : data.find(b"\n", offset) if data.find(b"\n", offset) >= 0 else len(data)]
+    return bool(_HEADING_LINE.match(line.decode("utf-8", "replace")))
+
+
+def _name_kind(visible: str, target: NoteInfo) -> str | None:
+    if _norm(visible) == _norm(target.title):
+        return "title"
+    if _norm(visible, True) == _norm(target.title, True):
+        return "title, separators differ"
+    if _norm(visible) == _norm(target.stem):
+        return "stem as written"
+    if _norm(visible, True) == _norm(target.stem, True):
+        return "stem, separators as spaces"
+    return None
+
+
+def _why_hard(visible: str, target: NoteInfo, inv: Inventory, note: NoteInfo, plain: dict[str, str]) -> str:
+    """What may explain a miss (shown next to it): kbmine's documented limits and known gaps."""
+    reasons = []
+    name = _norm(visible, True)
+    text = _decode(note.data) or ""
+    for label in {visible, target.stem}:
+        if re.search(rf"^ {{0,3}}\[{re.escape(label)}\]:[ \t]*\S", text, re.M | re.I):
+            reasons.append(f"an unused link reference definition [{label}]: ... to the target stays behind")
+    pattern = re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, name.split(" "))) + r"(?!\w)")
+    mentioned = sum(1 for path, prose in plain.items() if path != target.path and pattern.search(prose))
+    common = max(10, int(0.02 * len(inv.notes)))
+    if mentioned > common:
+        reasons.append(f"name in the plain prose of ~{mentioned} notes (kbmine's common-word limit: {common})")
+    if len(name) < 4:
+        reasons.append("name shorter than 4")
+    if " " not in name:
+        reasons.append("single word: matches only as written in a title/alias, not at a sentence start")
+    owners = [n.path for n in inv.notes.values() if name in (_norm(n.title, True), _norm(n.stem, True), *(_norm(a, True) for a in n.aliases))]
+    if len(owners) > 1:
+        reasons.append(f"name shared by {len(owners)} notes: {owners[:3]}")
+    if re.search(r"[-_.]", visible.strip()):
+        reasons.append("written with -/_/. separators")
+    return "; ".join(reasons)
+
+
+@dataclass
+class Paragraph:
+    path: str
+    start: int  # bytes
+    end: int
+    line: int
+    end_line: int
+    text: str
+
+
+def paragraphs(note: NoteInfo) -> list[Paragraph]:
+    """Plain paragraphs of the body (no headings, lists, quotes, tables, code, HTML)."""
+    text = _decode(note.data)
+    if text is None:
+        return []
+    body_offset = len(note.data[: note.body_start].decode("utf-8", "replace"))
+    fences, _ = _fence_ranges(text)
+    found: list[Paragraph] = []
+    block: list[tuple[int, str]] = []
+    position = 0
+
+    def flush() -> None:
+        if block and not any(_NOT_PARAGRAPH.match(line) for _, line in block):
+            start = block[0][0]
+            end = block[-1][0] + len(block[-1][1])
+            chunk = text[start:end]
+            if not any(a < end and start < b for a, b in fences) and "$$" not in chunk and "<!--" not in chunk:
+                start_byte = len(text[:start].encode("utf-8"))
+                end_byte = start_byte + len(chunk.encode("utf-8"))
+                found.append(Paragraph(note.path, start_byte, end_byte, text.count("\n", 0, start) + 1, text.count("\n", 0, end) + 1, chunk))
+        block.clear()
+
+    for line in text.splitlines(keepends=True):
+        stripped = line.rstrip("\r\n")
+        if position < body_offset or not stripped.strip() or any(a <= position < b for a, b in fences):
+            flush()
+        else:
+            block.append((position, stripped))
+        position += len(line)
+    flush()
+    return found
+
+
+def count_words(text: str) -> int:
+    text = re.sub(r"\]\([^)\n]*\)", "] ", text)
+    text = re.sub(r"!?\[\[(?:[^\]|\n]*\|)?([^\]\n]*)\]\]", r" \1 ", text)
+    return len(re.findall(r"\w+", text))
+
+
+def light_edit(text: str, rng: random.Random) -> tuple[str, list[str]]:
+    """Change 2-3 words: a synonym where one is known, else a deletion; never inside links or code."""
+    protected = [(m.start(), m.end()) for m in _PROTECTED.finditer(text)]
+    words = [m for m in _EDITABLE_WORD.finditer(text) if not any(a <= m.start() < b for a, b in protected)]
+    wanted = rng.choice((2, 3))
+    swappable = [m for m in words if m.group(0).lower() in SYNONYMS]
+    rng.shuffle(swappable)
+    picked = swappable[:wanted]
+    rest = [m for m in words if m not in picked and len(m.group(0)) >= 4]
+    rng.shuffle(rest)
+    picked += rest[: wanted - len(picked)]
+    changes = []
+    for m in sorted(picked, key=lambda m: m.start(), reverse=True):
+        word = m.group(0)
+        swap = SYNONYMS.get(word.lower())
+        if swap is not None:
+            new = swap[0].upper() + swap[1:] if word[0].isupper() else swap
+            text = text[: m.start()] + new + text[m.end() :]
+            changes.append(f"{word}→{new}")
+        else:
+            start, end = m.start(), m.end()
+            if end < len(text) and text[end] == " ":
+                end += 1
+            elif start > 0 and text[start - 1] == " ":
+                start -= 1
+            text = text[:start] + text[end:]
+            changes.append(f"-{word}")
+    return text, changes
+
+
+def plan_duplicate(inv: Inventory, rng: random.Random, count: int, baseline: list[dict[str, Any]]) -> Plan:
+    plan = Plan("duplicate")
+    dup_lines: dict[str, set[int]] = defaultdict(set)
+    for f in baseline:
+        if f["rule"] != "duplicate-claim":
+            continue
+        dup_lines[f["path"]].update(range(f["line"], f["end_line"] + 1))
+        for other in f["data"].get("others", []):
+            dup_lines[other["path"]].add(other["line"])
+    neighbours: dict[str, set[str]] = defaultdict(set)
+    for link in inv.links:
+        if link.resolved is not None:
+            neighbours[link.source].add(link.resolved)
+            neighbours[link.resolved].add(link.source)
+    reasons: Counter[str] = Counter()
+    pool: list[Paragraph] = []
+    for path in sorted(inv.notes):
+        for para in paragraphs(inv.notes[path]):
+            words = count_words(para.text)
+            if not 30 <= words <= 80:
+                continue
+            if any(line in dup_lines[path] for line in range(para.line, para.end_line + 1)):
+                reasons["skipped: already a baseline duplicate"] += 1
+                continue
+            if any(l.source == path and l.resolved == path and para.start <= l.start < para.end for l in inv.links):
+                reasons["skipped: links to its own note"] += 1
+                continue
+            pool.append(para)
+    reasons["paragraphs of 30-80 words"] = len(pool)
+    rng.shuffle(pool)
+    sources_used: set[str] = set()
+    targets_used: set[str] = set()
+    hosts = []
+    for path, note in inv.notes.items():
+        text = _decode(note.data)
+        if text is None or not path.lower().endswith(".md"):
+            continue
+        _, open_fence = _fence_ranges(text)
+        if open_fence or text.rfind("<!--") > text.rfind("-->"):
+            continue
+        hosts.append(path)
+    hosts.sort()
+    appended: dict[str, tuple[int, int, str]] = {}
+    for para in pool:
+        if len(plan.injections) >= count:
+            break
+        if para.path in sources_used or para.path in targets_used:
+            continue
+        options = [h for h in hosts if h != para.path and h not in neighbours[para.path] and h not in sources_used and h not in targets_used]
+        if not options:
+            continue
+        host = rng.choice(options)
+        edited, changes = light_edit(para.text, rng)
+        if len(changes) < 2:
+            continue
+        data = inv.notes[host].data
+        newline = b"\r\n" if b"\r\n" in data else b"\n"
+        block = edited.replace("\r\n", "\n").replace("\n", newline.decode()).encode("utf-8")
+        if not data.endswith(b"\n"):
+            data += newline
+        data += newline
+        start = len(data)
+        data += block + newline
+        plan.writes[host] = data
+        sources_used.add(para.path)
+        targets_used.add(host)
+        appended[host] = (start, start + len(block), para.path)
+        plan.injections.append({"from": para.path, "line": para.line, "to": host, "words": count_words(edited), "edits": changes})
+
+        def match(f: dict[str, Any], host: str = host, span: tuple[int, int] = (start, start + len(block)), source: str = para.path) -> bool:
+            return f["path"] == host and span[0] <= f["start_byte"] < span[1] and any(o["path"] == source for o in f["data"].get("others", []))
+
+        line = _line_of(data, start)
+        plan.expected.append(Expected(host, line, f"copy of {para.path}:{para.line} ({', '.join(changes)})", match))
+    plan.stats = {"paragraphs": dict(sorted(reasons.items())), "hosts": len(hosts)}
+
+    baseline_pairs = set()
+    for f in baseline:
+        if f["rule"] == "duplicate-claim":
+            for other in f["data"].get("others", []):
+                baseline_pairs.add(frozenset((f["path"], other["path"])))
+
+    def attribute(f: dict[str, Any]) -> str:
+        others = {o["path"] for o in f["data"].get("others", [])}
+        place = appended.get(f["path"])
+        if place is not None and place[0] <= f["start_byte"] < place[1]:
+            return "injected"
+        if any(host in others and source == f["path"] for host, (_, _, source) in appended.items()):
+            return "injected"
+        if others and all(frozenset((f["path"], o)) in baseline_pairs for o in others):
+            return "reordered"
+        return ""
+
+    plan.attribute = attribute
+    return plan
+
+
+def plan_supersede(inv: Inventory, rng: random.Random, count: int) -> Plan:
+    plan = Plan("supersede")
+    inbound = inv.inbound()
+
+    def counted(link: LinkInfo) -> bool:
+        return not (link.in_frontmatter and (link.frontmatter_key or "").lower() in inv.lineage_keys)
+
+    reasons: Counter[str] = Counter()
+    candidates = []
+    for path, note in inv.notes.items():
+        if not inv.is_live(path):
+            continue
+        reasons["live notes"] += 1
+        live_in = [l for l in inbound.get(path, []) if l.source != path and inv.is_live(l.source) and counted(l)]
+        if len(live_in) < 2:
+            continue
+        if _frontmatter_edit(note) is None:
+            reasons["skipped: frontmatter not editable"] += 1
+            continue
+        candidates.append(path)
+    reasons["live notes with >= 2 live inbound links"] = len(candidates)
+    order = sorted(candidates)
+    rng.shuffle(order)
+    chosen: list[str] = []
+    for path in order:
+        if len(chosen) >= count:
+            break
+        dead = set(chosen) | {path}
+        ok = all(
+            sum(1 for l in inbound.get(t, []) if l.source != t and l.source not in dead and inv.is_live(l.source) and counted(l)) >= 2
+            for t in dead
+        )
+        if ok:
+            chosen.append(path)
+    dead = set(chosen)
+    for path in chosen:
+        plan.writes[path] = _frontmatter_edit(inv.notes[path]) or b""
+        links = [l for l in inbound.get(path, []) if l.source != path and l.source not in dead and inv.is_live(l.source) and counted(l)]
+        plan.injections.append({"note": path, "was": inv.notes[path].status, "live_inbound_links": len(links)})
+        for link in links:
+
+            def match(f: dict[str, Any], source: str = link.source, start: int = link.start, target: str = path) -> bool:
+                return f["path"] == source and f["start_byte"] == start and f["data"].get("kind") == "links-to-dead" and f["data"].get("target") == target
+
+            hint = "frontmatter link" if link.in_frontmatter else f"{link.kind} link"
+            plan.expected.append(Expected(link.source, link.line, f"{hint} {link.raw} to superseded {path}", match))
+    plan.stats = {"notes": dict(sorted(reasons.items()))}
+
+    def attribute(f: dict[str, Any]) -> str:
+        kind = f["data"].get("kind")
+        if kind == "links-to-dead" and f["data"].get("target") in dead:
+            return "injected"
+        if kind == "no-successor" and f["path"] in dead:
+            return "side"
+        return ""
+
+    plan.attribute = attribute
+    return plan
+
+
+def _frontmatter_edit(note: NoteInfo) -> bytes | None:
+    """The note's bytes with ``status: superseded`` (replacing or adding one line), or None."""
+    text = _decode(note.data)
+    if text is None:
+        return None
+    match = _FRONTMATTER.match(text)
+    if match is None:
+        if note.has_frontmatter or text.lstrip("\ufeff").startswith(("---", "+++")):
+            return None
+        bom = "\ufeff" if text.startswith("\ufeff") else ""
+        newline = "\r\n" if "\r\n" in text[:2000] else "\n"
+        new = bom + f"---{newline}status: superseded{newline}---{newline}" + text[len(bom) :]
+        return new.encode("utf-8")
+    if not note.has_frontmatter:
+        return None
+    newline = match.group(2)
+    body_start, body_end = match.start(3), match.end(3)
+    inner = match.group(3)
+    status_lines = list(re.finditer(r"^status[ \t]*:.*$", inner, re.M))
+    if len(status_lines) > 1:
+        return None
+    if status_lines:
+        line = status_lines[0]
+        rest = inner[line.end() :]
+        if re.match(r"\r?\n[ \t]+\S", rest):  # a block value (list or mapping) under status:
+            return None
+        value_end = line.end() - (1 if line.group(0).endswith("\r") else 0)
+        new = text[: body_start + line.start()] + "status: superseded" + text[body_start + value_end :]
+    else:
+        new = text[:body_end] + f"status: superseded{newline}" + text[body_end:]
+    return new.encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------
+# Baseline subtraction and scoring
+
+
+def loose_key(f: dict[str, Any]) -> tuple[Any, ...]:
+    data = f.get("data") or {}
+    rule = f["rule"]
+    if rule == "broken-link":
+        return (data.get("target"), data.get("kind"), data.get("anchor"))
+    if rule == "missing-link":
+        return (data.get("target"),)
+    if rule == "duplicate-claim":
+        preview = re.search(r'\("(.*?)\.\.\."\)', f["message"])
+        return (data.get("words"), preview.group(1) if preview else f["message"])
+    if rule == "stale-status":
+        return (data.get("kind"), data.get("target"), data.get("field"))
+    return (re.sub(r"\d+", "#", f["message"]),)
+
+
+def map_paths(findings: list[dict[str, Any]], moved: dict[str, str]) -> list[dict[str, Any]]:
+    """The baseline as it reads after renames: paths (and note paths in ``data``) mapped."""
+    if not moved:
+        return findings
+    out = []
+    for f in findings:
+        g = dict(f)
+        g["path"] = moved.get(f["path"], f["path"])
+        data = dict(f.get("data") or {})
+        if f["rule"] in ("missing-link", "stale-status") and isinstance(data.get("target"), str):
+            data["target"] = moved.get(data["target"], data["target"])
+        if isinstance(data.get("others"), list):
+            data["others"] = [{**o, "path": moved.get(o.get("path"), o.get("path"))} for o in data["others"]]
+        g["data"] = data
+        out.append(g)
+    return out
+
+
+def subtract(after: list[dict[str, Any]], before: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(findings new after the injection, baseline findings gone), as multisets."""
+    exact: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    loose: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    used = [False] * len(before)
+    for index, f in enumerate(before):
+        key = loose_key(f)
+        exact[(f["rule"], f["path"], f["start_byte"], f["end_byte"], key)].append(index)
+        loose[(f["rule"], f["path"], key)].append(index)
+
+    def take(slots: list[int]) -> bool:
+        for index in slots:
+            if not used[index]:
+                used[index] = True
+                return True
+        return False
+
+    pending = []
+    for f in after:
+        if not take(exact[(f["rule"], f["path"], f["start_byte"], f["end_byte"], loose_key(f))]):
+            pending.append(f)
+    new = [f for f in pending if not take(loose[(f["rule"], f["path"], loose_key(f))])]
+    gone = [before[i] for i, u in enumerate(used) if not u]
+    return new, gone
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 3) if denominator else None
+
+
+def score(plan: Plan, new: list[dict[str, Any]], gone: list[dict[str, Any]], examples: int) -> dict[str, Any]:
+    rule = RULE_OF[plan.kind]
+    mine = [f for f in new if f["rule"] == rule]
+    labels = [plan.attribute(f) for f in mine]
+    injected = labels.count("injected")
+    side = labels.count("side")
+    reordered = labels.count("reordered")
+    false_positives = [f for f, label in zip(mine, labels) if not label]
+    found = [e for e in plan.expected if any(e.match(f) for f in mine)]
+    misses = [e for e in plan.expected if e not in found]
+    result: dict[str, Any] = {
+        "kind": plan.kind,
+        "rule": rule,
+        "injected": len(plan.injections),
+        "expected": len(plan.expected),
+        "found": len(found),
+        "new": len(mine),
+        "attributed": injected,
+        "recall": _ratio(len(found), len(plan.expected)),
+        "precision": _ratio(injected, len(mine) - side - reordered),
+    }
+    if plan.kind == "supersede":
+        result["no_successor"] = side
+        result["precision_strict"] = _ratio(injected, len(mine))
+    if plan.kind == "duplicate":
+        result["reordered"] = reordered
+        result["precision_strict"] = _ratio(injected, len(mine))
+    result["side_effects"] = dict(Counter(f["rule"] for f in new if f["rule"] != rule).most_common())
+    result["gone"] = dict(Counter(f["rule"] for f in gone).most_common())
+    result["candidates"] = plan.stats
+    result["misses"] = [
+        {"path": e.path, "line": e.line, "expected": e.what, **({"note": e.why_hard} if e.why_hard else {})} for e in misses[:examples]
+    ]
+    result["false_positives"] = [
+        {"path": f["path"], "line": f["line"], "message": f["message"], "data": _short_data(f)} for f in false_positives[:examples]
+    ]
+    if plan.kind == "duplicate" and reordered:
+        result["reordered_examples"] = [
+            {"path": f["path"], "line": f["line"], "message": f["message"]}
+            for f, label in zip(mine, labels)
+            if label == "reordered"
+        ][:examples]
+    result["injections"] = plan.injections
+    return result
+
+
+def _short_data(f: dict[str, Any]) -> dict[str, Any]:
+    data = f.get("data") or {}
+    keep = ("target", "kind", "mention", "status", "others")
+    return {k: data[k] for k in keep if k in data}
+
+
+# --------------------------------------------------------------------------------------
+# Driving one KB
+
+
+def copy_kb(source: Path, target: Path) -> None:
+    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(".kbmine"))
+
+
+def prepare(name: str, source: Path, work: Path) -> Path:
+    """A pristine copy of a corpus (a bundle is cloned) inside ``work``."""
+    pristine = work / f"{name}-pristine"
+    if source.is_file() and source.suffix == ".bundle":
+        subprocess.run(["git", "clone", "-q", str(source), str(pristine)], check=True, env=git_env())
+    elif source.is_dir():
+        copy_kb(source, pristine)
+    else:
+        raise InjectError(f"{source}: not a folder or a git bundle")
+    return pristine
+
+
+def run_kb(name: str, source: Path, work: Path, kinds: Iterable[str], args: argparse.Namespace) -> dict[str, Any]:
+    pristine = prepare(name, source, work)
+    log(f"[{name}] inventory of {pristine}")
+    inv = inventory(pristine)
+    log(f"[{name}] {len(inv.notes)} notes, {len(inv.links)} links; baseline check")
+    baseline, seconds = run_check(pristine, args.jobs)
+    log(f"[{name}] baseline: {len(baseline)} findings in {seconds:.1f} s")
+    git_kb = is_git_root(pristine)
+    results = []
+    for number, kind in enumerate(kinds):
+        rng = random.Random(f"{args.seed}:{kind}")
+        if kind == "rename":
+            plan = plan_rename(inv, rng, args.count)
+        elif kind == "unlink":
+            plan = plan_unlink(inv, rng, args.count)
+        elif kind == "duplicate":
+            plan = plan_duplicate(inv, rng, args.count, baseline)
+        else:
+            plan = plan_supersede(inv, rng, args.count)
+        copy = work / f"{name}-{kind}"
+        copy_kb(pristine, copy)
+        plan.apply(copy)
+        if args.commit and git_kb:
+            env = git_env()
+            git(copy, "add", "-A", env=env)
+            git(copy, "commit", "-q", "--allow-empty", "-m", f"inject {kind} defects", env=env)
+        after, seconds = run_check(copy, args.jobs)
+        new, gone = subtract(after, map_paths(baseline, plan.renames))
+        result = score(plan, new, gone, args.examples)
+        result["seconds"] = round(seconds, 1)
+        results.append(result)
+        log(
+            f"[{name}] {kind}: {result['injected']} injected, recall {result['recall']}, "
+            f"precision {result['precision']} ({seconds:.1f} s)"
+        )
+        if not args.keep:
+            shutil.rmtree(copy, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(pristine, ignore_errors=True)
+    return {
+        "corpus": name,
+        "notes": len(inv.notes),
+        "links": len(inv.links),
+        "git": git_kb,
+        "committed": bool(args.commit and git_kb),
+        "baseline": dict(Counter(f["rule"] for f in baseline).most_common()),
+        "kinds": results,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Output
+
+
+def _fmt(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:.3f}"
+
+
+def print_tables(document: dict[str, Any]) -> None:
+    out = sys.stdout
+    header = f"{'corpus':<12} {'kind':<10} {'rule':<16} {'inj':>4} {'exp':>4} {'found':>5} {'new':>4} {'attr':>4} {'recall':>6} {'prec':>6}  notes"
+    for corpus in document["corpora"]:
+        print(f"\n## {corpus['corpus']}: {corpus['notes']} notes, {corpus['links']} links"
+              f"{', git' + (' (injection committed)' if corpus['committed'] else ' (injection uncommitted)') if corpus['git'] else ''}", file=out)
+        print(f"baseline findings: {corpus['baseline']}", file=out)
+        print(header, file=out)
+        for r in corpus["kinds"]:
+            notes = []
+            if "no_successor" in r:
+                notes.append(f"+{r['no_successor']} no-successor; strict prec {_fmt(r['precision_strict'])}")
+            if "reordered" in r:
+                notes.append(f"+{r['reordered']} reordered; strict prec {_fmt(r['precision_strict'])}")
+            print(
+                f"{corpus['corpus']:<12} {r['kind']:<10} {r['rule']:<16} {r['injected']:>4} {r['expected']:>4} {r['found']:>5} "
+                f"{r['new']:>4} {r['attributed']:>4} {_fmt(r['recall']):>6} {_fmt(r['precision']):>6}  {'; '.join(notes)}",
+                file=out,
+            )
+        for r in corpus["kinds"]:
+            print(f"\n### {corpus['corpus']} / {r['kind']} ({r['rule']}), check {r['seconds']} s", file=out)
+            print(f"candidates: {json.dumps(r['candidates'], ensure_ascii=False)}", file=out)
+            if r["side_effects"]:
+                print(f"new findings of other rules: {r['side_effects']}", file=out)
+            if r["gone"]:
+                print(f"baseline findings gone: {r['gone']}", file=out)
+            for miss in r["misses"]:
+                extra = f"  [{miss['note']}]" if miss.get("note") else ""
+                print(f"  MISS {miss['path']}:{miss['line']}: {miss['expected']}{extra}", file=out)
+            for fp in r["false_positives"]:
+                print(f"  FP   {fp['path']}:{fp['line']}: {fp['message']}", file=out)
+            for item in r.get("reordered_examples", []):
+                print(f"  REORDERED {item['path']}:{item['line']}: {item['message']}", file=out)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--path", action="append", type=Path, default=[], help="a KB folder (copied first); repeatable")
+    parser.add_argument("--corpus", action="append", default=[], help="commonplace, hyalo or foam (default: all three)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated, of {', '.join(KINDS)}")
+    parser.add_argument("--count", type=int, default=20, help="injections per kind (default 20)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--commit", action="store_true", help="commit the injection in git KBs (fixed author)")
+    parser.add_argument("--jobs", type=int, default=None, help="passed to kbmine check --jobs")
+    parser.add_argument("--examples", type=int, default=8, help="misses and false positives shown per kind")
+    parser.add_argument("--json", action="store_true", help="results as JSON on stdout")
+    parser.add_argument("--keep", action="store_true", help="keep the copies (their folder is printed)")
+    parser.add_argument("--workdir", type=Path, default=None, help="where the copies go (default: a temp dir)")
+    args = parser.parse_args(argv)
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        parser.error(f"unknown kind {unknown[0]!r}; choose from {', '.join(KINDS)}")
+    args.kinds = kinds
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    targets: list[tuple[str, Path]] = []
+    for path in args.path:
+        targets.append((path.resolve().name or "kb", path.resolve()))
+    names = args.corpus or ([] if args.path else list(CORPUS_NAMES))
+    for name in names:
+        key = next((k for k, v in CORPUS_NAMES.items() if name in (k, v)), None)
+        if key is None:
+            print(f"inject: unknown corpus {name!r} (commonplace, hyalo, foam)", file=sys.stderr)
+            return 2
+        targets.append((key, CORPORA / CORPUS_NAMES[key]))
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="kbmine-inject-", dir=args.workdir))
+    document: dict[str, Any] = {"seed": args.seed, "count": args.count, "commit": args.commit, "corpora": []}
+    try:
+        for name, source in targets:
+            if not source.exists():
+                raise InjectError(f"{source} does not exist")
+            document["corpora"].append(run_kb(name, source, work, args.kinds, args))
+    except InjectError as exc:
+        print(f"inject: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if args.keep:
+            log(f"copies kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        json.dump(document, sys.stdout, indent=1, ensure_ascii=False)
+        print()
+    else:
+        print_tables(document)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

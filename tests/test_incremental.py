@@ -1,0 +1,79 @@
+"""Cold, warm and incremental runs give exactly the findings of an uncached run.
+
+The cache (parsed notes, per-note signatures and mention data, whole-run
+findings) must never change an answer: after each change to the KB the
+cached run is compared with a run that uses no cache at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from kbmine.checks import run_checks
+from kbmine.config import load_config
+from kbmine.kb import load
+
+MakeKB = Callable[[Mapping[str, str | bytes]], Path]
+
+CLAIM = (
+    "Retrieval quality depends less on the embedding model than on how the notes are cut into "
+    "passages, because a passage that mixes two claims is retrieved for neither of them."
+)
+
+
+def _findings(root: Path, use_cache: bool) -> list[tuple[str, str, int, int, str, str]]:
+    kb = load(root, load_config(root), use_cache=use_cache, jobs=1)
+    return [(f.rule, f.path, f.span.line, f.span.column, f.message, f.fingerprint) for f in run_checks(kb)]
+
+
+def _same(root: Path) -> list[tuple[str, str, int, int, str, str]]:
+    cached = _findings(root, use_cache=True)
+    assert cached == _findings(root, use_cache=False)
+    return cached
+
+
+@pytest.fixture
+def kb_root(make_kb: MakeKB) -> Path:
+    files: dict[str, str | bytes] = {
+        "README.md": "# Home\n\n[Alpha notes](alpha-notes.md), [[beta-notes]], [Gamma](gamma.md)\n",
+        "alpha-notes.md": f"# Alpha notes\n\n{CLAIM}\n\nSee [gone](gone.md).\n",
+        "beta-notes.md": "---\nstatus: current\n---\n# Beta notes\n\nAlpha notes matter. [[gamma]]\n",
+        "gamma.md": "---\nstatus: superseded\n---\n# Gamma\n\n[[alpha-notes#Nowhere]]\n",
+    }
+    return make_kb(files)
+
+
+def test_cold_warm_and_incremental_runs_agree(kb_root: Path) -> None:
+    cold = _same(kb_root)
+    assert {rule for rule, *_ in cold} >= {"broken-link", "broken-anchor", "missing-link", "stale-status"}
+    warm = _same(kb_root)
+    assert warm == cold
+
+    # One note changed: a duplicated claim appears and a broken link is fixed.
+    beta = kb_root / "beta-notes.md"
+    beta.write_text(beta.read_text(encoding="utf-8") + f"\n{CLAIM}\n", encoding="utf-8")
+    alpha = kb_root / "alpha-notes.md"
+    alpha.write_text(alpha.read_text(encoding="utf-8").replace("gone.md", "gamma.md"), encoding="utf-8")
+    changed = _same(kb_root)
+    assert changed != cold
+    assert any(rule == "duplicate-claim" for rule, *_ in changed)
+
+    # A note renamed: its inbound links break, its own findings move with it.
+    (kb_root / "gamma.md").rename(kb_root / "gamma-renamed.md")
+    renamed = _same(kb_root)
+    assert any(rule == "broken-link" and path == "README.md" for rule, path, *_ in renamed)
+
+    # A note deleted, another added.
+    (kb_root / "gamma-renamed.md").unlink()
+    (kb_root / "delta.md").write_text("# Delta\n\nBeta notes and alpha notes.\n", encoding="utf-8")
+    _same(kb_root)
+
+
+def test_config_change_invalidates_cached_findings(kb_root: Path) -> None:
+    before = _same(kb_root)
+    (kb_root / "kbmine.toml").write_text('ignore = ["missing-link"]\n', encoding="utf-8")
+    after = _same(kb_root)
+    assert after != before and not any(rule == "missing-link" for rule, *_ in after)
