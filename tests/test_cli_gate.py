@@ -176,3 +176,13 @@ def test_config_errors_exit_2_with_one_line(make_kb: MakeKB, config: str, needle
 def test_explain_unknown_rule_exits_2() -> None:
     result = run_kbmine("explain", "no-such-rule")
     assert result.returncode == 2 and "kbmine rules" in result.stderr
+
+
+def test_readme_config_example_is_valid(tmp_path: Path) -> None:
+    """The configuration block in the README loads without error (unknown keys would exit 2)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n[tool.kbmine]\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "pyproject.toml").write_text("[tool.kbmine]\n" + block, encoding="utf-8")
+    (tmp_path / "README.md").write_text("# Home\n", encoding="utf-8")
+    result = run_kbmine("check", str(tmp_path), "--no-cache")
+    assert result.returncode == 0, result.stderr
