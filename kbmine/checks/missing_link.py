@@ -136,7 +136,8 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     skip_notes = glob_matcher(tuple(options.get("exclude", ())))
     skip_targets = glob_matcher(tuple(options.get("exclude_targets", ())))
 
-    names, exact = _collect_names(kb, min_length, learn, skip_targets)
+    names, exact, learned = _collect_names(kb, min_length, learn, skip_targets)
+    learned |= {plural for label in learned for plural in _plurals(label)}
     if plurals:
         names = _with_plurals(names)
     if not names:
@@ -173,7 +174,8 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
         reported: set[str] = set()
         for start, end, key, as_written in found:
             target = names[key]
-            if not as_written or document_frequency[key] > max(common, 2 * inbound[target]):
+            limit = common if key in learned else max(common, 2 * inbound[target])
+            if not as_written or document_frequency[key] > limit:
                 continue
             if target == path or target in reported or target in linked.get(path, ()):
                 continue
@@ -183,14 +185,19 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
 
 def _collect_names(
     kb: KB, min_length: int, learn: bool, skip_targets: Any
-) -> tuple[dict[str, str], dict[str, set[str]]]:
+) -> tuple[dict[str, str], dict[str, set[str]], set[str]]:
     """Every usable name (normalised) → the one note it names; shared names are dropped.
+
+    The third result holds the names learned from other notes' link text:
+    weaker evidence than a note's own title, so they never get the
+    linked-concept exemption from the common-word filter.
 
     Single-word names are too easily ordinary words ("original", "memory"),
     so they only match as written in a title or alias ("Voyager", "Python");
     the second result maps each single-word key to those written forms.
     """
     owners: dict[str, set[str]] = defaultdict(set)
+    learned: set[str] = set()
     written: dict[str, set[str]] = defaultdict(set)
     for path, note in kb.notes.items():
         if skip_targets is not None and skip_targets.match(path):
@@ -224,6 +231,7 @@ def _collect_names(
                 target, sources = next(iter(targets.items()))
                 if len(sources) >= 2:
                     owners[label] = {target}
+                    learned.add(label)
     names: dict[str, str] = {}
     exact: dict[str, set[str]] = {}
     for name, paths in owners.items():
@@ -239,7 +247,7 @@ def _collect_names(
             for plural in _plurals(name):
                 exact[plural] = forms
         names[name] = next(iter(paths))
-    return names, exact
+    return names, exact, learned & set(names)
 
 
 def _with_plurals(names: dict[str, str]) -> dict[str, str]:
@@ -292,6 +300,8 @@ def _mentions(
                 continue
             if _joined(text, start - 1, -1) or _joined(text, end, 1):
                 continue
+            if end < len(text) and text[end] == "/":
+                continue  # a folder in a path ("reviews/x.md"), not the note itself
             slot = bisect_right(starts, start) - 1
             if slot < 0 or end > allowed[slot][1]:
                 continue

@@ -167,3 +167,20 @@ def test_frontmatter_wikilink_with_yaml_quote_escape() -> None:
     note = parse_note("n.md", b"---\nup: '[[Bob''s note]]'\n---\n")
     assert note.frontmatter == {"up": "[[Bob's note]]"}
     assert [link.target for link in note.links] == ["Bob's note"]
+
+
+def test_missing_link_finds_unlinked_stems_written_with_joiners(make_kb) -> None:  # type: ignore[no-untyped-def]
+    """An unlinked [[schema-and-lint]] leaves 'schema-and-lint' in prose: that is a mention."""
+    from kbmine.checks import run_checks, select_rules
+    from kbmine.kb import load
+
+    root = make_kb(
+        {
+            "a.md": "Companion to schema-and-lint. Also test-driven development and guides/schema-and-lint/x.\n[[b]]\n",
+            "b.md": "# B\n",
+            "schema-and-lint.md": "# Schema and lint\n",
+            "driven-development.md": "# Driven development\n",
+        }
+    )
+    findings = run_checks(load(root, use_cache=False), select_rules(["missing-link"]))
+    assert [(f.path, f.span.column, f.data["target"]) for f in findings] == [("a.md", 14, "schema-and-lint.md")]
