@@ -9,10 +9,28 @@ through gitpython.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["unignored_files", "clean_git_env", "head_commit", "file_dates", "dirty_files", "changed_since"]
+from kbmine.errors import KbmineError
+
+__all__ = [
+    "GitError",
+    "Repository",
+    "ReviewCommit",
+    "changed_since",
+    "clean_git_env",
+    "dirty_files",
+    "file_dates",
+    "head_commit",
+    "unignored_files",
+]
 
 
 def clean_git_env() -> dict[str, str]:
@@ -193,3 +211,306 @@ def changed_since(root: Path, ref: str) -> tuple[set[str], set[str]] | None:
             (gone if status[0] == "D" else changed).add(path)
     changed.update(p for p in untracked.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
     return changed, gone
+
+
+# -- repository work for mutations (gitpython) ---------------------------------
+
+
+class GitError(KbmineError):
+    """The repository is in a state kbmine will not work in, or git refused."""
+
+
+def _verb(args: tuple[str, ...]) -> str:
+    """The git subcommand of ``args`` (after any ``-c key=value`` options), for messages."""
+    words = list(args)
+    while words and words[0] == "-c":
+        words = words[2:]
+    return words[0] if words else "git"
+
+
+def _reason(stderr: str) -> str:
+    """The line of git's stderr that says what went wrong (its last ``fatal:``/``error:`` line)."""
+    lines = [line.strip().removeprefix("stderr: ").strip("'\" ") for line in stderr.splitlines() if line.strip()]
+    important = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return (important or lines or [""])[-1]
+
+
+#: The identity of the commits kbmine proposes (a person's name goes on them when accepted).
+BOT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "kbmine",
+    "GIT_AUTHOR_EMAIL": "kbmine@localhost.invalid",
+    "GIT_COMMITTER_NAME": "kbmine",
+    "GIT_COMMITTER_EMAIL": "kbmine@localhost.invalid",
+}
+
+
+@dataclass(frozen=True)
+class ReviewCommit:
+    """A commit on the review branch and the trailers kbmine wrote into it."""
+
+    sha: str
+    subject: str
+    body: str
+    files: tuple[str, ...]
+    trailers: dict[str, str]
+
+
+class Repository:
+    """The git repository holding a KB: the review branch, temporary worktrees, rename history.
+
+    The user's working tree, index and current branch are never touched by
+    anything here except :meth:`cherry_pick` (``kbmine review accept``, which
+    the user asks for and which refuses to run on a dirty tree).
+    """
+
+    def __init__(self, kb_root: Path) -> None:
+        import git
+
+        try:
+            self._repo = git.Repo(kb_root, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise GitError(f"{kb_root}: not inside a git repository (kbmine mutate proposes fixes as commits)") from None
+        if self._repo.bare or self._repo.working_tree_dir is None:
+            raise GitError(f"{kb_root}: a bare repository has no notes to mutate")
+        self.root = Path(self._repo.working_tree_dir).resolve()
+        self.git_dir = Path(self._repo.git_dir).resolve()
+        #: The KB folder relative to the repository root ("" when they are the same).
+        self.kb_prefix = Path(kb_root).resolve().relative_to(self.root).as_posix().strip(".")
+
+    def _git(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+        import git
+
+        command = git.Git(str(cwd or self.root))
+        try:
+            out: str = command.execute(
+                ["git", *args], env={**clean_git_env(), **(env or {})}, with_extended_output=False, strip_newline_in_stdout=True
+            )
+        except git.GitCommandError as exc:
+            raise GitError(f"git {_verb(args)} failed: {_reason(str(exc.stderr or ''))or exc.status}") from None
+        return out
+
+    def _identity(self) -> dict[str, str]:
+        """The user's committer identity if git knows one, else kbmine's (a CI box may have none)."""
+        try:
+            self._git("var", "GIT_COMMITTER_IDENT")
+        except GitError:
+            return {k: v for k, v in BOT_IDENTITY.items() if k.startswith("GIT_COMMITTER")}
+        return {}
+
+    # -- state ---------------------------------------------------------------
+
+    def head(self) -> str:
+        try:
+            return self._repo.head.commit.hexsha
+        except ValueError:
+            raise GitError(f"{self.root}: the repository has no commits yet") from None
+
+    def branch_tip(self, branch: str) -> str | None:
+        ref = f"refs/heads/{branch}"
+        try:
+            return self._git("rev-parse", "--verify", "-q", ref)
+        except GitError:
+            return None
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        try:
+            self._git("merge-base", "--is-ancestor", ancestor, descendant)
+        except GitError:
+            return False
+        return True
+
+    def merge_base(self, a: str, b: str) -> str:
+        return self._git("merge-base", a, b)
+
+    def refuse_unsafe_state(self) -> None:
+        """Refuse to change the user's branch mid-merge, detached or with uncommitted changes."""
+        for marker, what in (
+            ("MERGE_HEAD", "a merge"),
+            ("CHERRY_PICK_HEAD", "a cherry-pick"),
+            ("REVERT_HEAD", "a revert"),
+            ("rebase-merge", "a rebase"),
+            ("rebase-apply", "a rebase or am"),
+        ):
+            if (self.git_dir / marker).exists():
+                raise GitError(f"{self.root}: {what} is in progress; finish or abort it first")
+        if self._repo.head.is_detached:
+            raise GitError(f"{self.root}: HEAD is detached; check out a branch to accept commits onto")
+        if self._repo.is_dirty(index=True, working_tree=True, untracked_files=False):
+            raise GitError(f"{self.root}: uncommitted changes; commit or stash them first (nothing was changed)")
+
+    # -- worktrees and commits -------------------------------------------------
+
+    @contextmanager
+    def worktree(self, commit: str) -> Iterator[Path]:
+        """A throwaway detached worktree at ``commit`` under ``.git/kbmine``; removed afterwards, even on Ctrl-C.
+
+        It lives in the git directory so that nothing is ever written outside
+        the repository, and the user's own working tree is never involved.
+        """
+        worktrees = self.state_dir() / "worktrees"
+        worktrees.mkdir(exist_ok=True)
+        parent = Path(tempfile.mkdtemp(prefix="wt-", dir=worktrees))
+        path = parent / "tree"
+        try:
+            self._git("worktree", "add", "--detach", "--quiet", str(path), commit)
+            yield path
+        finally:
+            try:
+                self._git("worktree", "remove", "--force", str(path))
+            except GitError:
+                pass
+            shutil.rmtree(parent, ignore_errors=True)
+            try:
+                self._git("worktree", "prune")
+            except GitError:
+                pass
+
+    def commit(self, worktree: Path, paths: list[str], message: str) -> str:
+        """Commit ``paths`` (relative to the repository root) in ``worktree``; the new commit id."""
+        self._git("add", "--", *paths, cwd=worktree)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt", delete=False) as handle:
+            handle.write(message)
+        try:
+            self._git(
+                "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null",
+                "commit", "--quiet", "--no-verify", "-F", handle.name,
+                cwd=worktree, env=BOT_IDENTITY,
+            )
+        finally:
+            os.unlink(handle.name)
+        return self._git("rev-parse", "HEAD", cwd=worktree)
+
+    def move_branch(self, branch: str, new: str, old: str | None) -> None:
+        """Point ``branch`` at ``new`` if it still points at ``old`` (atomic compare-and-swap)."""
+        self._git("update-ref", f"refs/heads/{branch}", new, old or "0" * 40)
+
+    def review_commits(self, base: str, tip: str) -> list[ReviewCommit]:
+        """The commits on ``tip`` whose change is not in ``base`` yet, oldest first, with files and trailers.
+
+        ``--cherry-pick`` leaves out commits already accepted (cherry-picked
+        onto ``base``'s branch), so they stop showing as pending.
+        """
+        out = self._git(
+            "log", "--reverse", "--cherry-pick", "--right-only", "--no-merges",
+            "--format=%x01%H%x02%B%x02", "--name-only", f"{base}...{tip}",
+        )
+        commits: list[ReviewCommit] = []
+        for chunk in out.split("\x01")[1:]:
+            sha, message, files = chunk.split("\x02", 2)
+            lines = message.strip().splitlines()
+            trailers = {}
+            for line in reversed(lines):
+                key, sep, value = line.partition(": ")
+                if not sep or not key.startswith("Kbmine-"):
+                    break
+                trailers[key] = value.strip()
+            subject = lines[0] if lines else ""
+            commits.append(
+                ReviewCommit(sha, subject, "\n".join(lines[1:]).strip(), tuple(f for f in files.split("\n") if f), trailers)
+            )
+        return commits
+
+    def show(self, sha: str) -> str:
+        return self._git("show", "--stat", "--patch", "--format=fuller", sha)
+
+    def cherry_pick(self, shas: list[str]) -> None:
+        """Apply ``shas`` onto the current branch; on conflict abort and leave everything as it was."""
+        self.refuse_unsafe_state()
+        before = self.head()
+        try:
+            self._git("-c", "commit.gpgsign=false", "cherry-pick", "--allow-empty", *shas, env=self._identity())
+        except GitError as exc:
+            if (self.git_dir / "CHERRY_PICK_HEAD").exists() or (self.git_dir / "sequencer").exists():
+                try:
+                    self._git("cherry-pick", "--abort")
+                except GitError:
+                    pass
+            self._git("reset", "--quiet", "--keep", before)
+            raise GitError(
+                f"accepting failed and was undone, nothing changed ({exc}); if the notes changed since the "
+                "fixes were proposed, run kbmine mutate again"
+            ) from None
+
+    def rebuild_without(self, branch: str, base: str, drop: set[str]) -> list[str]:
+        """Rewrite ``branch`` (on ``base``) without the commits in ``drop``.
+
+        Returns the commits that could not be replayed without them (their
+        edits overlapped a dropped one); the next ``kbmine mutate`` proposes
+        those fixes again.
+        """
+        old = self.branch_tip(branch)
+        if old is None:
+            return []
+        keep = [c.sha for c in self.review_commits(base, old) if c.sha not in drop]
+        lost: list[str] = []
+        with self.worktree(base) as tree:
+            for sha in keep:
+                try:
+                    self._git("-c", "commit.gpgsign=false", "cherry-pick", "--allow-empty", sha, cwd=tree, env=BOT_IDENTITY)
+                except GitError:
+                    self._git("cherry-pick", "--abort", cwd=tree)
+                    lost.append(sha)
+            new = self._git("rev-parse", "HEAD", cwd=tree)
+        self.move_branch(branch, new, old)
+        return lost
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One kbmine mutation run per repository at a time."""
+        import fcntl
+
+        state = self.state_dir()
+        with open(state / "lock", "w", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise GitError(f"{self.root}: another kbmine run is changing the review branch; try again when it ends") from None
+            yield
+
+    def state_dir(self) -> Path:
+        """``.git/kbmine``: state that must never show up in the working tree (rejected fixes, the lock)."""
+        state = self.git_dir / "kbmine"
+        state.mkdir(exist_ok=True)
+        return state
+
+    # -- history -------------------------------------------------------------------
+
+    def renames(self, tree: str) -> dict[str, str]:
+        """Every path a note had in history → the path it has in commit ``tree`` (chains followed).
+
+        One ``git log`` pass with rename detection over the whole history;
+        paths are relative to the repository root. A path that exists in
+        ``tree`` is never mapped (it was re-created), and a path renamed to
+        two different places is left out: kbmine never guesses.
+        """
+        out = self._git("log", "-z", "--format=%x01", "--name-status", "-M", "--diff-filter=R", tree)
+        tokens = out.split("\0")
+        moves: list[tuple[str, str]] = []
+        index = 0
+        while index < len(tokens):
+            token = tokens[index].lstrip("\n\x01")
+            index += 1
+            if token.startswith("R") and index + 1 < len(tokens):
+                moves.append((tokens[index], tokens[index + 1]))
+                index += 2
+        present = set(self._git("ls-tree", "-r", "--name-only", "-z", tree).split("\0"))
+        forward: dict[str, set[str]] = defaultdict(set)
+        for old, new in moves:
+            forward[old].add(new)
+        mapping: dict[str, str] = {}
+        for old in forward:
+            if old in present:
+                continue
+            seen = {old}
+            current = old
+            while current not in present:
+                targets = forward.get(current)
+                if not targets or len(targets) != 1:
+                    break
+                (current,) = targets
+                if current in seen:
+                    break
+                seen.add(current)
+            if current in present:
+                mapping[old] = current
+        return mapping

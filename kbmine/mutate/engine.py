@@ -1,0 +1,178 @@
+"""Run mutations: propose, verify and commit each fix on the review branch.
+
+Everything happens in a throwaway worktree of the review branch (or of HEAD
+when there is no branch yet, or when HEAD moved past it) inside ``.git``:
+the user's working tree, index and current branch are never touched. Each
+verified mutation becomes one commit, and the branch moves after each
+commit with a compare-and-swap, so an interrupted run leaves the branch at
+the last complete commit. Fixes already on the branch are not proposed
+again (their findings are gone from its tree) and rejected fixes are
+remembered by fingerprint in ``.git/kbmine/rejected``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kbmine.checks import run_checks
+from kbmine.config import load_config
+from kbmine.errors import ConfigError
+from kbmine.gitops import Repository
+from kbmine.kb import KB, load
+from kbmine.model import Edit
+from kbmine.mutate.edits import EditConflict, apply_edits
+from kbmine.mutate.model import Mutation
+from kbmine.mutate.relink import propose_relinks
+from kbmine.mutate.verify import NoteParser, verify_relink
+
+__all__ = ["KINDS", "MutationRun", "mutate", "read_rejected", "remember_rejected"]
+
+KINDS = ("relink",)
+DEFAULT_BRANCH = "kbmine/review"
+
+
+@dataclass
+class MutationRun:
+    """What a run did: commits made (or diffs, on a dry run) and fixes skipped with the reason."""
+
+    branch: str
+    base: str
+    committed: list[tuple[Mutation, str]] = field(default_factory=list)
+    diffs: list[tuple[Mutation, str]] = field(default_factory=list)
+    skipped: list[tuple[Mutation, str]] = field(default_factory=list)
+    proposed: int = 0
+
+
+def mutate(
+    kb_path: Path,
+    kinds: Iterable[str] = KINDS,
+    *,
+    limit: int | None = None,
+    dry_run: bool = False,
+    branch: str = DEFAULT_BRANCH,
+    jobs: int | None = None,
+    only: set[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> MutationRun:
+    """Propose fixes for the KB at ``kb_path`` as commits on ``branch`` (or diffs, with ``dry_run``).
+
+    ``only`` restricts the run to fixes with these fingerprints (used to
+    replay fixes that had to be dropped when a neighbour was rejected).
+    """
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ConfigError(f"unknown mutation kind {sorted(unknown)[0]!r}; kinds: {', '.join(KINDS)}")
+    repo = Repository(kb_path)
+    with repo.lock():
+        head = repo.head()
+        tip = repo.branch_tip(branch)
+        base = tip if tip is not None and repo.is_ancestor(head, tip) else head
+        run = MutationRun(branch, base)
+        rejected = read_rejected(repo)
+        renames = _kb_renames(repo, base)
+        with repo.worktree(base) as tree:
+            kb_root = tree / repo.kb_prefix if repo.kb_prefix else tree
+            kb = load(kb_root, load_config(kb_root), use_cache=False, jobs=jobs)
+            if progress:
+                progress(f"checking {len(kb.notes)} notes at {base[:12]}")
+            findings = run_checks(kb)
+            mutations = [
+                m
+                for m in propose_relinks(kb, findings, renames)
+                if m.fingerprint not in rejected and (only is None or m.fingerprint in only)
+            ]
+            run.proposed = len(mutations)
+            _apply_all(repo, kb, tree, mutations, run, tip, limit, dry_run)
+    return run
+
+
+def _apply_all(
+    repo: Repository,
+    kb: KB,
+    tree: Path,
+    mutations: list[Mutation],
+    run: MutationRun,
+    tip: str | None,
+    limit: int | None,
+    dry_run: bool,
+) -> None:
+    current: dict[str, bytes] = {}
+    applied: dict[str, list[Edit]] = {}
+    branch_at = tip
+    done = 0
+    parse = NoteParser(kb)
+    for mutation in mutations:
+        if limit is not None and done >= limit:
+            break
+        path = mutation.expect.path
+        before = current.get(path)
+        if before is None:
+            before = kb.read_bytes(path)
+        try:
+            edits = [_rebase(edit, applied.get(edit.path, [])) for edit in mutation.edits]
+            after = apply_edits(before, edits)
+        except EditConflict as exc:
+            run.skipped.append((mutation, f"conflicts with an earlier fix: {exc}"))
+            continue
+        problem = verify_relink(kb, mutation, before, after, parse)
+        if problem is not None:
+            run.skipped.append((mutation, problem))
+            continue
+        done += 1
+        current[path] = after
+        applied.setdefault(path, []).extend(edits)
+        if dry_run:
+            run.diffs.append((mutation, _diff(path, before, after)))
+            continue
+        repo_path = f"{repo.kb_prefix}/{path}" if repo.kb_prefix else path
+        (tree / repo_path).write_bytes(after)
+        sha = repo.commit(tree, [repo_path], mutation.message())
+        repo.move_branch(run.branch, sha, branch_at)
+        branch_at = sha
+        run.committed.append((mutation, sha))
+
+
+def _rebase(edit: Edit, applied: list[Edit]) -> Edit:
+    """``edit`` (computed on the original bytes) shifted past the edits already applied to its note."""
+    shift = 0
+    for earlier in applied:
+        if earlier.end <= edit.start:
+            shift += len(earlier.new) - (earlier.end - earlier.start)
+        elif earlier.start < edit.end and edit.start < earlier.end or earlier.start == edit.start:
+            raise EditConflict(f"{edit.path}:{edit.start}-{edit.end}: overlaps a fix already made")
+    return Edit(edit.path, edit.start + shift, edit.end + shift, edit.old, edit.new, edit.reason)
+
+
+def _diff(path: str, before: bytes, after: bytes) -> str:
+    old = before.decode("utf-8", "replace").splitlines(keepends=True)
+    new = after.decode("utf-8", "replace").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}"))
+
+
+def _kb_renames(repo: Repository, commit: str) -> dict[str, str]:
+    """Renames from history with paths relative to the KB folder (renames across its edge dropped)."""
+    prefix = f"{repo.kb_prefix}/" if repo.kb_prefix else ""
+    return {
+        old[len(prefix) :]: new[len(prefix) :]
+        for old, new in repo.renames(commit).items()
+        if old.startswith(prefix) and new.startswith(prefix)
+    }
+
+
+def read_rejected(repo: Repository) -> set[str]:
+    """Fingerprints of fixes a person rejected; never proposed again."""
+    path = repo.state_dir() / "rejected"
+    if not path.is_file():
+        return set()
+    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+
+def remember_rejected(repo: Repository, fingerprints: Iterable[str]) -> None:
+    known = read_rejected(repo)
+    new = [f for f in fingerprints if f and f not in known]
+    if new:
+        with open(repo.state_dir() / "rejected", "a", encoding="utf-8") as handle:
+            handle.writelines(f"{f}\n" for f in new)

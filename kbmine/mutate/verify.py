@@ -1,0 +1,81 @@
+"""Verification: a mutation is committed only if re-parsing and re-checking the note proves it.
+
+The edited note is parsed again (the same parser as every check) and each
+of its links resolved by the KB's one resolver, before and after. A relink
+must leave the intended link resolving to the intended note (anchor
+included), add exactly one link or none as promised, make no link worse
+(broken, ambiguous, escaping or with a dead anchor) and introduce no new
+problem such as unreadable frontmatter.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from kbmine.mutate.model import Mutation
+from kbmine.parse import parse_note
+from kbmine.resolve import Resolution
+
+if TYPE_CHECKING:
+    from kbmine.kb import KB
+    from kbmine.model import Note
+
+__all__ = ["NoteParser", "verify_relink"]
+
+_BAD = ("broken", "ambiguous", "escapes")
+
+
+class NoteParser:
+    """Parses note versions during a run, remembering the last version of each note.
+
+    A note fixed several times is parsed once per version, not twice per fix.
+    """
+
+    def __init__(self, kb: KB) -> None:
+        self._kb = kb
+        self._last: dict[str, tuple[bytes, Note]] = {}
+
+    def __call__(self, path: str, data: bytes) -> Note:
+        known = self._last.get(path)
+        if known is not None and known[0] == data:
+            return known[1]
+        config = self._kb.config
+        note = parse_note(path, data, config.dialect, config.parse_timeout, config.passage_min_words)
+        self._last[path] = (data, note)
+        return note
+
+
+def verify_relink(kb: KB, mutation: Mutation, before: bytes, after: bytes, parse: NoteParser) -> str | None:
+    """``None`` when the relink holds; otherwise why it must not be committed."""
+    expect = mutation.expect
+    old = parse(expect.path, before)
+    new = parse(expect.path, after)
+    if Counter(p.rule for p in new.problems) - Counter(p.rule for p in old.problems):
+        return "the edit introduces a parse problem: " + "; ".join(p.message for p in new.problems)
+    old_resolved = _resolve(kb, old)
+    new_resolved = _resolve(kb, new)
+    if len(new.links) != len(old.links) + (1 if expect.added else 0):
+        return f"expected {'one more link' if expect.added else 'the same number of links'}, got {len(old.links)} -> {len(new.links)}"
+    def reaching(resolutions: list[Resolution]) -> int:
+        return sum(1 for r in resolutions if r.path == expect.target and r.resolved and r.anchor_ok is not False)
+
+    if reaching(new_resolved) <= reaching(old_resolved):
+        return f"no new link reaches {expect.target}" + (f"#{expect.anchor}" if expect.anchor else "")
+    bad_before = sum(1 for r in old_resolved if r.status in _BAD)
+    bad_after = sum(1 for r in new_resolved if r.status in _BAD)
+    if bad_after > bad_before:
+        return "the edit leaves more broken, ambiguous or escaping links than before"
+    anchors_before = sum(1 for r in old_resolved if r.anchor_ok is False)
+    anchors_after = sum(1 for r in new_resolved if r.anchor_ok is False)
+    if anchors_after > anchors_before:
+        return "the edit leaves more broken anchors than before"
+    if mutation.action in ("follow-rename", "fuzzy") and bad_after >= bad_before:
+        return "the broken link is still broken"
+    if mutation.action == "anchor" and anchors_after >= anchors_before:
+        return "the broken anchor is still broken"
+    return None
+
+
+def _resolve(kb: KB, note: Note) -> list[Resolution]:
+    return [kb.resolver.resolve(note.path, link) for link in note.links]

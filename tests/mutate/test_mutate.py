@@ -1,0 +1,236 @@
+"""kbmine mutate and kbmine review in throwaway git repositories (isolated from user git config).
+
+Each test builds a small repository, runs the real CLI, and checks the
+review branch, the commits' bytes, and that the user's working tree, index
+and current branch were left exactly as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git_env, run_kbmine
+
+BRANCH = "kbmine/review"
+
+
+def git(root: Path, *args: str) -> str:
+    completed = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=git_env(), check=True)
+    return completed.stdout.strip()
+
+
+def make_repo(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    git(root, "init", "-q", "-b", "main")
+    write(root, files)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial notes")
+    return root
+
+
+def write(root: Path, files: Mapping[str, str | bytes]) -> None:
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+
+
+def user_state(root: Path, *, raw_index: bool = True) -> str:
+    """HEAD, the current branch, the index and every working-tree byte (``.git`` excluded).
+
+    ``raw_index`` hashes the index file itself (never rewritten); otherwise
+    its entries (git may rewrite the file with fresh stat data, same content).
+    """
+    digest = hashlib.sha256()
+    digest.update(git(root, "rev-parse", "HEAD").encode())
+    digest.update(git(root, "symbolic-ref", "-q", "HEAD").encode())
+    digest.update((root / ".git" / "index").read_bytes() if raw_index else git(root, "ls-files", "-s").encode())
+    for path in sorted(p for p in root.rglob("*") if ".git" not in p.relative_to(root).parts and p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def mutate(root: Path, *args: str, env: Mapping[str, str] | None = None) -> dict:
+    result = run_kbmine("mutate", str(root), "--format", "json", *args, env=env or git_env())
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def branch_file(root: Path, path: str) -> bytes:
+    return subprocess.run(["git", "show", f"{BRANCH}:{path}"], cwd=root, capture_output=True, env=git_env(), check=True).stdout
+
+
+@pytest.fixture
+def renamed_repo(tmp_path: Path) -> Path:
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "README.md": "# Home\r\n\r\nSee [setup](notes/setup.md#install), [[setup#Install|the setup]] and [again](<notes/setup.md>).\r\n",
+            "notes/setup.md": "# Setup\n\n## Install\n\nBack [home](../README.md).\n",
+        },
+    )
+    git(root, "mv", "notes/setup.md", "notes/installation.md")
+    git(root, "commit", "-q", "-m", "rename setup")
+    return root
+
+
+def test_relink_follows_renames_keeping_form_anchor_label_and_bytes(renamed_repo: Path) -> None:
+    before = user_state(renamed_repo)
+    run = mutate(renamed_repo)
+    assert user_state(renamed_repo) == before, "the working tree, index or branch changed"
+    assert [c["action"] for c in run["committed"]] == ["follow-rename"] * 3
+    fixed = branch_file(renamed_repo, "README.md")
+    assert fixed == (
+        b"# Home\r\n\r\nSee [setup](notes/installation.md#install), [[installation#Install|the setup]] "
+        b"and [again](<notes/installation.md>).\r\n"
+    )
+    log = git(renamed_repo, "log", "--format=%B%x00", f"main..{BRANCH}").split("\0")
+    assert all("Kbmine-Mutation: relink/follow-rename" in m and "Kbmine-Fingerprint:" in m for m in log if m.strip())
+    assert git(renamed_repo, "worktree", "list").count("\n") == 0, "the temporary worktree was left behind"
+
+
+def test_second_run_proposes_nothing_and_dry_run_commits_nothing(renamed_repo: Path) -> None:
+    dry = mutate(renamed_repo, "--dry-run")
+    assert len(dry["diffs"]) == 3 and not dry["committed"]
+    assert "+See [setup](notes/installation.md#install)" in dry["diffs"][0]["diff"]
+    assert subprocess.run(["git", "rev-parse", "--verify", "-q", BRANCH], cwd=renamed_repo, env=git_env()).returncode != 0
+    assert len(mutate(renamed_repo)["committed"]) == 3
+    again = mutate(renamed_repo)
+    assert again["proposed"] == 0 and not again["committed"]
+
+
+def test_missing_link_mention_becomes_a_link_in_the_notes_style(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "index.md": "# Index\n\n[[b]] and spreading activation, later Spreading Activation.\n",
+            "b.md": "# B\n\n[[index]]\n",
+            "spreading-activation.md": "# Spreading activation\n\n[[index]]\n",
+        },
+    )
+    run = mutate(root)
+    assert [c["action"] for c in run["committed"]] == ["link-mention"]
+    assert branch_file(root, "index.md") == (
+        b"# Index\n\n[[b]] and [[spreading-activation|spreading activation]], later Spreading Activation.\n"
+    )
+
+
+def test_live_note_is_pointed_at_the_successor(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "design.md": "---\nstatus: current\n---\n# Design\n\nBuilt on [the old plan](old.md).\n",
+            "old.md": "---\nstatus: superseded\nsuperseded_by: new.md\n---\n# Old\n",
+            "new.md": "---\nstatus: current\n---\n# New\n\n[[design]] replaces [[old]]\n",
+        },
+    )
+    run = mutate(root)
+    assert [c["action"] for c in run["committed"]] == ["successor"]
+    assert b"Built on [the old plan](new.md)." in branch_file(root, "design.md")
+
+
+def test_broken_anchor_after_a_heading_was_reworded(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "a.md": "# A\n\n[steps](guide.md#instalation-steps) and [[guide#Instalation steps]]\n",
+            "guide.md": "# Guide\n\n## Installation steps\n\n[[a]]\n",
+        },
+    )
+    run = mutate(root)
+    assert sorted(c["action"] for c in run["committed"]) == ["anchor", "anchor"]
+    assert branch_file(root, "a.md") == b"# A\n\n[steps](guide.md#installation-steps) and [[guide#Installation steps]]\n"
+
+
+def test_no_guess_between_two_candidates(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "a.md": "# A\n\n[x](notes/setup-guide.md)\n",
+            "notes/setup-guides.md": "# One\n",
+            "notes/setup-guidez.md": "# Two\n",
+        },
+    )
+    assert mutate(root)["proposed"] == 0
+
+
+def test_kb_in_a_subfolder_with_unicode_and_spaces(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path / "repo",
+        {"code/main.py": "print()\n", "docs/kb/Übersicht.md": "# Übersicht\n\n[Plan](Alter%20Plan.md)\n", "docs/kb/Alter Plan.md": "# Plan\n"},
+    )
+    git(root, "mv", "docs/kb/Alter Plan.md", "docs/kb/Neuer Plan.md")
+    git(root, "commit", "-q", "-m", "rename")
+    run = mutate(root / "docs" / "kb")
+    assert [c["action"] for c in run["committed"]] == ["follow-rename"]
+    assert branch_file(root, "docs/kb/Übersicht.md") == "# Übersicht\n\n[Plan](Neuer%20Plan.md)\n".encode()
+
+
+def test_review_list_show_accept_and_reject(renamed_repo: Path) -> None:
+    mutate(renamed_repo)
+    listed = json.loads(run_kbmine("review", "list", "-C", str(renamed_repo), "--format", "json", env=git_env()).stdout)
+    assert len(listed) == 3
+    first, second, third = (c["id"] for c in listed)
+
+    shown = run_kbmine("review", "show", first[:10], "-C", str(renamed_repo), env=git_env())
+    assert shown.returncode == 0 and "Kbmine-Rule: broken-link" in shown.stdout
+
+    rejected = run_kbmine("review", "reject", second[:10], "-C", str(renamed_repo), env=git_env())
+    assert rejected.returncode == 0, rejected.stderr
+    remaining = json.loads(run_kbmine("review", "list", "-C", str(renamed_repo), "--format", "json", env=git_env()).stdout)
+    assert len(remaining) == 2
+    assert mutate(renamed_repo)["proposed"] == 0, "a rejected fix was proposed again"
+
+    accepted = run_kbmine("review", "accept", "--all", "-C", str(renamed_repo), env=git_env())
+    assert accepted.returncode == 0, accepted.stderr
+    readme = (renamed_repo / "README.md").read_bytes()
+    assert b"[setup](notes/installation.md#install)" in readme and b"[[setup#Install|the setup]]" in readme
+    assert json.loads(run_kbmine("review", "list", "-C", str(renamed_repo), "--format", "json", env=git_env()).stdout) == []
+
+
+def test_accept_refuses_a_dirty_tree_and_undoes_a_conflict(renamed_repo: Path) -> None:
+    mutate(renamed_repo)
+    (renamed_repo / "README.md").write_text("# Home\n\nrewritten by hand\n", encoding="utf-8")
+    dirty = run_kbmine("review", "accept", "--all", "-C", str(renamed_repo), env=git_env())
+    assert dirty.returncode == 2 and "uncommitted changes" in dirty.stderr
+    git(renamed_repo, "commit", "-qam", "edit by hand")
+    before = user_state(renamed_repo, raw_index=False)
+    conflict = run_kbmine("review", "accept", "--all", "-C", str(renamed_repo), env=git_env())
+    assert conflict.returncode == 2 and "undone" in conflict.stderr
+    assert len(conflict.stderr.strip().splitlines()) == 1
+    assert user_state(renamed_repo, raw_index=False) == before
+    assert git(renamed_repo, "status", "--porcelain") == ""
+    assert not (renamed_repo / ".git" / "CHERRY_PICK_HEAD").exists()
+
+
+def test_not_a_repository_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "a.md").write_text("# A\n", encoding="utf-8")
+    result = run_kbmine("mutate", str(tmp_path / "kb"), env=git_env())
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "not inside a git repository" in result.stderr
+
+
+def test_verification_refuses_an_edit_that_breaks_the_note(tmp_path: Path) -> None:
+    from kbmine.kb import load
+    from kbmine.model import Edit
+    from kbmine.mutate.model import Expectation, Mutation
+    from kbmine.mutate.verify import NoteParser, verify_relink
+
+    root = tmp_path / "kb"
+    write(root, {"a.md": "# A\n\n[b](b.md) and c\n", "b.md": "# B\n", "c.md": "# C\n"})
+    kb = load(root, use_cache=False)
+    before = (root / "a.md").read_bytes()
+    good = Mutation("relink", "link-mention", "missing-link", "f", (), Expectation("a.md", "c.md", None, True), "s", "b")
+    after_good = before.replace(b"and c", b"and [c](c.md)")
+    after_bad = before.replace(b"[b](b.md) and c", b"[b](nope.md) and [c](c.md)")
+    parse = NoteParser(kb)
+    assert verify_relink(kb, good, before, after_good, parse) is None
+    assert verify_relink(kb, good, before, after_bad, parse) is not None
+    assert verify_relink(kb, good, before, before, parse) is not None
