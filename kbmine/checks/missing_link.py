@@ -82,17 +82,28 @@ def _joined(text: str, index: int, step: int) -> bool:
     """Whether the character at ``index`` continues the word across a joiner (``test-driven``).
 
     A mention must not be the tail or head of a longer hyphenated or dotted
-    token; a trailing ``.md`` is the note's file name and still counts.
+    token, nor a piece of a path (``notes/x.md``: a file listing, a log line
+    or a command, where a link is not what the writer meant).
     """
-    if not 0 <= index < len(text) or text[index] not in "-_.":
+    if not 0 <= index < len(text):
+        return False
+    if text[index] == "/":
+        return True
+    if text[index] not in "-_.":
         return False
     beyond = index + step
-    if not 0 <= beyond < len(text) or not text[beyond].isalnum():
+    return 0 <= beyond < len(text) and text[beyond].isalnum()
+
+
+def _in_brackets(text: str, start: int, end: int) -> bool:
+    """Whether ``start:end`` sits inside ``[...]`` on its line: link syntax or a placeholder, not prose."""
+    line_start = text.rfind("\n", 0, start) + 1
+    opening = text.rfind("[", line_start, start)
+    if opening < 0 or text.rfind("]", opening, start) >= 0:
         return False
-    if step > 0 and text[index] == "." and text[beyond : beyond + 2].lower() == "md":
-        after = beyond + 2
-        return after < len(text) and text[after].isalnum()
-    return True
+    line_end = text.find("\n", end)
+    closing = text.find("]", end, line_end if line_end >= 0 else len(text))
+    return closing >= 0 and text.find("[", end, closing) < 0
 
 
 def _is_word_char(char: str) -> bool:
@@ -214,7 +225,7 @@ def _collect_names(
         for form in (note.title, *note.aliases):
             form = form.strip()
             if form and " " not in form:
-                written[form.lower()].update({form, *_plurals(form)})
+                written[form.lower()].add(form)
     if learn:
         # Link text other notes already use for a note, when at least two notes agree.
         labels: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -223,8 +234,9 @@ def _collect_names(
                 continue
             if resolution.path == note.path:
                 continue
-            label = fold_name(re.sub(r"[`*]", "", link.label).strip("_"))
-            if " " in label and len(label) >= 8 and "[" not in label and "/" not in label:
+            written_label = re.sub(r"[`*]", "", link.label).strip("_ ")
+            label = fold_name(written_label)
+            if " " in written_label and len(label) >= 8 and "[" not in label and "/" not in label:
                 labels[label][resolution.path].add(note.path)
         for label, targets in labels.items():
             if label not in owners and len(targets) == 1:
@@ -244,15 +256,16 @@ def _collect_names(
             if not forms:
                 continue  # a one-word file name with no title of that form: too ordinary
             exact[name] = forms
-            for plural in _plurals(name):
-                exact[plural] = forms
         names[name] = next(iter(paths))
     return names, exact, learned & set(names)
 
 
 def _with_plurals(names: dict[str, str]) -> dict[str, str]:
+    """Names plus the plural of their last word; one-word names excepted ("texts" is not the note "Text")."""
     extended = dict(names)
     for name, target in names.items():
+        if " " not in name:
+            continue
         for plural in _plurals(name):
             if plural not in names:
                 extended.setdefault(plural, target)
@@ -300,8 +313,8 @@ def _mentions(
                 continue
             if _joined(text, start - 1, -1) or _joined(text, end, 1):
                 continue
-            if end < len(text) and text[end] == "/":
-                continue  # a folder in a path ("reviews/x.md"), not the note itself
+            if _in_brackets(text, start, end):
+                continue
             slot = bisect_right(starts, start) - 1
             if slot < 0 or end > allowed[slot][1]:
                 continue
