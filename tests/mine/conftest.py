@@ -1,0 +1,10 @@
+"""Helpers for the spec-mining tests: small KBs of notes with frontmatter, mined in-process."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = str(Path(__file__).resolve().parent)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
