@@ -55,7 +55,7 @@ def fail(message: str) -> typer.Exit:
 
 
 def _register() -> None:
-    from kbmine.cli import cache, check, mutate, rules, stats  # noqa: F401  (commands register on import)
+    from kbmine.cli import cache, check, mine, mutate, rules, specs, stats  # noqa: F401  (commands register on import)
 
 
 def main() -> None:
