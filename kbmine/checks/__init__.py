@@ -41,6 +41,8 @@ class Rule:
     options: tuple[str, ...] = ()
     #: Whether findings depend on git history and today's date (part of the cache key).
     uses_git: bool = False
+    #: Other inputs the findings depend on (a digest of them, part of the cache key).
+    inputs: Callable[[KB], str] | None = None
 
     @property
     def doc(self) -> str:
@@ -57,13 +59,14 @@ def rule(
     summary: str,
     options: tuple[str, ...] = (),
     uses_git: bool = False,
+    inputs: Callable[[KB], str] | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated function as rule ``name`` with code ``code``."""
 
     def register(check: CheckFunction) -> CheckFunction:
         if name in RULES or any(r.code == code for r in RULES.values()):
             raise RuntimeError(f"rule {code}/{name} registered twice")
-        RULES[name] = Rule(code, name, severity, summary, check, options, uses_git)
+        RULES[name] = Rule(code, name, severity, summary, check, options, uses_git, inputs)
         return check
 
     return register
@@ -181,6 +184,7 @@ def run_checks(kb: KB, rules: list[Rule] | None = None, *, report_unused_suppres
         from kbmine.gitops import head_commit
 
         key += f":{head_commit(kb.root)}:{datetime.date.today().isoformat()}"
+    key += "".join(f":{r.inputs(kb)}" for r in rules if r.inputs is not None)
     if kb.cache is not None:
         cached = kb.cache.get_blob("findings", key)
         if isinstance(cached, tuple) and len(cached) == 2 and isinstance(cached[0], list):

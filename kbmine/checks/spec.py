@@ -1,0 +1,91 @@
+"""KB300 spec: a note breaks a convention the KB's owners accepted in ``kbmine.specs.yaml``."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from kbmine.checks import rule
+from kbmine.model import Finding, Note, Span
+
+if TYPE_CHECKING:
+    from kbmine.kb import KB
+    from kbmine.parse.text import SourceText
+
+_ZERO = Span(0, 0, 1, 1, 1, 1)
+
+
+def specs_digest(kb: KB) -> str:
+    """The specs file's content digest: accepting or rejecting a spec must invalidate cached findings."""
+    from kbmine.mine.specfile import SPECS_FILE
+
+    try:
+        data = (kb.root / SPECS_FILE).read_bytes()
+    except OSError:
+        return "no-specs"
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@rule(
+    "KB300",
+    "spec",
+    "warning",
+    "a note breaks a spec accepted in kbmine.specs.yaml",
+    inputs=specs_digest,
+)
+def spec(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
+    """A note that breaks a convention you accepted after ``kbmine mine`` found it.
+
+    ``kbmine mine`` proposes specs (a required key, a vocabulary, a value
+    type, a folder's value, a file name pattern, a required section) with
+    their evidence in ``kbmine.specs.yaml``; ``kbmine specs accept ID``
+    makes one enforced. Each finding's rule is ``spec/<id>`` and its message
+    states the convention and the edit that restores it. It sits at the
+    frontmatter key the spec is about when the note has it, else at line 1.
+    To allow an exception, suppress ``spec/<id>`` (or ``KB300``) in that note;
+    if exceptions pile up, reject the spec or mine it again.
+    """
+    from kbmine.mine.kinds import all_kinds
+    from kbmine.mine.specfile import SPECS_FILE, accepted_specs
+
+    specs = accepted_specs(kb.root)
+    if not specs:
+        return
+    kinds = all_kinds()
+    for accepted in specs:
+        kind, params = kinds[accepted.kind], accepted.parameters
+        for note in kb.notes.values():
+            if not note.content_hash or not accepted.scope.contains(note):
+                continue
+            if not kind.applies(note, params) or kind.holds(note, params):
+                continue
+            key = kind.anchor_key(params)
+            message = f"breaks spec {accepted.id} ({SPECS_FILE}): {accepted.statement}; {kind.fix(note, params)}"
+            finding = Finding(
+                code="KB300",
+                rule=f"spec/{accepted.id}",
+                severity="warning",
+                path=note.path,
+                span=_anchor(kb.source(note.path), note, key),
+                message=message,
+                data={"spec": accepted.id, "kind": accepted.kind, "scope": str(accepted.scope), "params": params},
+            )
+            yield finding.with_fingerprint(accepted.id, repr(note.frontmatter.get(key)) if key else "")
+
+
+def _anchor(source: SourceText | None, note: Note, key: str | None) -> Span:
+    """The span of frontmatter ``key`` when the note has it, else of the note's first line."""
+    if source is None:
+        return _ZERO
+    if key is not None and key in note.frontmatter:
+        from kbmine.parse.frontmatter import find_frontmatter
+
+        block = find_frontmatter(source.normalized)
+        if block is not None:
+            pattern = re.compile(rf"^(['\"]?){re.escape(key)}\1[ \t]*:", re.M)
+            match = pattern.search(source.normalized, block.text_start, block.text_end)
+            if match is not None:
+                return source.span(match.start(), match.start() + 2 * len(match.group(1)) + len(key))
+    return source.span(0, source.line_end(0))
