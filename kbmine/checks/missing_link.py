@@ -6,7 +6,7 @@ import posixpath
 import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -14,6 +14,7 @@ from urllib.parse import quote
 from kbmine.checks import rule
 from kbmine.files import glob_matcher
 from kbmine.model import Edit, Finding, Note
+from kbmine.parallel import fork_map, shared
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
@@ -28,8 +29,8 @@ GENERIC_NAMES = frozenset(
 )
 _SEPARATORS = re.compile(r"[-_.\s]+")
 _SPACES = re.compile(r"\s+")
-#: ``-``, ``_`` and ``.`` joining two word characters ("auto-link", "a.b.c", "snake_case").
-_JOINERS = re.compile(r"(?<=\w)[-_.]+(?=\w)")
+#: ``-``, ``_`` or ``.`` joining two word characters ("auto-link", "a.b.c", "snake_case").
+_JOINERS = re.compile(r"[-_.](?<=\w[-_.])(?=\w)")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -54,8 +55,7 @@ def fold_name(name: str) -> str:
     ``schema-and-lint`` (a wikilink's visible text once unlinked) and the title
     "Schema and lint" meet on one key.
     """
-    name = normalize_name(name)
-    return _JOINERS.sub(lambda m: " " * len(m.group()), name)
+    return _JOINERS.sub(" ", normalize_name(name))
 
 
 def _plurals(name: str) -> list[str]:
@@ -74,8 +74,9 @@ def _lowered(text: str) -> str:
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(low if len(low := char.lower()) == 1 else char for char in text)
+    # Chained replace, not str.translate: translate with a table is many times slower.
     lowered = lowered.replace("\n", " ").replace("\t", " ").replace("\r", " ").replace("\u00a0", " ")
-    return _JOINERS.sub(lambda m: " " * len(m.group()), lowered)
+    return _JOINERS.sub(" ", lowered)
 
 
 def _joined(text: str, index: int, step: int) -> bool:
@@ -162,16 +163,13 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     keys = list(names)
 
     linked = _linked_targets(kb)
-    hits: dict[str, list[tuple[int, int, str, bool]]] = {}
+    paths = [path for path in kb.notes if skip_notes is None or not skip_notes.match(path)]
+    size = sum(kb.notes[path].size for path in paths)
+    hits: dict[str, list[tuple[int, int, str, bool]]] = dict(
+        fork_map(_scan, paths, (kb, automaton, keys, exact), size=size, jobs=kb.jobs)
+    )
     document_frequency: Counter[str] = Counter()
-    for path, note in kb.notes.items():
-        if skip_notes is not None and skip_notes.match(path):
-            continue
-        source = kb.source(path)
-        if source is None:
-            continue
-        found = _mentions(note, source, automaton, keys, exact)
-        hits[path] = found
+    for path, found in hits.items():
         own_links = linked.get(path, set())
         document_frequency.update({key for _, _, key, _ in found if names[key] not in own_links})
     common = max(min_common, int(max_share * len(kb.notes)))
@@ -286,6 +284,17 @@ def _linked_targets(kb: KB) -> dict[str, set[str]]:
     return linked
 
 
+def _scan(paths: Sequence[str]) -> list[tuple[str, list[tuple[int, int, str, bool]]]]:
+    """The mentions in each of ``paths`` (run in a forked worker on big KBs; see :mod:`kbmine.parallel`)."""
+    kb, automaton, keys, exact = shared()
+    found = []
+    for path in paths:
+        source = kb.source(path)
+        if source is not None:
+            found.append((path, _mentions(kb.notes[path], source, automaton, keys, exact)))
+    return found
+
+
 def _mentions(
     note: Note, source: SourceText, automaton: Any, keys: list[str], exact: dict[str, set[str]]
 ) -> list[tuple[int, int, str, bool]]:
@@ -294,14 +303,18 @@ def _mentions(
     The flag says whether the mention is written as the name requires (single
     words: as in a title or alias); unflagged mentions still count towards the
     name's frequency, which is how "Types" is recognised as the word "types".
+    One-word names found only in another spelling come last, as ``(-1, -1,
+    key, False)``: they count towards frequency and nothing else.
     """
-    allowed = [(source.char_offset(a), source.char_offset(b)) for a, b in note.mention_ranges]
+    flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
+    allowed = list(zip(flat[::2], flat[1::2]))
     if not allowed:
         return []
     text = source.normalized
     lowered = _lowered(text)
     starts = [a for a, _ in allowed]
     candidates: list[tuple[int, int, str]] = []
+    ordinary: set[str] = set()
     for first, last in _merge(allowed):
         for end_index, index in automaton.iter(lowered, first, last):
             key = keys[index]
@@ -310,6 +323,10 @@ def _mentions(
             if start > 0 and _is_word_char(lowered[start - 1]):
                 continue
             if end < len(lowered) and _is_word_char(lowered[end]):
+                continue
+            forms = exact.get(key)
+            if forms is not None and text[start:end] not in forms:
+                ordinary.add(key)  # "text" for the note "Text": counts as the word, never a mention
                 continue
             if _joined(text, start - 1, -1) or _joined(text, end, 1):
                 continue
@@ -324,9 +341,10 @@ def _mentions(
     cursor = -1
     for start, end, key in candidates:
         if start >= cursor:
-            as_written = key not in exact or (text[start:end] in exact[key] and not _sentence_start(text, start))
+            as_written = key not in exact or not _sentence_start(text, start)
             chosen.append((start, end, key, as_written))
             cursor = end
+    chosen.extend((-1, -1, key, False) for key in ordinary)
     return chosen
 
 

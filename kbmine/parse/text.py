@@ -76,6 +76,25 @@ class SourceText:
         chunk = self.text[start : self.line_end(line) + 1].encode(self.encoding, "surrogatepass")
         return start + len(chunk[: byte - self._line_bytes[line]].decode(self.encoding, "ignore"))
 
+    def char_offsets(self, offsets: list[int]) -> list[int]:
+        """:meth:`char_offset` of many byte offsets at once (one pass over the note, not one per offset).
+
+        Rules that translate hundreds of ranges per note (mentions) would
+        otherwise re-encode a long line for every one of them.
+        """
+        if self._line_bytes is None:
+            return [max(0, byte - self.bom) for byte in offsets]
+        if self.encoding != "utf-8" or not offsets:
+            return [self.char_offset(byte) for byte in offsets]
+        import numpy as np
+
+        encoded = np.frombuffer(self.text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        # Each byte that starts a character (not 10xxxxxx) begins a new character index.
+        starts = np.cumsum((encoded & 0xC0) != 0x80)
+        index = np.concatenate(([0], starts))
+        positions = np.clip(np.asarray(offsets, dtype=np.int64) - self.bom, 0, len(encoded))
+        return [int(value) for value in index[positions]]
+
     def span(self, start: int, end: int) -> Span:
         """The :class:`Span` of characters ``start:end`` (end exclusive)."""
         line = self.line_of(start)

@@ -205,3 +205,15 @@ def test_body_start_and_size() -> None:
     assert note.body_start == data.index(b"body")
     assert note.size == len(data)
     assert parse_note("n.md", BOM + data).body_start == data.index(b"body") + 3
+
+
+def test_char_offsets_match_char_offset_one_by_one() -> None:
+    """The vectorised translation agrees with the per-offset one on every byte (BOM, multibyte, CRLF)."""
+    from kbmine.parse.text import decode_note
+
+    for data in (b"\xef\xbb\xbfcaf\xc3\xa9 \xe2\x80\x94 x\r\n\xf0\x9f\x98\x80 end", "plain ascii\nline".encode()):
+        source = decode_note(data)
+        # Every character boundary of the stored bytes (what spans hold).
+        offsets = [source.byte_offset(char) for char in range(len(source.text) + 1)]
+        assert source.char_offsets(offsets) == [source.char_offset(byte) for byte in offsets]
+        assert source.char_offsets(offsets) == list(range(len(source.text) + 1))

@@ -1,0 +1,63 @@
+"""Run a graph-wide rule's per-note work on all cores, sharing its state by fork.
+
+A rule such as missing-link builds one big structure (an Aho-Corasick
+automaton over every note name) and then scans each note with it. Pickling
+that structure to worker processes costs more than the scan; forking after
+it is built shares it for free (copy on write). Only the per-note results
+travel back, and only on KBs big enough to pay for the processes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+__all__ = ["PARALLEL_MIN_BYTES", "fork_map", "shared"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Below this much note text the work is done in-process: workers would cost more than they save.
+PARALLEL_MIN_BYTES = 3_000_000
+
+_SHARED: Any = None
+
+
+def shared() -> Any:
+    """The state the parent handed to :func:`fork_map` (inside a worker, or in-process)."""
+    return _SHARED
+
+
+def fork_map(
+    work: Callable[[Sequence[T]], list[R]],
+    items: Sequence[T],
+    state: Any,
+    *,
+    size: int,
+    jobs: int | None = None,
+) -> list[R]:
+    """``work`` over ``items`` in batches, in forked workers when ``size`` (bytes of text) is large.
+
+    ``work`` reads ``state`` through :func:`shared`. Results keep the order of
+    ``items``. Where fork is unavailable, or the work is small, it runs here.
+    """
+    global _SHARED
+    workers = min(jobs or os.cpu_count() or 1, max(1, len(items) // 16))
+    _SHARED = state
+    try:
+        if workers < 2 or size < PARALLEL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+            return work(items)
+        count = workers * 4
+        batches = [items[index::count] for index in range(count)]
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            parts = list(pool.map(work, batches))
+        ordered: list[R | None] = [None] * len(items)
+        for index, part in enumerate(parts):
+            ordered[index::count] = part
+        return [item for item in ordered if item is not None]
+    finally:
+        _SHARED = None
