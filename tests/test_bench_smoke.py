@@ -54,3 +54,21 @@ def test_bench_json_on_a_tiny_kb(tmp_path: Path) -> None:
     # The KB given with --path is benchmarked on a copy: the original is untouched.
     assert {p: p.read_bytes() for p in kb.rglob("*") if p.is_file()} == before
     assert not (kb / ".kbmine").exists()
+
+
+def test_scaling_json_on_tiny_synthetic_kbs() -> None:
+    """scripts/scaling.py builds KBs of growing size and times both graph-wide rules on each."""
+    script = BENCH.parent / "scaling.py"
+    completed = subprocess.run(
+        [sys.executable, str(script), "--base", "40", "--factors", "1,2", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    rows = json.loads(completed.stdout)
+    assert [row["notes"] for row in rows] == [40, 80]
+    for row in rows:
+        assert row["missing-link"] > 0 and row["duplicate-claim"] > 0
+        assert row["missing-link findings"] > 0
