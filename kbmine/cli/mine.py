@@ -33,6 +33,10 @@ def mine(
     ] = None,
     top: Annotated[int, typer.Option("--top", min=0, help="How many proposals to print (the file gets all).")] = 20,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the proposals; do not write the specs file.")] = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="Also read git history: status values, transitions, terminal values.")
+    ] = False,
+    status_key: Annotated[str, typer.Option("--status-key", help="The frontmatter key --history follows.")] = "status",
     fmt: FormatOption = OutputFormat.text,
     dialect: DialectOption = None,
     no_cache: NoCacheOption = False,
@@ -62,6 +66,17 @@ def mine(
     started = time.perf_counter()
     mining = mine_notes(notes, settings, kinds or ())
     seconds = time.perf_counter() - started
+    lifecycle = None
+    if history:
+        from kbmine.mine.history import lifecycle as read_lifecycle
+
+        started = time.perf_counter()
+        lifecycle = read_lifecycle(kb.root, status_key)
+        if lifecycle is None:
+            kb.notice("--history: not a git repository (or git failed); no lifecycle mined")
+        seconds_history = time.perf_counter() - started
+    for notice in kb.notices:
+        typer.echo(f"kbmine: note: {notice}", err=True)
     target = kb.root / SPECS_FILE
     before = target.read_text(encoding="utf-8") if target.is_file() else None
     states = {entry.spec.id: entry.state for entry in read_entries(before, str(target))}
@@ -86,6 +101,17 @@ def mine(
             "dropped": list(summary.dropped),
             "specs": [spec_record(spec, states.get(spec.id, "proposed")) for spec in shown],
         }
+        if lifecycle is not None:
+            document["lifecycle"] = {
+                "key": lifecycle.key,
+                "seconds": round(seconds_history, 3),
+                "commits": lifecycle.commits,
+                "seen": lifecycle.seen,
+                "current": lifecycle.current,
+                "transitions": [{"from": a, "to": b, "notes": n} for (a, b), n in lifecycle.transitions.items()],
+                "terminal": list(lifecycle.terminal),
+                "quiet": {value: {"notes": n, "share": round(share, 4)} for value, (n, share) in lifecycle.quiet.items()},
+            }
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
         return
     typer.echo(
@@ -96,6 +122,11 @@ def mine(
         typer.echo("  " + spec_line(spec, states.get(spec.id, "proposed")))
     if len(shown) > top:
         typer.echo(f"  ... and {len(shown) - top} more (kbmine specs list)")
+    if lifecycle is not None:
+        typer.echo(f"lifecycle of `{lifecycle.key}` over {lifecycle.commits} commits ({seconds_history:.2f} s):")
+        typer.echo("  values seen   " + ", ".join(f"{v} {n}" for v, n in lifecycle.seen.items()))
+        typer.echo("  transitions   " + (", ".join(f"{a} -> {b} {n}" for (a, b), n in lifecycle.transitions.items()) or "none"))
+        typer.echo("  terminal      " + (", ".join(lifecycle.terminal) or "none"))
     where = "would write" if dry_run else "wrote"
     typer.echo(
         f"{where} {target}: {len(summary.added)} new, {len(summary.updated)} updated, {len(summary.dropped)} dropped; "
