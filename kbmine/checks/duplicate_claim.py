@@ -215,7 +215,9 @@ def _finding(kb: KB, passage: Passage, others: list[tuple[Passage, float]]) -> F
     for other, score in sorted(others, key=lambda o: -o[1]):
         other_source = kb.source(other.path)
         line = other_source.line_of(other_source.char_offset(other.start)) + 1 if other_source else 1
-        entries.append({"path": other.path, "line": line, "similarity": score})
+        entries.append(
+            {"path": other.path, "line": line, "similarity": score, "start_byte": other.start, "end_byte": other.end}
+        )
     best = entries[0]
     preview = " ".join(passage_words(source.text[start:end])[:12])
     message = (

@@ -13,8 +13,8 @@ remembered by fingerprint in ``.git/kbmine/rejected``.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kbmine.checks import run_checks
@@ -25,12 +25,13 @@ from kbmine.kb import KB, load
 from kbmine.model import Edit
 from kbmine.mutate.edits import EditConflict, apply_edits
 from kbmine.mutate.model import Mutation
+from kbmine.mutate.extract import propose_extracts, verify_extract
 from kbmine.mutate.relink import propose_relinks
 from kbmine.mutate.verify import NoteParser, verify_relink
 
 __all__ = ["KINDS", "MutationRun", "mutate", "read_rejected", "remember_rejected"]
 
-KINDS = ("relink",)
+KINDS = ("relink", "extract")
 DEFAULT_BRANCH = "kbmine/review"
 
 
@@ -48,19 +49,23 @@ class MutationRun:
 
 def mutate(
     kb_path: Path,
-    kinds: Iterable[str] = KINDS,
+    kinds: Collection[str] = ("relink",),
     *,
     limit: int | None = None,
     dry_run: bool = False,
     branch: str = DEFAULT_BRANCH,
     jobs: int | None = None,
     only: set[str] | None = None,
+    rules: Collection[str] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> MutationRun:
     """Propose fixes for the KB at ``kb_path`` as commits on ``branch`` (or diffs, with ``dry_run``).
 
     ``only`` restricts the run to fixes with these fingerprints (used to
-    replay fixes that had to be dropped when a neighbour was rejected).
+    replay fixes that had to be dropped when a neighbour was rejected);
+    ``rules`` to fixes of findings of these rules (names such as
+    ``broken-link``), so a run about broken links does not spend its time
+    verifying a thousand linked mentions.
     """
     unknown = set(kinds) - set(KINDS)
     if unknown:
@@ -79,10 +84,17 @@ def mutate(
             if progress:
                 progress(f"checking {len(kb.notes)} notes at {base[:12]}")
             findings = run_checks(kb)
+            proposed: list[Mutation] = []
+            if "relink" in kinds:
+                proposed += propose_relinks(kb, findings, renames)
+            if "extract" in kinds:
+                proposed += propose_extracts(kb, findings)
             mutations = [
                 m
-                for m in propose_relinks(kb, findings, renames)
-                if m.fingerprint not in rejected and (only is None or m.fingerprint in only)
+                for m in proposed
+                if m.fingerprint not in rejected
+                and (only is None or m.fingerprint in only)
+                and (rules is None or m.rule in rules)
             ]
             run.proposed = len(mutations)
             _apply_all(repo, kb, tree, mutations, run, tip, limit, dry_run)
@@ -107,29 +119,43 @@ def _apply_all(
     for mutation in mutations:
         if limit is not None and done >= limit:
             break
-        path = mutation.expect.path
-        before = current.get(path)
-        if before is None:
-            before = kb.read_bytes(path)
+        paths = list(dict.fromkeys(edit.path for edit in mutation.edits))
+        before = {path: current[path] if path in current else kb.read_bytes(path) for path in paths}
         try:
-            edits = [_rebase(edit, applied.get(edit.path, [])) for edit in mutation.edits]
-            after = apply_edits(before, edits)
+            rebased = replace(mutation, edits=tuple(_rebase(edit, applied.get(edit.path, [])) for edit in mutation.edits))
+            after = {path: apply_edits(before[path], [e for e in rebased.edits if e.path == path]) for path in paths}
         except EditConflict as exc:
             run.skipped.append((mutation, f"conflicts with an earlier fix: {exc}"))
             continue
-        problem = verify_relink(kb, mutation, before, after, parse)
+        if any(new in current or new in kb.notes for new, _ in mutation.new_files):
+            run.skipped.append((mutation, "its new note's path is taken"))
+            continue
+        if mutation.kind == "extract":
+            problem = verify_extract(kb, rebased, before)
+        else:
+            (path,) = paths
+            problem = verify_relink(kb, rebased, before[path], after[path], parse)
         if problem is not None:
             run.skipped.append((mutation, problem))
             continue
         done += 1
-        current[path] = after
-        applied.setdefault(path, []).extend(edits)
+        for path in paths:
+            applied.setdefault(path, []).extend(e for e in rebased.edits if e.path == path)
+        current.update(after)
+        current.update(dict(mutation.new_files))
         if dry_run:
-            run.diffs.append((mutation, _diff(path, before, after)))
+            diffs = [_diff(path, before[path], after[path]) for path in paths]
+            diffs += [_diff(path, b"", data) for path, data in mutation.new_files]
+            run.diffs.append((mutation, "".join(diffs)))
             continue
-        repo_path = f"{repo.kb_prefix}/{path}" if repo.kb_prefix else path
-        (tree / repo_path).write_bytes(after)
-        sha = repo.commit(tree, [repo_path], mutation.message())
+        written = []
+        for path, data in [*after.items(), *mutation.new_files]:
+            repo_path = f"{repo.kb_prefix}/{path}" if repo.kb_prefix else path
+            target = tree / repo_path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            written.append(repo_path)
+        sha = repo.commit(tree, written, mutation.message())
         repo.move_branch(run.branch, sha, branch_at)
         branch_at = sha
         run.committed.append((mutation, sha))

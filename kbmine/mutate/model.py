@@ -33,15 +33,19 @@ class Mutation:
     """
 
     kind: str  # relink, extract, synthesise
-    action: str  # link-mention, follow-rename, successor, anchor, fuzzy
+    action: str  # link-mention, follow-rename, successor, anchor, fuzzy; extract; hub
     rule: str
     fingerprint: str
     edits: tuple[Edit, ...]
-    expect: Expectation
+    #: For relink: the link that must resolve afterwards (extract and synthesise check their own invariants).
+    expect: Expectation | None
     subject: str
     body: str
     confidence: str = "high"
+    #: New notes (KB-relative path, bytes); they must not exist yet.
     new_files: tuple[tuple[str, bytes], ...] = ()
+    #: For extract: the claim's words, which afterwards must live in the new note only.
+    claim: tuple[str, ...] = ()
 
     @property
     def paths(self) -> tuple[str, ...]:

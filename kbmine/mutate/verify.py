@@ -5,14 +5,19 @@ of its links resolved by the KB's one resolver, before and after. A relink
 must leave the intended link resolving to the intended note (anchor
 included), add exactly one link or none as promised, make no link worse
 (broken, ambiguous, escaping or with a dead anchor) and introduce no new
-problem such as unreadable frontmatter.
+problem such as unreadable frontmatter. A link it adds or moves (a mention
+linked, a successor followed) must not make a live note lean on a dead one,
+which ``stale-status`` would report as a new finding; a repaired broken
+link may reach a dead note, as it did before it broke.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from kbmine.checks.stale_status import DEAD, LINEAGE_KEYS, LIVE, SUCCESSOR_KEYS
 from kbmine.mutate.model import Mutation
 from kbmine.parse import parse_note
 from kbmine.resolve import Resolution
@@ -30,25 +35,66 @@ class NoteParser:
     """Parses note versions during a run, remembering the last version of each note.
 
     A note fixed several times is parsed once per version, not twice per fix.
+    Verification reads links and parse problems only, so the passages'
+    MinHash signatures (a fifth of a parse) are not computed.
     """
 
     def __init__(self, kb: KB) -> None:
         self._kb = kb
         self._last: dict[str, tuple[bytes, Note]] = {}
+        options = kb.config.rule_options("stale-status")
+        self._status_key = str(options.get("status_key", "status"))
+        self._live = _words(options.get("live", LIVE))
+        self._dead = _words(options.get("dead", DEAD))
+        self._missing_live = str(options.get("missing_status", "live")).lower() == "live"
+        self._exempt = frozenset(k.lower() for k in (*LINEAGE_KEYS, *_words(options.get("successor_keys", SUCCESSOR_KEYS))))
+        self._dead_notes: frozenset[str] | None = None
 
     def __call__(self, path: str, data: bytes) -> Note:
         known = self._last.get(path)
         if known is not None and known[0] == data:
             return known[1]
         config = self._kb.config
-        note = parse_note(path, data, config.dialect, config.parse_timeout, config.passage_min_words)
+        note = parse_note(path, data, config.dialect, config.parse_timeout, min_passage_words=sys.maxsize)
         self._last[path] = (data, note)
         return note
+
+    def is_live(self, note: Note) -> bool:
+        """Whether ``stale-status`` counts ``note`` as live (its status words, as configured)."""
+        value = note.frontmatter.get(self._status_key)
+        if value is None:
+            return self._missing_live
+        return str(value).strip().lower() in self._live
+
+    def dead_links(self, note: Note, resolutions: list[Resolution]) -> int:
+        """How many links of ``note`` reach a dead note, as ``stale-status`` (a) counts them."""
+        if self._dead_notes is None:
+            key = self._status_key
+            self._dead_notes = frozenset(
+                path
+                for path, other in self._kb.notes.items()
+                if other.frontmatter.get(key) is not None and str(other.frontmatter.get(key)).strip().lower() in self._dead
+            )
+        return sum(
+            1
+            for link, r in zip(note.links, resolutions)
+            if r.status == "note" and r.path in self._dead_notes and r.path != note.path
+            and not (link.in_frontmatter and (link.frontmatter_key or "").lower() in self._exempt)
+        )
+
+
+def _words(value: object) -> frozenset[str]:
+    if isinstance(value, str):
+        return frozenset({value.strip().lower()})
+    if isinstance(value, (list, tuple)):
+        return frozenset(str(v).strip().lower() for v in value)
+    return frozenset()
 
 
 def verify_relink(kb: KB, mutation: Mutation, before: bytes, after: bytes, parse: NoteParser) -> str | None:
     """``None`` when the relink holds; otherwise why it must not be committed."""
     expect = mutation.expect
+    assert expect is not None, "a relink always says which link must resolve"
     old = parse(expect.path, before)
     new = parse(expect.path, after)
     if Counter(p.rule for p in new.problems) - Counter(p.rule for p in old.problems):
@@ -70,6 +116,12 @@ def verify_relink(kb: KB, mutation: Mutation, before: bytes, after: bytes, parse
     anchors_after = sum(1 for r in new_resolved if r.anchor_ok is False)
     if anchors_after > anchors_before:
         return "the edit leaves more broken anchors than before"
+    if (
+        mutation.action in ("link-mention", "successor")
+        and parse.is_live(new)
+        and parse.dead_links(new, new_resolved) > parse.dead_links(old, old_resolved)
+    ):
+        return f"a live note would link to {expect.target}, whose status says it is dead (stale-status)"
     if mutation.action in ("follow-rename", "fuzzy") and bad_after >= bad_before:
         return "the broken link is still broken"
     if mutation.action == "anchor" and anchors_after >= anchors_before:

@@ -121,6 +121,20 @@ def test_missing_link_mention_becomes_a_link_in_the_notes_style(tmp_path: Path) 
     )
 
 
+def test_a_mention_of_a_dead_note_is_not_linked_from_a_live_one(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "index.md": "# Index\n\n[[b]] and spreading activation.\n",
+            "b.md": "# B\n\n[[index]]\n",
+            "spreading-activation.md": "---\nstatus: archived\n---\n# Spreading activation\n\n[[index]]\n",
+        },
+    )
+    run = mutate(root)
+    assert not run["committed"], "linking the archived note would be a new stale-status finding"
+    assert [s["action"] for s in run["skipped"]] == ["link-mention"] and "dead" in run["skipped"][0]["reason"]
+
+
 def test_live_note_is_pointed_at_the_successor(tmp_path: Path) -> None:
     root = make_repo(
         tmp_path / "repo",
