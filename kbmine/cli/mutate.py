@@ -25,7 +25,7 @@ KbOption = Annotated[Path, typer.Option("--path", "-C", help="The KB folder (ins
 @app.command("mutate")
 def mutate_command(
     path: PathArgument = Path("."),
-    kind: Annotated[str, typer.Option("--kind", help="Comma-separated mutation kinds: relink, extract.")] = "relink",
+    kind: Annotated[str, typer.Option("--kind", help="Comma-separated mutation kinds: relink, extract, synthesise.")] = "relink",
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N fixes this run.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the fixes as unified diffs; commit nothing.")] = False,
     branch: BranchOption = "kbmine/review",

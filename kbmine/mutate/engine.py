@@ -27,11 +27,12 @@ from kbmine.mutate.edits import EditConflict, apply_edits
 from kbmine.mutate.model import Mutation
 from kbmine.mutate.extract import propose_extracts, verify_extract
 from kbmine.mutate.relink import propose_relinks
+from kbmine.mutate.synthesise import propose_hubs, verify_hub
 from kbmine.mutate.verify import NoteParser, verify_relink
 
 __all__ = ["KINDS", "MutationRun", "mutate", "read_rejected", "remember_rejected"]
 
-KINDS = ("relink", "extract")
+KINDS = ("relink", "extract", "synthesise")
 DEFAULT_BRANCH = "kbmine/review"
 
 
@@ -89,6 +90,8 @@ def mutate(
                 proposed += propose_relinks(kb, findings, renames)
             if "extract" in kinds:
                 proposed += propose_extracts(kb, findings)
+            if "synthesise" in kinds:
+                proposed += propose_hubs(kb)
             mutations = [
                 m
                 for m in proposed
@@ -132,6 +135,8 @@ def _apply_all(
             continue
         if mutation.kind == "extract":
             problem = verify_extract(kb, rebased, before)
+        elif mutation.kind == "synthesise":
+            problem = verify_hub(kb, rebased, before)
         else:
             (path,) = paths
             problem = verify_relink(kb, rebased, before[path], after[path], parse)

@@ -1,0 +1,323 @@
+"""synthesise: a hub note for a dense cluster of notes that no note gathers yet.
+
+Communities of the link graph (Louvain, fixed seed, so runs agree) that are
+dense enough to be a topic and that no existing note already links to most
+of (an index or a map of content) get a hub: a new note in the members'
+most common folder that lists and links every member with its description
+or first sentence, grouped by folder. The hub is linked from the nearest
+index note (README.md, index.md... in the folder or above it); with no index
+to link it from, no hub is proposed, since it would be an orphan.
+
+The text comes from a :class:`HubWriter`. The default writes deterministic
+text from the members' own words; another writer (an LLM, a template) can
+be plugged in without touching the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from kbmine.model import Edit, Note
+from kbmine.mutate.edits import apply_edits
+from kbmine.mutate.extract import sibling_frontmatter
+from kbmine.mutate.model import Mutation
+from kbmine.parse import parse_note
+from kbmine.resolve import Resolver
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from kbmine.kb import KB
+
+__all__ = ["Cluster", "DeterministicHubWriter", "HubWriter", "Member", "propose_hubs", "verify_hub"]
+
+#: A cluster is worth a hub with at least this many notes, and at most this many (beyond, it is a whole area).
+MIN_MEMBERS = 5
+MAX_MEMBERS = 40
+#: Links inside the cluster per member, at least: below it the notes are a loose set, not a topic.
+MIN_DENSITY = 1.5
+#: A note that links to this share of the members already is their hub.
+HUB_SHARE = 0.6
+INDEX_NAMES = ("readme.md", "index.md", "_index.md", "home.md", "moc.md")
+_STOPWORDS = frozenset(
+    """a an and are as at be by for from how in into is it its of on or that the this to what when
+    where which why with without not no vs via your our their do does can""".split()
+)
+_WORD = re.compile(r"[^\W\d_][\w'-]*")
+_BAD = ("broken", "ambiguous", "escapes")
+
+
+@dataclass(frozen=True)
+class Member:
+    path: str
+    title: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """What a writer gets: where the hub goes, its title, and the members with their own words."""
+
+    folder: str
+    title: str
+    members: tuple[Member, ...]
+
+
+class HubWriter(Protocol):
+    """Writes the body (markdown after the title) of a hub note; links are relative to ``hub_path``."""
+
+    def __call__(self, cluster: Cluster, hub_path: str) -> str: ...
+
+
+class DeterministicHubWriter:
+    """The default: one section per folder, one bullet per member with its summary. Same input, same text."""
+
+    def __call__(self, cluster: Cluster, hub_path: str) -> str:
+        groups: dict[str, list[Member]] = defaultdict(list)
+        for member in cluster.members:
+            groups[posixpath.dirname(member.path)].append(member)
+        here = posixpath.dirname(hub_path) or "."
+        lines = [
+            f"This hub gathers {len(cluster.members)} notes that link to one another but had no "
+            "note linking them together.",
+            "",
+        ]
+        for folder in sorted(groups):
+            if len(groups) > 1:
+                lines += [f"## {folder or 'Top level'}", ""]
+            for member in sorted(groups[folder], key=lambda m: m.title.lower()):
+                link = f"[{_escape(member.title)}]({posixpath.relpath(member.path, here)})"
+                lines.append(f"- {link}: {member.summary}" if member.summary else f"- {link}")
+            lines.append("")
+        return "\n".join(lines)
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", "\\[").replace("]", "\\]")
+
+
+def propose_hubs(kb: KB, writer: HubWriter | None = None) -> list[Mutation]:
+    """One hub mutation per dense cluster without a hub."""
+    import networkx as nx
+
+    write = writer or DeterministicHubWriter()
+    graph = _note_graph(kb)
+    if graph.number_of_nodes() < MIN_MEMBERS:
+        return []
+    communities = _topics(graph, nx.community.louvain_communities(graph, seed=0))
+    planned: set[str] = set()
+    mutations = []
+    for community in sorted(communities, key=lambda c: sorted(c)):
+        members = sorted(community)
+        if not MIN_MEMBERS <= len(members) <= MAX_MEMBERS:
+            continue
+        if graph.subgraph(members).number_of_edges() < MIN_DENSITY * len(members):
+            continue
+        if _has_hub(kb, members):
+            continue
+        mutation = _hub(kb, members, write, planned)
+        if mutation is not None:
+            planned.update(path for path, _ in mutation.new_files)
+            mutations.append(mutation)
+    return mutations
+
+
+def _topics(graph: nx.Graph[str], communities: list[set[str]], depth: int = 0) -> list[set[str]]:
+    """Communities split again (Louvain on each) until topic-sized: a whole area is not one topic."""
+    import networkx as nx
+
+    topics: list[set[str]] = []
+    for community in communities:
+        if len(community) <= MAX_MEMBERS or depth >= 4:
+            topics.append(community)
+            continue
+        parts = nx.community.louvain_communities(graph.subgraph(community), seed=0)
+        if len(parts) < 2:
+            topics.append(community)
+        else:
+            topics.extend(_topics(graph, parts, depth + 1))
+    return topics
+
+
+def _note_graph(kb: KB) -> nx.Graph[str]:
+    import networkx as nx
+
+    graph: nx.Graph[str] = nx.Graph()
+    graph.add_nodes_from(kb.notes)
+    for note, link, resolution in kb.links():
+        if resolution.status == "note" and resolution.path and resolution.path != note.path and not link.in_frontmatter:
+            graph.add_edge(note.path, resolution.path)
+    return graph
+
+
+def _has_hub(kb: KB, members: list[str]) -> bool:
+    """Whether some note already gathers the cluster.
+
+    A note outside the cluster that links to ``HUB_SHARE`` of the members is
+    their hub (an index, a map of content). A member counts only if it links
+    to nearly all the others and to more of them than any other member does:
+    in a dense cluster every member links to most of the rest, and that
+    makes none of them a hub.
+    """
+    wanted = set(members)
+    reached: dict[str, set[str]] = defaultdict(set)
+    for note, _, resolution in kb.links():
+        if resolution.path in wanted and resolution.path != note.path:
+            reached[note.path].add(resolution.path)
+    inside = sorted((len(reached.get(m, ())), m) for m in members)
+    for path, targets in reached.items():
+        if path not in wanted:
+            if len(targets) >= HUB_SHARE * len(members):
+                return True
+        elif len(targets) >= 0.9 * (len(members) - 1) and len(inside) > 1 and inside[-1][1] == path and inside[-2][0] < len(targets):
+            return True
+    return False
+
+
+def _hub(kb: KB, members: list[str], write: HubWriter, planned: set[str]) -> Mutation | None:
+    folder = Counter(posixpath.dirname(path) for path in members).most_common(1)[0][0]
+    index = _nearest_index(kb, folder)
+    if index is None:
+        return None
+    title = _title(kb, members)
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60].strip("-") or "hub"
+    hub_path = posixpath.join(folder, f"{slug}.md")
+    taken = {p.casefold() for p in (*kb.notes, *kb.resolver.files, *planned)}
+    suffix = 2
+    while hub_path.casefold() in taken:
+        hub_path = posixpath.join(folder, f"{slug}-{suffix}.md")
+        suffix += 1
+    cluster = Cluster(folder, title, tuple(Member(p, kb.notes[p].title, _summary(kb, kb.notes[p])) for p in members))
+    fields = sibling_frontmatter(kb, folder, title)
+    front = ""
+    if fields:
+        import yaml
+
+        front = "---\n" + yaml.safe_dump(fields, allow_unicode=True, sort_keys=False, width=1_000_000) + "---\n"
+    text = f"{front}# {title}\n\n{write(cluster, hub_path).rstrip()}\n"
+    data = kb.read_bytes(index)
+    rel = posixpath.relpath(hub_path, posixpath.dirname(index) or ".")
+    entry = f"- [{_escape(title)}]({rel})\n"
+    addition = (entry if data.endswith(b"\n") or not data else "\n" + entry).encode("utf-8")
+    edit = Edit(index, len(data), len(data), b"", addition, f"link the hub {hub_path}")
+    digest = hashlib.sha256("\n".join(members).encode()).hexdigest()[:16]
+    return Mutation(
+        "synthesise",
+        "hub",
+        "missing-hub",
+        digest,
+        (edit,),
+        None,
+        f"synthesise: hub {hub_path} for {len(members)} closely linked notes",
+        f"{len(members)} notes ({', '.join(members[:5])}{', ...' if len(members) > 5 else ''}) link to one "
+        f"another densely (a community of the link graph) but no note links to most of them. The hub "
+        f"lists them with their own summaries and is linked from {index}.",
+        new_files=((hub_path, text.encode("utf-8")),),
+    )
+
+
+def _nearest_index(kb: KB, folder: str) -> str | None:
+    """The index note of ``folder`` or of the closest folder above it."""
+    by_folder: dict[str, str] = {}
+    for path in sorted(kb.notes):
+        name = path.rsplit("/", 1)[-1].lower()
+        if name in INDEX_NAMES:
+            by_folder.setdefault(posixpath.dirname(path), path)
+    current = folder
+    while True:
+        if current in by_folder:
+            return by_folder[current]
+        if not current:
+            return None
+        current = posixpath.dirname(current)
+
+
+def _title(kb: KB, members: list[str]) -> str:
+    """The words the members' titles share most, as a topic title."""
+    counts: Counter[str] = Counter()
+    for path in members:
+        words = {w.lower() for w in _WORD.findall(kb.notes[path].title)} - _STOPWORDS
+        counts.update(w for w in words if len(w) > 2)
+    top = [word for word, count in counts.most_common(3) if count >= 2] or [
+        w for w, _ in counts.most_common(2)
+    ]
+    if not top:
+        return "Hub"
+    topic = top[0] if len(top) == 1 else ", ".join(top[:-1]) + " and " + top[-1]
+    return f"Notes on {topic}"
+
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_WIKI_LINK = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
+
+
+def _unlinked(text: str) -> str:
+    """``text`` with links reduced to their visible text: their targets are relative to another note."""
+    text = _MD_LINK.sub(r"\1", text)
+    return _WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), text)
+
+
+def _summary(kb: KB, note: Note) -> str:
+    """A member's description from its frontmatter, else the first sentence of its first paragraph."""
+    return _unlinked(_own_words(kb, note))
+
+
+def _own_words(kb: KB, note: Note) -> str:
+    for key in ("description", "summary", "abstract"):
+        value = note.frontmatter.get(key)
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())[:240]
+    source = kb.source(note.path)
+    if source is None:
+        return ""
+    headings = {(h.span.start, h.span.end) for h in note.headings}
+    for start, end in note.prose_ranges:
+        if any(a <= start < b for a, b in headings):
+            continue
+        text = " ".join(source.text[source.char_offset(start) : source.char_offset(end)].split())
+        if len(text.split()) < 5:
+            continue
+        sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+        words = sentence.split()
+        return " ".join(words[:30]) + (" ..." if len(words) > 30 else "")
+    return ""
+
+
+def verify_hub(kb: KB, mutation: Mutation, before: Mapping[str, bytes]) -> str | None:
+    """``None`` when the hub holds: it links at least two members, breaks nothing, and is linked from its index."""
+    config = kb.config
+    ((hub_path, hub_bytes),) = mutation.new_files
+    if hub_path in kb.notes or (kb.root / hub_path).exists():
+        return f"{hub_path} already exists"
+    hub = parse_note(hub_path, hub_bytes, config.dialect, config.parse_timeout, config.passage_min_words)
+    after = {
+        path: parse_note(
+            path,
+            apply_edits(data, [e for e in mutation.edits if e.path == path]),
+            config.dialect,
+            config.parse_timeout,
+            config.passage_min_words,
+        )
+        for path, data in before.items()
+    }
+    notes = {**kb.notes, **after, hub_path: hub}
+    resolver = Resolver(notes, kb.resolver.files, set(kb.resolver.dirs), config.dialect)
+    resolved = [resolver.resolve(hub_path, link) for link in hub.links]
+    if any(r.status in _BAD or r.anchor_ok is False for r in resolved):
+        return "the hub would have a broken link"
+    if len({r.path for r in resolved if r.status == "note"}) < 2:
+        return "the hub would link fewer than two members"
+    for path, note in after.items():
+        links = [resolver.resolve(path, link) for link in note.links]
+        if not any(r.path == hub_path for r in links):
+            return f"{path} would not link to the hub"
+        old_bad = sum(1 for link in kb.notes[path].links if kb.resolver.resolve(path, link).status in _BAD)
+        if sum(1 for r in links if r.status in _BAD) > old_bad:
+            return f"{path} would have more broken links than before"
+    return None

@@ -1,0 +1,72 @@
+"""kbmine mutate --kind synthesise: a hub note for a dense cluster that nothing gathers yet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kbmine.kb import load
+from kbmine.mutate.synthesise import Cluster, propose_hubs
+from tests.conftest import run_kbmine
+from tests.mutate.test_mutate import branch_file, git, make_repo, mutate, user_state
+
+TOPIC = ["retrieval chunking", "retrieval ranking", "retrieval caching", "retrieval evaluation", "retrieval latency"]
+OTHER = ["garden soil", "garden watering", "garden pests", "garden tools", "garden seasons"]
+
+
+def _cluster_files(names: list[str], folder: str) -> dict[str, str]:
+    files = {}
+    for index, name in enumerate(names):
+        others = [n for n in names if n != name]
+        links = " ".join(f"[{o.title()}]({o.replace(' ', '-')}.md)" for o in others[:3])
+        files[f"{folder}/{name.replace(' ', '-')}.md"] = (
+            f"---\ndescription: What {name} means here [[x]].\n---\n# {name.title()}\n\n"
+            f"About {name}, number {index}. {links}\n"
+        )
+    return files
+
+
+def _repo(tmp_path: Path) -> Path:
+    files = {
+        "README.md": "# Home\n\n- [Notes](notes/README.md)\n",
+        "notes/README.md": "# Notes\n\n- [Garden](garden-soil.md)\n",
+        **_cluster_files(TOPIC, "notes"),
+        **_cluster_files(OTHER, "notes"),
+    }
+    # The garden notes already have a hub: an index linking all of them.
+    files["notes/garden.md"] = "# Garden\n\n" + "".join(f"- [{n}]({n.replace(' ', '-')}.md)\n" for n in OTHER)
+    return make_repo(tmp_path / "repo", files)
+
+
+def test_hub_for_the_cluster_without_one_linked_from_the_index(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    before = user_state(root)
+    run = mutate(root, "--kind", "synthesise")
+    assert user_state(root) == before
+    [commit] = run["committed"]
+    assert commit["action"] == "hub"
+    hub_path = next(p for p in commit["paths"] if p != "notes/README.md")
+    assert hub_path == "notes/notes-on-retrieval.md"
+    hub = branch_file(root, hub_path).decode()
+    assert hub.startswith("---\ndescription:") or hub.startswith("# Notes on retrieval")
+    for name in TOPIC:
+        assert f"]({name.replace(' ', '-')}.md): What {name} means here x." in hub
+    assert "garden" not in hub
+    assert branch_file(root, "notes/README.md").endswith(b"- [Notes on retrieval](notes-on-retrieval.md)\n")
+
+    git(root, "checkout", "-q", "kbmine/review")
+    check = run_kbmine("check", str(root), "--select", "broken-link,orphan-note", "--format", "json", "--no-cache")
+    assert [f for f in json.loads(check.stdout)["findings"] if f["path"] == hub_path] == []
+    git(root, "checkout", "-q", "main")
+    assert mutate(root, "--kind", "synthesise")["proposed"] == 0
+
+
+def test_a_writer_can_replace_the_text(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+
+    def writer(cluster: Cluster, hub_path: str) -> str:
+        return "Custom: " + ", ".join(f"[{m.title}]({m.path.rsplit('/', 1)[-1]})" for m in cluster.members)
+
+    [mutation] = propose_hubs(load(root, use_cache=False), writer)
+    ((_, text),) = mutation.new_files
+    assert b"Custom: [Retrieval Caching](retrieval-caching.md)" in text
