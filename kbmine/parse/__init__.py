@@ -8,6 +8,7 @@ out of time) become :class:`~kbmine.model.Problem` records on the note.
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from kbmine.parse.wikilinks import split_wikilink, wikilink_target_range
 __all__ = ["parse_note"]
 
 _ZERO = Span(0, 0, 1, 1, 1, 1)
+_WORD_CHAR = re.compile(r"\w")
 
 
 class ParseTimeout(Exception):
@@ -45,23 +47,36 @@ def _aliases(frontmatter: dict[str, Any]) -> tuple[str, ...]:
     return tuple(v.strip() for v in value if isinstance(v, str) and v.strip())
 
 
+#: Longer limits are no limit (and ``setitimer`` rejects what ``time_t`` cannot hold).
+_LONGEST_LIMIT = 1e6
+
+
 @contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt a runaway parse (pathological nesting) after ``seconds``, where signals allow."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+    """Interrupt a runaway parse (pathological markup) after ``seconds`` of CPU time, where signals allow.
+
+    CPU time of this process, not wall time: on a busy CI runner a note must
+    not time out because other jobs had the processor, and the finding is
+    cached, so it must not depend on the machine's load.
+    """
+    if (
+        not 0 < seconds < _LONGEST_LIMIT
+        or threading.current_thread() is not threading.main_thread()
+        or not hasattr(signal, "ITIMER_PROF")
+    ):
         yield
         return
 
     def expire(signum: int, frame: Any) -> None:
         raise ParseTimeout()
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def parse_note(
@@ -95,18 +110,20 @@ def parse_note(
         else:
             body_start = block.end
             masked = _blank(source.normalized, block.end)
-            frontmatter = _load(block, source, problems)
-            links.extend(_frontmatter_links(frontmatter, source, block, dialect))
 
     body = BodyParse()
     try:
         with _time_limit(timeout):
+            if block is not None:
+                loaded = _load(block, source, problems)
+                links = list(_frontmatter_links(loaded, source, block, dialect))
+                frontmatter = loaded
             body = parse_body(source, masked, dialect)
     except ParseTimeout:
         problems.append(
             Problem(
                 "parse-timeout",
-                f"markdown parse took longer than {timeout:g}s (pathological nesting?); "
+                f"parsing took more than {timeout:g}s of CPU time (pathological markup?); "
                 "links in this note were not checked",
                 _ZERO,
             )
@@ -120,12 +137,18 @@ def parse_note(
     text_blocks = [
         (source.char_offset(h[0]), source.char_offset(h[1])) for h in headings
     ]
-    mention_ranges = minus_ranges(
-        body.prose_ranges,
-        body.code_ranges
-        + [(source.char_offset(link.span.start), source.char_offset(link.span.end)) for link in body.links]
-        + text_blocks,
-    )
+    mention_ranges = [
+        (start, end)
+        for start, end in minus_ranges(
+            body.prose_ranges,
+            body.code_ranges
+            + [(source.char_offset(link.span.start), source.char_offset(link.span.end)) for link in body.links]
+            + text_blocks,
+        )
+        # Only a range with a letter or digit can hold a name; the pipes and spaces
+        # between the links of a link-dense note or table would each cost a pass.
+        if _WORD_CHAR.search(source.text, start, end)
+    ]
     heading_starts = {start for start, _ in text_blocks}
     claims = []
     for start, end in body.prose_ranges:

@@ -78,6 +78,20 @@ class _DuplicateKeyLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else 
                 seen.add(key_node.value)
         return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
 
+    def construct_calendar_date(self, node: yaml.ScalarNode) -> Any:
+        """A timestamp the calendar rejects (``2024-02-30``, ``25:00``) stays the string
+        it is written as, as YAML 1.2 and Obsidian read it, instead of failing the
+        whole frontmatter; so does ``!!timestamp`` on text that is no timestamp at all."""
+        if not self.timestamp_regexp.match(node.value):
+            return self.construct_scalar(node)
+        try:
+            return self.construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
+
+_DuplicateKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _DuplicateKeyLoader.construct_calendar_date)
+
 
 def load_frontmatter(block: FrontmatterBlock, text: str) -> dict[str, Any]:
     """Parse the block into a plain ``dict`` or raise :class:`FrontmatterError`."""
@@ -88,6 +102,8 @@ def load_frontmatter(block: FrontmatterBlock, text: str) -> dict[str, Any]:
             data: Any = tomllib.loads(raw)
         except tomllib.TOMLDecodeError as exc:
             raise FrontmatterError(f"invalid TOML frontmatter: {exc}", first_line) from None
+        except RecursionError:
+            raise FrontmatterError("TOML frontmatter is nested too deeply", first_line) from None
     else:
         _DuplicateKeyLoader.duplicates = []
         try:
@@ -101,6 +117,9 @@ def load_frontmatter(block: FrontmatterBlock, text: str) -> dict[str, Any]:
             raise FrontmatterError(f"invalid YAML frontmatter: {exc}", first_line) from None
         except RecursionError:
             raise FrontmatterError("YAML frontmatter is nested too deeply", first_line) from None
+        except (ValueError, TypeError, OverflowError) as exc:
+            # A value its tag cannot build: ``!!float abc``, an integer of 5,000 digits.
+            raise FrontmatterError(f"invalid YAML frontmatter: {exc}", first_line) from None
         block.duplicates = [(key, first_line + line) for key, line in _DuplicateKeyLoader.duplicates]
     if data is None:
         return {}
@@ -127,8 +146,11 @@ def _plain(value: Any, budget: list[int], depth: int, line: int) -> Any:
         raise FrontmatterError(f"frontmatter is nested deeper than {DEPTH_LIMIT} levels; refused", line)
     if isinstance(value, dict):
         return {str(k): _plain(v, budget, depth + 1, line) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
+    if isinstance(value, (list, tuple)):
         return [_plain(v, budget, depth + 1, line) for v in value]
+    if isinstance(value, (set, frozenset)):
+        # A ``!!set`` iterates in hash order, which changes from run to run.
+        return sorted((_plain(v, budget, depth + 1, line) for v in value), key=repr)
     if isinstance(value, (str, int, float, bool, dt.date, dt.time)) or value is None:
         return value
     return str(value)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -89,15 +90,25 @@ def _decode(value: str) -> str:
 def _wikilink_rule(dialect: str) -> Callable[[StateInline, bool], bool]:
     """An inline rule for ``[[...]]`` and ``![[...]]`` that runs before links and images."""
 
+    # The last search for "]]": (text searched, from, first match or -1). Openers come in
+    # increasing order, so a run of unclosed "[[[[..." costs one scan, not one per opener.
+    last: list[Any] = [None, 0, -1]
+
+    def first_close(src: str, start: int) -> int:
+        found: int = last[2]
+        if last[0] is not src or not last[1] <= start or (found >= 0 and start > found):
+            found = src.find("]]", start)
+            last[:] = [src, start, found]
+        return found
+
     def wikilink(state: StateInline, silent: bool) -> bool:
         src, pos = state.src, state.pos
         embed = src.startswith("!", pos)
         opener = pos + 1 if embed else pos
         if not src.startswith("[[", opener):
             return False
-        line_end = src.find("\n", opener, state.posMax)
-        close = src.find("]]", opener + 2, (line_end if line_end >= 0 else state.posMax) + 1)
-        if close < 0:
+        close = first_close(src, opener + 2)
+        if close < 0 or close + 2 > state.posMax:
             return False
         inner = src[opener + 2 : close]
         if not inner.strip() or "\n" in inner or "[[" in inner:
@@ -303,14 +314,7 @@ class _InlineMap:
         return shift[min(column, len(shift) - 1)]
 
     def _bisect(self, position: int) -> int:
-        low, high = 0, len(self._line_starts)
-        while low < high:
-            middle = (low + high) // 2
-            if self._line_starts[middle] <= position:
-                low = middle + 1
-            else:
-                high = middle
-        return low - 1
+        return bisect_right(self._line_starts, position) - 1
 
     def _align(self, index: int) -> int | list[int]:
         source = self._source

@@ -24,8 +24,13 @@ __all__ = ["NUM_PERM", "SHINGLE", "passage_words", "signatures", "permutations",
 NUM_PERM = 128
 SHINGLE = 3
 _WORD = re.compile(r"\w+", re.UNICODE)
-_LINK_DESTINATION = re.compile(r"\]\([^)\n]*\)|\]\[[^\]\n]*\]")
-_WIKILINK = re.compile(r"!?\[\[(?:[^\]|\n]*\|)?([^\]\n]*)\]\]")
+# Neither class may match the character a match starts with (``]``, ``[``): a failed
+# attempt then stops where the next one can start, which keeps "[[[[..." and
+# "](](](..." linear instead of quadratic.
+_LINK_DESTINATION = re.compile(r"\]\([^)\]\n]*\)|\]\[[^\]\n]*\]")
+_WIKILINK = re.compile(r"!?\[\[(?:[^\[\]|\n]*\|)?([^\[\]\n]*)\]\]")
+#: Shingles hashed in one numpy operation: bounds the (shingles x NUM_PERM) matrix to 16 MB.
+_ROWS = 16_384
 
 
 def passage_words(text: str) -> list[str]:
@@ -63,21 +68,49 @@ def permutations() -> tuple[Any, Any]:
 
 def signatures(passages: list[list[str]]) -> list[bytes]:
     """One MinHash signature (``NUM_PERM`` uint32 values as bytes) per word list."""
-    import numpy as np
-
     if not passages:
         return []
-    hashes = [shingle_hashes(words) for words in passages]
-    counts = [len(h) for h in hashes]
-    flat = np.fromiter((h for group in hashes for h in group), dtype=np.uint64, count=sum(counts))
+    signed: list[bytes] = []
+    batch: list[list[int]] = []
+    rows = 0
+    for words in passages:
+        hashes = shingle_hashes(words)
+        if batch and rows + len(hashes) > _ROWS:
+            signed.extend(_minima(batch))
+            batch, rows = [], 0
+        batch.append(hashes)
+        rows += len(hashes)
+    signed.extend(_minima(batch))
+    return signed
+
+
+def _minima(batch: list[list[int]]) -> list[bytes]:
+    """The signatures of a batch of passages (one passage may exceed ``_ROWS`` on its own)."""
+    import numpy as np
+
+    if len(batch) == 1 and len(batch[0]) > _ROWS:
+        hashes = batch[0]
+        running = _values(hashes[:_ROWS]).min(axis=0)
+        for start in range(_ROWS, len(hashes), _ROWS):
+            running = np.minimum(running, _values(hashes[start : start + _ROWS]).min(axis=0))
+        return [running.astype(np.uint32).tobytes()]
+    counts = [len(h) for h in batch]
+    values = _values([h for group in batch for h in group])
+    offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    minima = np.minimum.reduceat(values, offsets, axis=0).astype(np.uint32)
+    return [row.tobytes() for row in minima]
+
+
+def _values(hashes: list[int]) -> Any:
+    """The ``NUM_PERM`` permuted hash values of each shingle hash (one row per shingle)."""
+    import numpy as np
+
+    flat = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
     a, b = permutations()
     mersenne = np.uint64((1 << 61) - 1)
     mask = np.uint64((1 << 32) - 1)
     with np.errstate(over="ignore"):
-        values = np.bitwise_and((flat.reshape(-1, 1) * a + b) % mersenne, mask)
-    offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    minima = np.minimum.reduceat(values, offsets, axis=0).astype(np.uint32)
-    return [row.tobytes() for row in minima]
+        return np.bitwise_and((flat.reshape(-1, 1) * a + b) % mersenne, mask)
 
 
 def minus_ranges(ranges: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:

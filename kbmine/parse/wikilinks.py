@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["WikiTarget", "split_wikilink", "wikilink_target_range", "WIKILINK"]
 
@@ -32,8 +33,12 @@ class WikiTarget:
     vault: str | None = None
 
 
+@lru_cache(maxsize=4096)
 def split_wikilink(inner: str, dialect: str) -> WikiTarget:
-    """Split the text between ``[[`` and ``]]`` into target, anchor and label."""
+    """Split the text between ``[[`` and ``]]`` into target, anchor and label.
+
+    Cached: a note links to the same few targets over and over.
+    """
     inner = inner.replace("\\|", "|")
     vault = None
     if dialect == "dendron":
@@ -57,6 +62,7 @@ def split_wikilink(inner: str, dialect: str) -> WikiTarget:
     )
 
 
+@lru_cache(maxsize=4096)
 def wikilink_target_range(inner: str, dialect: str) -> tuple[int, int]:
     """Offsets within ``inner`` of the target as written (no label, anchor or vault prefix).
 
