@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kbmine import __version__
 
-__all__ = ["ParseCache", "default_cache_path"]
+__all__ = ["ParseCache", "default_cache_path", "DB_SUFFIXES"]
 
 _SCHEMA = 3
 #: Derived results kept per name (e.g. findings for a few rule selections).
@@ -50,14 +50,46 @@ def _writable(folder: Path) -> bool:
         return False
 
 
+#: The files sqlite keeps for one database.
+DB_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def _local_usable(local: Path) -> bool:
+    """Whether kbmine may keep its cache in ``local`` (``<root>/.kbmine``).
+
+    Not when any of it is a symlink: the repository under check chose where
+    those point (outside the KB, or at its own notes), and sqlite would
+    write there. Not when something other than a folder has the name.
+    """
+    if local.is_symlink():
+        return False
+    if not local.exists():
+        return _writable(local.parent)
+    if not local.is_dir():
+        return False
+    if any((local / f"cache.sqlite{suffix}").is_symlink() for suffix in DB_SUFFIXES):
+        return False
+    return _writable(local)
+
+
 def default_cache_path(root: Path) -> Path:
-    """``<root>/.kbmine/cache.sqlite`` if writable, else a per-root file in the user cache."""
+    """``<root>/.kbmine/cache.sqlite`` if that is safe to write, else a per-root file in the user cache."""
     local = root / ".kbmine"
-    if _writable(local if local.is_dir() else root):
+    if _local_usable(local):
         return local / "cache.sqlite"
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kbmine"
     digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
     return base / f"{digest}.sqlite"
+
+
+def _write_gitignore(path: Path) -> None:
+    """Create ``path`` (``*``: git ignores the cache folder), never following a symlink placed there."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except FileExistsError:
+        return
+    with open(descriptor, "w", encoding="utf-8") as handle:
+        handle.write("*\n")
 
 
 class ParseCache:
@@ -72,9 +104,8 @@ class ParseCache:
     def _open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            ignore = self.path.parent / ".gitignore"
-            if self.path.parent.name == ".kbmine" and not ignore.exists():
-                ignore.write_text("*\n", encoding="utf-8")
+            if self.path.parent.name == ".kbmine":
+                _write_gitignore(self.path.parent / ".gitignore")
             self._db = self._connect()
         except (OSError, sqlite3.Error):
             self._discard()
@@ -92,7 +123,7 @@ class ParseCache:
         """Drop a corrupt cache file and start an empty one; without a usable file, run uncached."""
         self._db = None
         try:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in DB_SUFFIXES:
                 Path(str(self.path) + suffix).unlink(missing_ok=True)
             self._db = self._connect()
         except (OSError, sqlite3.Error):

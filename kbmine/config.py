@@ -21,6 +21,9 @@ __all__ = ["Config", "DIALECTS", "load_config", "find_config_file"]
 DIALECTS = ("obsidian", "foam", "dendron")
 SEVERITIES = ("error", "warning", "info", "off")
 CONFIG_NAMES = ("kbmine.toml", ".kbmine.toml", "pyproject.toml")
+#: Bytes above which a note is not read or parsed (KB107): forty times the largest note
+#: of the corpora we test on, and about as much as markdown-it parses in parse_timeout.
+DEFAULT_MAX_NOTE_SIZE = 4_000_000
 
 #: Folders never treated as part of the KB: tool state, VCS internals, caches.
 DEFAULT_EXCLUDE = (
@@ -54,6 +57,7 @@ class Config:
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     extensions: tuple[str, ...] = (".md", ".markdown")
     parse_timeout: float = 10.0
+    max_note_size: int = DEFAULT_MAX_NOTE_SIZE
     per_path_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str | None = None
 
@@ -136,6 +140,7 @@ def _validate(table: dict[str, Any], source: str | None) -> Config:
         "rules",
         "extensions",
         "parse_timeout",
+        "max_note_size",
         "per_path_ignores",
     }
     unknown = sorted(set(table) - known)
@@ -158,8 +163,11 @@ def _validate(table: dict[str, Any], source: str | None) -> Config:
     if not isinstance(rules, dict) or not all(isinstance(v, dict) for v in rules.values()):
         raise ConfigError(f"{where}: rules must be a table of tables ([tool.kbmine.rules.NAME])")
     timeout = table.get("parse_timeout", 10.0)
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-        raise ConfigError(f"{where}: parse_timeout must be a positive number of seconds")
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
+        raise ConfigError(f"{where}: parse_timeout must be a positive number of seconds (inf for no limit)")
+    max_size = table.get("max_note_size", DEFAULT_MAX_NOTE_SIZE)
+    if not isinstance(max_size, int) or isinstance(max_size, bool) or max_size <= 0:
+        raise ConfigError(f"{where}: max_note_size must be a positive number of bytes")
     respect = table.get("respect_gitignore", True)
     if not isinstance(respect, bool):
         raise ConfigError(f"{where}: respect_gitignore must be true or false")
@@ -182,6 +190,7 @@ def _validate(table: dict[str, Any], source: str | None) -> Config:
         rules={name: dict(options) for name, options in rules.items()},
         extensions=tuple(ext.lower() for ext in extensions),
         parse_timeout=float(timeout),
+        max_note_size=max_size,
         per_path_ignores={glob: tuple(names) for glob, names in per_path.items()},
         source=source,
     )

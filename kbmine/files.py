@@ -9,6 +9,7 @@ files are read only when they resolve inside the root, and hidden folders
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -96,13 +97,15 @@ def scan_kb(root: Path, config: Config) -> Scan:
             path = f"{relative}/{name}" if relative else name
             if exclude is not None and exclude.match(path):
                 continue
+            is_link = False
             try:
                 is_link = entry.is_symlink()
                 mode = entry.stat(follow_symlinks=True).st_mode if not is_link else os.stat(entry.path).st_mode
-            except OSError:
+            except OSError as exc:
                 if is_link:
                     if name.lower().endswith(extensions):
-                        scan.problems.append(ScanProblem(path, "dangling symlink (its target does not exist)"))
+                        what = "symlink loop" if exc.errno == errno.ELOOP else "dangling symlink (its target does not exist)"
+                        scan.problems.append(ScanProblem(path, what))
                     continue
                 scan.problems.append(ScanProblem(path, "vanished or unreadable while scanning"))
                 continue
@@ -127,6 +130,9 @@ def scan_kb(root: Path, config: Config) -> Scan:
                 stack.append((path, entry.path))
                 continue
             if not stat.S_ISREG(mode):
+                if name.lower().endswith(extensions):
+                    # Opening a FIFO would block the run; a device could stream forever.
+                    scan.problems.append(ScanProblem(path, "not a regular file (a FIFO, socket or device); not read"))
                 continue
             if allowed is not None and path not in allowed:
                 continue

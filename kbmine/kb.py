@@ -9,9 +9,11 @@ demand, the networkx graph.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import os
 import pickle
+import stat
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from kbmine.config import Config, load_config
 from kbmine.errors import InputError
 from kbmine.files import ScanProblem, scan_kb
-from kbmine.model import Link, Note, Problem, Span, content_hash, note_title
+from kbmine.model import Link, Note, Problem, Span, content_hash, note_title, path_stem
 from kbmine.resolve import Resolution, Resolver
 
 if TYPE_CHECKING:
@@ -70,6 +72,8 @@ class KB:
     contents: dict[str, bytes] = field(default_factory=dict, repr=False)
     hashes: dict[str, str] = field(default_factory=dict, repr=False)
     read_errors: dict[str, str] = field(default_factory=dict, repr=False)
+    #: Notes larger than ``config.max_note_size``, never read: path → size in bytes.
+    oversize: dict[str, int] = field(default_factory=dict, repr=False)
     jobs: int | None = None
     progress: Progress | None = None
     notices: list[str] = field(default_factory=list)
@@ -84,6 +88,8 @@ class KB:
             digest.update(f"n\0{path}\0{self.hashes[path]}\n".encode("utf-8", "surrogateescape"))
         for path in sorted(self.read_errors):
             digest.update(f"e\0{path}\0{self.read_errors[path]}\n".encode("utf-8", "surrogateescape"))
+        for path in sorted(self.oversize):
+            digest.update(f"o\0{path}\0{self.oversize[path]}\n".encode("utf-8", "surrogateescape"))
         for path in sorted(self.files):
             digest.update(f"f\0{path}\n".encode("utf-8", "surrogateescape"))
         for path in sorted(self.dirs):
@@ -149,26 +155,39 @@ class KB:
         return build_graph(self)
 
     def read_bytes(self, path: str) -> bytes:
-        """The bytes of note ``path`` as read for this run (re-read only if not kept)."""
-        data = self.contents.get(path)
-        return data if data is not None else (self.root / path).read_bytes()
+        """The bytes of note ``path`` as :func:`load` read them; empty for a note it could not read.
+
+        Never read again: every rule sees the bytes the parse saw, and a note
+        left unread (a symlink out of the KB, ``/dev/zero``, a FIFO, a 50 MB
+        file) is never opened behind the scan's back.
+        """
+        return self.contents.get(path, b"")
 
     def source(self, path: str) -> SourceText | None:
-        """The decoded text of note ``path`` with its offset maps (``None`` if undecodable)."""
+        """The decoded text of note ``path`` with its offset maps (``None`` if unread or undecodable)."""
         cached = self._sources.get(path)
         if cached is None and path not in self._sources:
             from kbmine.parse.text import DecodeError, decode_note
 
+            data = self.contents.get(path)
             try:
-                cached = decode_note(self.read_bytes(path))
-            except (DecodeError, OSError):
+                cached = decode_note(data) if data is not None else None
+            except DecodeError:
                 cached = None
             self._sources[path] = cached
         return cached
 
 
+class NoteTooLarge(Exception):
+    """A note file holds more than ``max_note_size`` bytes; it is left unread."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
 def _parse_batch(
-    batch: list[tuple[str, str]], dialect: str, timeout: float, min_words: int
+    batch: list[tuple[str, str]], dialect: str, timeout: float, min_words: int, max_size: int
 ) -> list[tuple[str, str, bytes | None, str | None]]:
     """Worker: read and parse files, return ``(path, hash, pickled note, error)`` per file."""
     from kbmine.parse import parse_note
@@ -176,7 +195,10 @@ def _parse_batch(
     out: list[tuple[str, str, bytes | None, str | None]] = []
     for path, absolute in batch:
         try:
-            data = _read(absolute)
+            data = _read(absolute, max_size)
+        except NoteTooLarge:
+            out.append((path, "", None, "it grew past max_note_size during the run"))
+            continue
         except OSError as exc:
             out.append((path, "", None, exc.strerror or str(exc)))
             continue
@@ -185,14 +207,42 @@ def _parse_batch(
     return out
 
 
-def _read(absolute: str) -> bytes:
-    with open(absolute, "rb") as handle:
-        return handle.read()
+def _read(absolute: str, limit: int) -> bytes:
+    """The bytes of the regular file at ``absolute``, refusing anything bigger than ``limit``.
+
+    Opened non-blocking and checked after opening, so a note swapped for a
+    FIFO or a device since the scan cannot hang or flood the run, and a file
+    still growing is cut off at ``limit``.
+    """
+    descriptor = os.open(absolute, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with open(descriptor, "rb") as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", absolute)
+        if info.st_size > limit:
+            raise NoteTooLarge(info.st_size)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise NoteTooLarge(len(data))
+    return data
 
 
 def _unreadable(path: str, message: str) -> Note:
     problem = Problem("unreadable-note", message, _ZERO)
     return Note(path, path.rsplit("/", 1)[-1], {}, (), (), (), (), 0, 0, "", problems=(problem,))
+
+
+def _too_large(path: str, size: int, limit: int) -> Note:
+    """The stand-in for a note over ``max_note_size``: it exists (links to it resolve), nothing more."""
+    problem = Problem(
+        "parse-timeout",
+        f"note is larger than max_note_size ({limit:,} bytes) and was not parsed; its links and "
+        "headings were not checked: split it, or raise max_note_size",
+        _ZERO,
+        severity="warning",
+        data=(("size", size), ("max_note_size", limit)),
+    )
+    return Note(path, path_stem(path), {}, (), (), (), (), 0, size, "", problems=(problem,))
 
 
 def load(
@@ -225,9 +275,12 @@ def load(
         cache = ParseCache(default_cache_path(root), config.parse_key())
     contents: dict[str, bytes] = {}
     read_errors: dict[str, str] = {}
+    oversize: dict[str, int] = {}
     for note_path in scan.notes:
         try:
-            contents[note_path] = _read(str(root / note_path))
+            contents[note_path] = _read(str(root / note_path), config.max_note_size)
+        except NoteTooLarge as exc:
+            oversize[note_path] = exc.size
         except OSError as exc:
             read_errors[note_path] = f"cannot read: {exc.strerror or exc}"
     for problem in scan.problems:
@@ -239,11 +292,12 @@ def load(
         files=frozenset(scan.files),
         dirs=frozenset(scan.dirs),
         scan_problems=tuple(p for p in scan.problems if p.path not in read_errors),
-        stats=LoadStats(notes=len(contents) + len(read_errors)),
+        stats=LoadStats(notes=len(contents) + len(read_errors) + len(oversize)),
         cache=cache,
         contents=contents,
         hashes={p: content_hash(data) for p, data in contents.items()},
         read_errors=read_errors,
+        oversize=oversize,
         jobs=jobs,
         progress=progress,
     )
@@ -255,6 +309,7 @@ def _materialise(kb: KB) -> dict[str, Note]:
     """Parse or fetch from the cache every note of ``kb``."""
     stats, config, cache, contents = kb.stats, kb.config, kb.cache, kb.contents
     notes: dict[str, Note] = {path: _unreadable(path, message) for path, message in kb.read_errors.items()}
+    notes.update((path, _too_large(path, size, config.max_note_size)) for path, size in kb.oversize.items())
     stored: dict[str, bytes] = cache.get_many(set(kb.hashes.values())) if cache is not None else {}
     todo: list[str] = []
     for path, digest in kb.hashes.items():
@@ -311,7 +366,13 @@ def _parse_parallel(
     results: list[tuple[str, str, bytes | None, str | None]] = []
     done = 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_parse_batch, batch, config.dialect, config.parse_timeout, config.passage_min_words) for batch in batches if batch]
+        futures = [
+            pool.submit(
+                _parse_batch, batch, config.dialect, config.parse_timeout, config.passage_min_words, config.max_note_size
+            )
+            for batch in batches
+            if batch
+        ]
         for future in futures:
             for item in future.result():
                 results.append(item)

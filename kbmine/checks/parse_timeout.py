@@ -13,11 +13,13 @@ if TYPE_CHECKING:
     from kbmine.kb import KB
 
 
-@rule("KB107", "parse-timeout", "warning", "a note too pathological to parse in the time allowed")
+@rule("KB107", "parse-timeout", "warning", "a note too large or too pathological to parse in the time allowed")
 def parse_timeout(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
-    """A note whose markdown took longer than ``parse_timeout`` seconds (default 10)
-    to parse, or nests deeper than the parser can follow, e.g. thousands of
-    nested brackets or quotes. Its frontmatter is kept, its links are not
-    checked. Fix: simplify the markup, or raise ``parse_timeout``.
+    """A note whose parse took more than ``parse_timeout`` seconds of CPU time
+    (default 10), or nests deeper than the parser can follow, e.g. thousands
+    of nested brackets or quotes; or a note larger than ``max_note_size``
+    bytes (default 4,000,000), which is not even read. Its links and headings
+    are not checked (links to it still resolve); frontmatter parsed in time
+    is kept. Fix: simplify or split the note, or raise the limit.
     """
     yield from problem_findings(kb, "KB107", "parse-timeout")

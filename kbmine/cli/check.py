@@ -78,7 +78,7 @@ def check(
     if baseline is not None:
         from kbmine.baseline import filter_new, read_baseline
 
-        findings = filter_new(findings, read_baseline(baseline), set(kb.hashes) | set(kb.read_errors))
+        findings = filter_new(findings, read_baseline(baseline), set(kb.hashes) | set(kb.read_errors) | set(kb.oversize))
     color = fmt == "text" and output is None and sys.stdout.isatty()
     context = ReportContext(
         root=str(kb.root), version=__version__, color=color, notes=kb.stats.notes, prefix=display_prefix(kb.root)
