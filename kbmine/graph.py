@@ -70,28 +70,28 @@ def orphans(graph: nx.MultiDiGraph[str]) -> list[str]:
 
 
 def _flat(value: Any) -> Any:
+    """An attribute value graphml and gexf can hold: a scalar, or JSON text for containers."""
+    from kbmine.report.portable import dumps, xml_text
+
     if value is None:
         return ""
-    if isinstance(value, (str, int, float, bool)):
+    if isinstance(value, (int, float, bool)):
         return value
-    import json
-
-    return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+    return xml_text(value if isinstance(value, str) else dumps(value, sort_keys=True))
 
 
 def export_graph(graph: nx.MultiDiGraph[str], fmt: str) -> str:
     """Serialise the graph as ``json`` (node-link), ``graphml``, ``gexf`` or ``dot``."""
     if fmt == "json":
-        import json
+        from kbmine.report.portable import dumps
 
-        data = nx.node_link_data(graph, edges="edges")
-        return json.dumps(data, default=str, ensure_ascii=False, indent=1, sort_keys=True)
+        return dumps(nx.node_link_data(graph, edges="edges"), indent=1, sort_keys=True)
     flat: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     flat.graph.update({k: _flat(v) for k, v in graph.graph.items()})
     for node, attrs in graph.nodes(data=True):
-        flat.add_node(node, **{k: _flat(v) for k, v in attrs.items()})
+        flat.add_node(_flat(node), **{k: _flat(v) for k, v in attrs.items()})
     for source, target, key, attrs in graph.edges(keys=True, data=True):
-        flat.add_edge(source, target, key=key, **{k: _flat(v) for k, v in attrs.items()})
+        flat.add_edge(_flat(source), _flat(target), key=key, **{k: _flat(v) for k, v in attrs.items()})
     if fmt == "graphml":
         return "\n".join(nx.generate_graphml(flat)) + "\n"
     if fmt == "gexf":

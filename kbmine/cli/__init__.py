@@ -6,11 +6,18 @@ config or I/O error. Errors print one line; ``--debug`` adds the traceback.
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import sys
 from typing import Annotated
 
 import typer
+
+try:  # Typer vendors click since 0.20; older releases use click itself.
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[no-redef,import-not-found]
 
 from kbmine import __version__
 from kbmine.errors import KbmineError
@@ -61,15 +68,27 @@ def _register() -> None:
 def main() -> None:
     """Console entry point: run the app, turning every error into one line and exit 2.
 
-    Typer (standalone mode) handles usage errors (exit 2), ``typer.Exit`` and
-    Ctrl-C itself; what escapes it is ours to translate.
+    Typer runs outside its standalone mode so that usage errors (an unknown
+    option, a bad value) reach us too and print as one line like every other
+    error, instead of a framed usage box; ``typer.Exit`` comes back as the
+    exit code and Ctrl-C as 130.
     """
     _register()
+    _tolerant_output()
     debug = "--debug" in sys.argv or bool(os.environ.get("KBMINE_DEBUG"))
     try:
-        app()
-    except SystemExit:
-        raise
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        typer.echo(exc.ctx.get_help())
+        sys.exit(EXIT_ERROR)
+    except ClickException as exc:
+        context = getattr(exc, "ctx", None)
+        hint = f" (see '{context.command_path} --help')" if context is not None else ""
+        typer.echo(f"kbmine: error: {exc.format_message()}{hint}", err=True)
+        sys.exit(EXIT_ERROR)
+    except typer.Abort:
+        typer.echo("kbmine: interrupted", err=True)
+        sys.exit(130)
     except KbmineError as exc:
         if debug:
             raise
@@ -91,3 +110,18 @@ def main() -> None:
             f"kbmine: internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)", err=True
         )
         sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else EXIT_CLEAN)
+
+
+def _tolerant_output() -> None:
+    """Let stdout and stderr write any file name and any text.
+
+    A name that is not UTF-8 reaches the output as lone surrogates
+    (``surrogateescape``): on a UTF-8 stream they go out as the name's own
+    bytes, as ``ls`` and git print them; a stream in another encoding shows
+    what it cannot encode as a backslash escape rather than failing the run.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            utf8 = codecs.lookup(stream.encoding).name == "utf-8"
+            stream.reconfigure(errors="surrogateescape" if utf8 else "backslashreplace")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from kbmine.config import DIALECTS, Config, load_config
-from kbmine.errors import ConfigError
+from kbmine.errors import ConfigError, InputError
 
 PathArgument = Annotated[
     Path, typer.Argument(help="The KB folder to read (default: the current folder).", show_default=False)
@@ -20,6 +20,15 @@ DialectOption = Annotated[
 ]
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Parse every note afresh; do not read or write the cache.")]
 JobsOption = Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes for parsing (default: all cores).")]
+
+
+def kb_folder(path: Path) -> Path:
+    """``path`` made absolute, or the one-line error that it is not a folder to work on."""
+    if not path.exists():
+        raise InputError(f"{path}: no such folder")
+    if not path.is_dir():
+        raise InputError(f"{path}: not a folder (kbmine works on a folder of notes)")
+    return path.resolve()
 
 
 def resolve_config(path: Path, overrides: dict[str, Any]) -> Config:
@@ -47,6 +56,27 @@ def progress_callback() -> Any:
             bar.update(task, completed=done, total=total)
 
     return bar, update
+
+
+#: Formats read by programs: UTF-8 whatever the locale, as JSON, XML and Graphviz expect.
+MACHINE_FORMATS = frozenset({"json", "sarif", "junit", "graphml", "gexf", "dot"})
+
+
+def emit(text: str, output: Path | None, fmt: str) -> None:
+    """Write a report to ``output`` or stdout.
+
+    A machine format goes out as UTF-8 bytes even under a Latin-1 or ASCII
+    locale; text for people follows the terminal's encoding. A file name that
+    is not UTF-8 is written as its own bytes, as the terminal shows it.
+    """
+    if output is not None:
+        output.write_text(text, encoding="utf-8", errors="surrogateescape")
+    elif fmt in MACHINE_FORMATS:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(text)
 
 
 def display_prefix(root: Path) -> str:

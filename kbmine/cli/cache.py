@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from kbmine.cli import app
-from kbmine.cli._common import PathArgument
+from kbmine.cli._common import PathArgument, kb_folder
 
 cache_app = typer.Typer(help="Manage the parse cache (.kbmine/cache.sqlite).", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
@@ -16,11 +16,11 @@ app.add_typer(cache_app, name="cache")
 @cache_app.command("clear")
 def clear(path: PathArgument = Path(".")) -> None:
     """Delete every cached parse of the KB at PATH."""
-    from kbmine.cache import default_cache_path
+    from kbmine.cache import DB_SUFFIXES, default_cache_path
 
-    target = default_cache_path(path.resolve())
+    target = default_cache_path(kb_folder(path))
     removed = 0
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in DB_SUFFIXES:
         candidate = Path(str(target) + suffix)
         if candidate.exists():
             candidate.unlink()
@@ -33,4 +33,4 @@ def where(path: PathArgument = Path(".")) -> None:
     """Print where the cache of the KB at PATH lives."""
     from kbmine.cache import default_cache_path
 
-    typer.echo(str(default_cache_path(path.resolve())))
+    typer.echo(str(default_cache_path(kb_folder(path))))

@@ -17,6 +17,7 @@ from kbmine.cli._common import (
     NoCacheOption,
     PathArgument,
     display_prefix,
+    emit,
     progress_callback,
     resolve_config,
 )
@@ -86,10 +87,7 @@ def check(
     for notice in kb.notices:
         typer.echo(f"kbmine: note: {notice}", err=True)
     report = format_findings(fmt, findings, context)
-    if output is not None:
-        output.write_text(report, encoding="utf-8")
-    else:
-        sys.stdout.write(report)
+    emit(report, output, fmt)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if fmt == "github" and summary_file:
         from kbmine.report.github import step_summary

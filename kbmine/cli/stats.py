@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kbmine.cli import app
-from kbmine.cli._common import DialectOption, JobsOption, NoCacheOption, PathArgument, resolve_config
+from kbmine.cli._common import DialectOption, JobsOption, NoCacheOption, PathArgument, emit, resolve_config
 
 GRAPH_FORMATS = ("json", "graphml", "gexf", "dot")
 
@@ -34,7 +32,9 @@ def stats(
     kb = load(path, config, use_cache=not no_cache, jobs=jobs)
     counts = kb_stats(kb)
     if fmt == "json":
-        sys.stdout.write(json.dumps(counts, indent=2, sort_keys=False) + "\n")
+        from kbmine.report.portable import dumps
+
+        emit(dumps(counts, indent=2) + "\n", None, fmt)
         return
     width = max(len(key) for key in counts)
     for key, value in counts.items():
@@ -60,8 +60,4 @@ def graph(
         raise ConfigError(f"--format must be one of {', '.join(GRAPH_FORMATS)}, not {fmt!r}")
     config = resolve_config(path, {"dialect": dialect})
     kb = load(path, config, use_cache=not no_cache)
-    text = export_graph(kb.graph, fmt)
-    if output is not None:
-        output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    emit(export_graph(kb.graph, fmt), output, fmt)

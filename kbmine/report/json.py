@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from kbmine.model import Finding
 from kbmine.report import ReportContext, summary
+from kbmine.report.portable import dumps
 
 __all__ = ["format_json", "finding_dict"]
 
@@ -37,4 +37,4 @@ def format_json(findings: Sequence[Finding], context: ReportContext) -> str:
         "findings": [finding_dict(f) for f in findings],
         "summary": summary(findings),
     }
-    return json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n"
+    return dumps(document, indent=2) + "\n"

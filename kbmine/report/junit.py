@@ -8,6 +8,7 @@ from xml.etree import ElementTree as ET
 
 from kbmine.model import Finding
 from kbmine.report import ReportContext
+from kbmine.report.portable import xml_text
 
 __all__ = ["format_junit"]
 
@@ -25,13 +26,15 @@ def format_junit(findings: Sequence[Finding], context: ReportContext) -> str:
     for rule in all_rules().values():
         case = ET.SubElement(suite, "testcase", classname=f"kbmine.{rule.code}", name=rule.name)
         for finding in by_rule.get(rule.name, []):
-            where = f"{context.prefix}{finding.path}:{finding.span.line}:{finding.span.column}"
-            failure = ET.SubElement(case, "failure", type=finding.severity, message=f"{where}: {finding.message}")
-            failure.text = f"{where}\n{finding.message}\nfingerprint {finding.fingerprint}"
+            where = xml_text(f"{context.prefix}{finding.path}:{finding.span.line}:{finding.span.column}")
+            message = xml_text(finding.message)
+            failure = ET.SubElement(case, "failure", type=finding.severity, message=f"{where}: {message}")
+            failure.text = f"{where}\n{message}\nfingerprint {finding.fingerprint}"
     for name, extra in by_rule.items():
         if name not in all_rules():
             case = ET.SubElement(suite, "testcase", classname="kbmine", name=name)
             for finding in extra:
-                ET.SubElement(case, "failure", type=finding.severity, message=f"{finding.path}:{finding.span.line}: {finding.message}")
+                message = xml_text(f"{finding.path}:{finding.span.line}: {finding.message}")
+                ET.SubElement(case, "failure", type=finding.severity, message=message)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from kbmine.model import Finding
 from kbmine.report import ReportContext
+from kbmine.report.portable import dumps
 
 __all__ = ["format_sarif"]
 
@@ -80,4 +80,4 @@ def format_sarif(findings: Sequence[Finding], context: ReportContext) -> str:
             }
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
+    return dumps(document, indent=2) + "\n"

@@ -1,0 +1,57 @@
+"""Output every consumer can read: strict JSON (RFC 8259) and XML 1.0, both in valid UTF-8.
+
+Frontmatter reaches the JSON outputs as YAML or TOML loaded it, so it can
+hold NaN and infinities (no JSON number says them) and dates; file names that
+are not UTF-8 reach them as lone surrogates (Python's ``surrogateescape``),
+which no UTF-8 writer can encode. :func:`dumps` writes the numbers as the
+strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``, dates in ISO 8601, and
+escapes lone surrogates as ``\\udcXX``, so a name's original bytes stay
+recoverable (``os.fsencode``) while the document stays valid.
+
+XML 1.0 cannot carry most control characters at all, escaped or not, and a
+title or link target may contain them: :func:`xml_text` spells each such
+character (and each lone surrogate) as a visible ``\\xNN`` / ``\\udcXX``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from typing import Any
+
+__all__ = ["dumps", "plain", "xml_text"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def plain(value: Any) -> Any:
+    """``value`` with every part JSON can say exactly kept and the rest turned into strings."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, dict):
+        return {key if isinstance(key, str) else str(plain(key)): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((plain(item) for item in value), key=repr)
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
+    """Serialise ``value`` as strict JSON text that encodes to UTF-8 without error."""
+    text = json.dumps(plain(value), ensure_ascii=False, allow_nan=False, indent=indent, sort_keys=sort_keys)
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def xml_text(text: str) -> str:
+    """``text`` with every character XML 1.0 forbids written as its Python escape."""
+    return _NOT_XML.sub(lambda match: ascii(match.group())[1:-1], text)
