@@ -19,10 +19,11 @@ Five repairs, in order of confidence:
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from kbmine.model import Edit, Finding, Link, Note
 from kbmine.mutate.model import Expectation, Mutation
@@ -37,6 +38,8 @@ __all__ = ["propose_relinks"]
 _FUZZY_BEST = 90.0
 _FUZZY_MARGIN = 10.0
 _NOTE_EXTENSIONS = (".md", ".markdown")
+#: A reference definition line, ``[label]: destination``, as Foam generates them.
+_DEFINITION_LINE = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*(<[^>\n]*>|\S+)", re.M)
 
 
 def propose_relinks(kb: KB, findings: Iterable[Finding], renames: Mapping[str, str]) -> list[Mutation]:
@@ -91,15 +94,15 @@ def _follow_rename(
     new = _renamed_target(kb, finding, link, renames, by_old_name)
     if new is None:
         return None
-    edit = _retarget(kb, finding.path, link, new)
-    if edit is None:
+    edits = _retarget(kb, finding.path, link, new)
+    if edits is None:
         return None
     return Mutation(
         "relink",
         "follow-rename",
         finding.rule,
         finding.fingerprint,
-        (edit,),
+        edits,
         Expectation(finding.path, new, link.anchor, added=False),
         f"relink: follow the rename of {link.target} to {new} in {finding.path}",
         f"{finding.path}:{finding.span.line} links {link.raw!r}, which is broken ({finding.code} "
@@ -113,15 +116,15 @@ def _successor(kb: KB, finding: Finding, link: Link) -> Mutation | None:
     dead = str(finding.data.get("target", ""))
     if not isinstance(successor, str) or successor not in kb.notes or successor == finding.path:
         return None
-    edit = _retarget(kb, finding.path, link, successor)
-    if edit is None:
+    edits = _retarget(kb, finding.path, link, successor)
+    if edits is None:
         return None
     return Mutation(
         "relink",
         "successor",
         finding.rule,
         finding.fingerprint,
-        (edit,),
+        edits,
         Expectation(finding.path, successor, None if link.anchor is None else link.anchor, added=False),
         f"relink: point {finding.path} at {successor}, the successor of {dead}",
         f"{finding.path} is live but links to {dead}, which is {finding.data.get('status')!r} "
@@ -206,15 +209,15 @@ def _fuzzy(kb: KB, finding: Finding, link: Link) -> Mutation | None:
         if best is None or len(stems[best]) != 1:
             return None
         (new,) = stems[best]
-    edit = _retarget(kb, finding.path, link, new)
-    if edit is None:
+    edits = _retarget(kb, finding.path, link, new)
+    if edits is None:
         return None
     return Mutation(
         "relink",
         "fuzzy",
         finding.rule,
         finding.fingerprint,
-        (edit,),
+        edits,
         Expectation(finding.path, new, link.anchor, added=False),
         f"relink: repair the broken link to {link.target} with {new} in {finding.path} (fuzzy match: check it)",
         f"{finding.path}:{finding.span.line} links {link.raw!r}, which is broken ({finding.code} "
@@ -273,8 +276,12 @@ def _renamed_target(
     return next(iter(existing)) if len(existing) == 1 else None
 
 
-def _retarget(kb: KB, path: str, link: Link, new: str) -> Edit | None:
-    """The edit that points ``link`` (in note ``path``) at ``new``, keeping everything else as written."""
+def _retarget(kb: KB, path: str, link: Link, new: str) -> tuple[Edit, ...] | None:
+    """The edits that point ``link`` (in note ``path``) at ``new``, keeping everything else as written.
+
+    A wikilink's Foam-generated reference definition moves with it (see
+    :func:`_foam_definition_edit`).
+    """
     source = kb.source(path)
     if source is None or link.target_span is None:
         return None
@@ -285,12 +292,62 @@ def _retarget(kb: KB, path: str, link: Link, new: str) -> Edit | None:
     if link.kind == "wikilink":
         replacement = _wikilink_target(kb, link, new)
     elif link.kind in ("markdown", "reference"):
-        replacement = _markdown_destination(kb.notes[path], written, link, new)
+        replacement = _markdown_destination(kb.notes[path], written, link.target, new)
     else:
         return None
     if replacement is None or replacement == written:
         return None
-    return Edit(path, start, end, old, replacement.encode(source.encoding), f"point the link at {new}")
+    edit = Edit(path, start, end, old, replacement.encode(source.encoding), f"point the link at {new}")
+    if link.kind != "wikilink":
+        return (edit,)
+    definition = _foam_definition_edit(kb, path, link, written, replacement, new)
+    return (edit,) if definition is None else (edit, definition)
+
+
+def _foam_definition_edit(kb: KB, path: str, link: Link, written: str, replacement: str, new: str) -> Edit | None:
+    """Foam's reference definition for a retargeted wikilink, regenerated for its new target.
+
+    Foam writes ``[name]: path.md "Title"`` at the end of a note for each
+    ``[[name]]``, and the parser reads that definition as part of the
+    wikilink rather than as a link of its own. Left alone after the wikilink
+    is retargeted it would surface as a second, broken link; so it gets the
+    new name and destination, as Foam would write it. With several wikilinks
+    of that name in the note, the fix of the last one moves it: until then
+    the others still use it.
+    """
+    note = kb.notes[path]
+    source = kb.source(path)
+    if source is None or link.target_span is None:
+        return None
+    inner = link.raw.lstrip("!")[2:-2]
+    names = {link.target.casefold(), inner.casefold()}
+    for other in note.links:
+        if other.kind == "wikilink" and other.span.start > link.span.start:
+            if {other.target.casefold(), other.raw.lstrip("!")[2:-2].casefold()} & names:
+                return None
+    found = [
+        match
+        for match in _DEFINITION_LINE.finditer(source.text)
+        if " ".join(match.group(1).split()).casefold() in names
+        and not any(a <= source.byte_offset(match.start()) < b for a, b in note.code_ranges)
+    ]
+    if len(found) != 1:
+        return None
+    (match,) = found
+    label = match.group(1)
+    destination = match.group(2)
+    target = unquote(destination[1:-1] if destination.startswith("<") else destination).partition("#")[0]
+    new_destination = _markdown_destination(note, destination, target, new)
+    if new_destination is None:
+        return None
+    if " ".join(label.split()).casefold() == link.target.casefold():
+        new_label = replacement
+    else:
+        new_label = inner.replace(written, replacement, 1)
+    start, end = source.byte_offset(match.start(1)), source.byte_offset(match.end(2))
+    text = new_label + source.text[match.end(1) : match.start(2)] + new_destination
+    data = kb.read_bytes(path)
+    return Edit(path, start, end, data[start:end], text.encode(source.encoding), f"move the wikilink's definition to {new}")
 
 
 def _wikilink_target(kb: KB, link: Link, new: str) -> str | None:
@@ -304,18 +361,18 @@ def _wikilink_target(kb: KB, link: Link, new: str) -> str | None:
     return name
 
 
-def _markdown_destination(note: Note, written: str, link: Link, new: str) -> str | None:
-    """``written`` (a link destination) pointing at ``new``: same style, anchor and brackets."""
+def _markdown_destination(note: Note, written: str, target: str, new: str) -> str | None:
+    """``written`` (a link destination whose path reads ``target``) pointing at ``new``: same style, anchor and brackets."""
     angle = written.startswith("<") and written.endswith(">")
     inner = written[1:-1] if angle else written
     path_part, hash_sign, anchor = inner.partition("#")
-    if link.target.startswith("/"):
+    if target.startswith("/"):
         destination = "/" + new
     else:
         destination = posixpath.relpath(new, posixpath.dirname(note.path) or ".")
         if path_part.startswith("./") and not destination.startswith("../"):
             destination = "./" + destination
-    if not link.target.lower().endswith(_NOTE_EXTENSIONS) and destination.lower().endswith(".md") and new.lower().endswith(".md"):
+    if not target.lower().endswith(_NOTE_EXTENSIONS) and destination.lower().endswith(".md") and new.lower().endswith(".md"):
         destination = destination[:-3]  # the note used extensionless links
     if not angle:
         destination = quote(destination, safe="/-_.~()!$&'*+,;=:@")

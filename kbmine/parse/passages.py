@@ -29,6 +29,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # "](](](..." linear instead of quadratic.
 _LINK_DESTINATION = re.compile(r"\]\([^)\]\n]*\)|\]\[[^\]\n]*\]")
 _WIKILINK = re.compile(r"!?\[\[(?:[^\[\]|\n]*\|)?([^\[\]\n]*)\]\]")
+#: Odd 64-bit multipliers mixing the word hashes of a shingle (position-dependent: "a b c" != "c b a").
+_MIXERS = tuple(int(m) for m in (0x85EBCA77C2B2AE63, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93))
 #: Shingles hashed in one numpy operation: bounds the (shingles x NUM_PERM) matrix to 16 MB.
 _ROWS = 16_384
 
@@ -40,8 +42,23 @@ def passage_words(text: str) -> list[str]:
 
 
 def shingle_hashes(words: list[str]) -> list[int]:
-    """CRC32 of every run of ``SHINGLE`` consecutive words (deterministic across processes)."""
-    return [zlib.crc32(" ".join(words[i : i + SHINGLE]).encode()) for i in range(max(1, len(words) - SHINGLE + 1))]
+    """A 32-bit hash of every run of ``SHINGLE`` consecutive words (deterministic across processes).
+
+    Each word is hashed once (CRC32) and the hashes of a run are mixed with
+    odd multipliers in numpy, instead of joining and hashing every run: the
+    parse hashes every word of every passage, so this is on the hot path.
+    """
+    import numpy as np
+
+    if not words:
+        return [0]
+    hashed = np.fromiter((zlib.crc32(word.encode("utf-8", "surrogatepass")) for word in words), dtype=np.uint64, count=len(words))
+    count = max(1, len(words) - SHINGLE + 1)
+    mixed = np.zeros(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for position, multiplier in enumerate(_MIXERS[: min(SHINGLE, len(words))]):
+            mixed = (mixed ^ (hashed[position : position + count] * multiplier)) * np.uint64(0x9E3779B97F4A7C15)
+    return ((mixed >> np.uint64(29)) & np.uint64(0xFFFFFFFF)).tolist()  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=1)

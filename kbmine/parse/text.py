@@ -44,6 +44,26 @@ class SourceText:
     #: Last (line, character offset, byte offset) translated: offsets come mostly in
     #: increasing order, so a long line is encoded once, not once per offset.
     _cursor: tuple[int, int, int] = (-1, 0, 0)
+    #: For a note asked for many offsets: the byte offset of every character (and the end).
+    _char_bytes: list[int] | None = None
+    _lookups: int = 0
+
+    def _byte_table(self) -> list[int]:
+        """Byte offset of every character offset 0..len(text), from one numpy pass over the text.
+
+        A UTF-8 character takes 1 to 4 bytes by its code point; the running
+        sum of those lengths is the table. Notes with hundreds of links and
+        passages otherwise re-encode a slice of a line per offset.
+        """
+        import numpy as np
+
+        points = np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
+        table = np.empty(len(points) + 1, dtype=np.int64)
+        table[0] = self.bom
+        np.cumsum(widths, out=table[1:])
+        table[1:] += self.bom
+        return table.tolist()
 
     @property
     def ascii(self) -> bool:
@@ -57,6 +77,12 @@ class SourceText:
         """Byte offset in the stored file of a character offset in ``text``."""
         if self._line_bytes is None:
             return self.bom + offset
+        if self._char_bytes is not None:
+            return self._char_bytes[offset]
+        if self._lookups > 64 and self.encoding == "utf-8":
+            self._char_bytes = self._byte_table()
+            return self._char_bytes[offset]
+        self._lookups += 1
         line = self.line_of(offset)
         start = self.line_starts[line]
         base_char, base_byte = start, self._line_bytes[line]

@@ -135,6 +135,34 @@ def test_a_mention_of_a_dead_note_is_not_linked_from_a_live_one(tmp_path: Path) 
     assert [s["action"] for s in run["skipped"]] == ["link-mention"] and "dead" in run["skipped"][0]["reason"]
 
 
+def test_foam_definitions_move_with_their_wikilinks(tmp_path: Path) -> None:
+    """Foam writes ``[name]: path "Title"`` for each ``[[name]]``: a fix must not leave it behind, broken."""
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "index.md": (
+                "# Index\n\nFirst [[sync-notes]], again [[sync-notes]]. See the frequently-asked-questions.\n\n"
+                "[sync-notes]: guides/sync-notes.md 'Sync Notes'\n"
+                "[frequently-asked-questions]: frequently-asked-questions.md 'FAQ'\n"
+            ),
+            "guides/sync-notes.md": "# Sync Notes\n\nKeep notes in git, pull and push often.\n",
+            "frequently-asked-questions.md": "# Frequently asked questions\n\n[[index]]\n",
+        },
+    )
+    git(root, "mv", "guides/sync-notes.md", "guides/syncing.md")
+    git(root, "commit", "-q", "-m", "rename")
+    run = mutate(root)
+    assert sorted(c["action"] for c in run["committed"]) == ["follow-rename", "follow-rename", "link-mention"], run["skipped"]
+    assert branch_file(root, "index.md") == (
+        b"# Index\n\nFirst [[syncing]], again [[syncing]]. See the [[frequently-asked-questions]].\n\n"
+        b"[syncing]: guides/syncing.md 'Sync Notes'\n"
+        b"[frequently-asked-questions]: frequently-asked-questions.md 'FAQ'\n"
+    )
+    git(root, "checkout", "-q", BRANCH)
+    check = run_kbmine("check", str(root), "--select", "broken-link,missing-link", "--format", "json", env=git_env())
+    assert json.loads(check.stdout)["findings"] == []
+
+
 def test_live_note_is_pointed_at_the_successor(tmp_path: Path) -> None:
     root = make_repo(
         tmp_path / "repo",

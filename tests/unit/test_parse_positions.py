@@ -217,3 +217,14 @@ def test_char_offsets_match_char_offset_one_by_one() -> None:
         offsets = [source.byte_offset(char) for char in range(len(source.text) + 1)]
         assert source.char_offsets(offsets) == [source.char_offset(byte) for byte in offsets]
         assert source.char_offsets(offsets) == list(range(len(source.text) + 1))
+
+
+def test_byte_table_agrees_with_encoding_slices() -> None:
+    """After many lookups the table takes over; it must give the same bytes as encoding the prefix."""
+    from kbmine.parse.text import decode_note
+
+    data = "\ufeffcafé — ☃ 😀 x\r\nsecond — line\n".encode("utf-8")
+    source = decode_note(data)
+    expected = [source.bom + len(source.text[:char].encode("utf-8")) for char in range(len(source.text) + 1)]
+    for _ in range(3):  # the first 64 lookups go the slow way, the rest through the table
+        assert [source.byte_offset(char) for char in range(len(source.text) + 1)] == expected
