@@ -145,7 +145,9 @@ def _apply_all(
             continue
         done += 1
         for path in paths:
-            applied.setdefault(path, []).extend(e for e in rebased.edits if e.path == path)
+            # The edits as computed on the original bytes: _rebase measures every later edit,
+            # also computed there, against them (a shifted copy would be measured wrongly).
+            applied.setdefault(path, []).extend(e for e in mutation.edits if e.path == path)
         current.update(after)
         current.update(dict(mutation.new_files))
         if dry_run:
@@ -167,7 +169,11 @@ def _apply_all(
 
 
 def _rebase(edit: Edit, applied: list[Edit]) -> Edit:
-    """``edit`` (computed on the original bytes) shifted past the edits already applied to its note."""
+    """``edit`` (computed on the original bytes) shifted past the edits already applied to its note.
+
+    ``applied`` holds those edits as computed on the original bytes too, in
+    the order they were made, which need not be their order in the note.
+    """
     shift = 0
     for earlier in applied:
         if earlier.end <= edit.start:

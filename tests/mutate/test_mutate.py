@@ -163,6 +163,32 @@ def test_foam_definitions_move_with_their_wikilinks(tmp_path: Path) -> None:
     assert json.loads(check.stdout)["findings"] == []
 
 
+def test_fixes_made_out_of_order_in_one_note_all_land(tmp_path: Path) -> None:
+    """Each fix's edits (on the original bytes) are shifted past those already made, wherever they sit.
+
+    Here every fix edits the body and a definition at the end, so the edits
+    of one note are made out of position order.
+    """
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "index.md": "# Index\n\n[[a]], [[b]] and [[c]]\n\n[a]: a.md\n[b]: b.md\n[c]: c.md\n",
+            "a.md": "# A\n\nThe first note, long enough to be recognised when renamed.\n",
+            "b.md": "# B\n\nThe second note, also long enough to be recognised when renamed.\n",
+            "c.md": "# C\n\nThe third note, again long enough to be recognised when renamed.\n",
+        },
+    )
+    for name in "abc":
+        git(root, "mv", f"{name}.md", f"{name}-renamed.md")
+    git(root, "commit", "-q", "-m", "rename")
+    run = mutate(root)
+    assert [c["action"] for c in run["committed"]] == ["follow-rename"] * 3, run["skipped"]
+    assert branch_file(root, "index.md") == (
+        b"# Index\n\n[[a-renamed]], [[b-renamed]] and [[c-renamed]]\n\n"
+        b"[a-renamed]: a-renamed.md\n[b-renamed]: b-renamed.md\n[c-renamed]: c-renamed.md\n"
+    )
+
+
 def test_live_note_is_pointed_at_the_successor(tmp_path: Path) -> None:
     root = make_repo(
         tmp_path / "repo",
