@@ -10,6 +10,8 @@ Usage::
     python scripts/inject.py --count 10 --seed 7      # injections per kind, RNG seed
     python scripts/inject.py --commit                 # also commit the injection (git KBs)
     python scripts/inject.py --json                   # the results as JSON on stdout
+    python scripts/inject.py --mutate                 # the repair benchmark (rename, unlink), below
+    python scripts/inject.py --mutate --mutate-kinds relink   # ...with only some of kbmine's mutations
 
 This is how the rules are judged: known defects are injected into a real KB and each rule
 must find at least 90 % of them (recall) while at least 90 % of its *new* findings (the
@@ -60,6 +62,29 @@ The tables list per kind: injections, expected findings, expected found, new fin
 the rule, new findings due to an injection, recall and precision; then examples of misses
 and false positives, the candidate counts and the new findings of other rules (side
 effects). Runs take a while on the commonplace corpus (each check ~30 s on two cores).
+
+The repair benchmark (``--mutate``, kinds ``rename`` and ``unlink``) judges ``kbmine
+mutate`` instead. A plain-folder KB becomes a git repository first (its pristine state
+committed), and the baseline is checked there. For each kind a copy gets the same
+injections as above, committed as one commit; then ``kbmine mutate`` (the library call the
+CLI makes; every mutation kind unless ``--mutate-kinds`` says otherwise) commits its fixes
+on ``kbmine/review``, ``kbmine review accept --all`` cherry-picks them all, and the
+accepted KB is read back:
+
+- ``rename``: share of the injected broken links (one per inbound link that named the old
+  file) whose link, at its place after kbmine's edits, resolves to the renamed note
+  (goal >= 0.95);
+- ``unlink``: share of the removed links whose note links the right target again (goal
+  >= 0.80; "in place" counts those where kbmine's link covers the text left behind);
+- wrong: among kbmine's commits that touch an injected place (an edit overlapping it, or
+  for unlink a link added in that note to the removed link's target), the share whose
+  link points at another note than the injection expects (goal <= 0.02);
+- ``kbmine check`` after accepting, against the baseline: injected findings left (goal 0)
+  and new findings of any rule (goal 0). kbmine also fixes the KB's own findings; those
+  that disappear are listed as "baseline findings fixed too". A duplicate-claim finding
+  about a pair of notes the baseline already reported, now at the other copy (the rule
+  reports the copy in the most recently changed note, and kbmine's commits change
+  notes), is counted apart as "moved", not as new.
 """
 
 from __future__ import annotations
@@ -80,11 +105,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scriptkit  # noqa: E402
+
+if TYPE_CHECKING:
+    from kbmine.kb import KB
+    from kbmine.model import Edit
+    from kbmine.mutate.model import Mutation
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("KBMINE_SHARED", REPO.parent / "shared"))
@@ -302,6 +332,18 @@ class Expected:
     why_hard: str = ""
 
 
+@dataclass(frozen=True)
+class Site:
+    """One injected defect's place in the injected copy and the note its repair must reach."""
+
+    path: str
+    start: int
+    end: int
+    expect: str
+    written: str  # the link's target as written (rename), or the text left in its place (unlink)
+    raw: str
+
+
 @dataclass
 class Plan:
     """What one kind did to a copy: files to write/rename, what to expect, how to attribute."""
@@ -314,6 +356,10 @@ class Plan:
     #: new finding of the rule → "injected", "side" (expected side effect, counted apart) or "" (false positive)
     attribute: Callable[[dict[str, Any]], str] = field(default=lambda f: "", repr=False)
     stats: dict[str, Any] = field(default_factory=dict)
+    #: Where each defect sits in the injected copy, for scoring repairs (``--mutate``): the
+    #: note, the byte range (the broken link, or the text that replaced a link), the note
+    #: a repair must point at, and the link as written before.
+    sites: list[Site] = field(default_factory=list)
 
     def apply(self, root: Path) -> None:
         for path, data in self.writes.items():
@@ -403,6 +449,7 @@ def plan_rename(inv: Inventory, rng: random.Random, count: int) -> Plan:
 
             hint = "frontmatter link" if link.in_frontmatter else f"{link.kind} link"
             plan.expected.append(Expected(where, link.line, f"{hint} {link.raw} to renamed {old} → {new}", match))
+            plan.sites.append(Site(where, link.start, link.end, new, link.target, link.raw))
 
     def attribute(f: dict[str, Any]) -> str:
         link = by_place.get((old_of.get(f["path"], f["path"]), f["start_byte"]))
@@ -504,6 +551,13 @@ def plan_unlink(inv: Inventory, rng: random.Random, count: int) -> Plan:
         for start, end, new in sorted(spans, reverse=True):
             data = data[:start] + new + data[end:]
         plan.writes[path] = data
+    raw_of = {(l.source, l.start): l for l, _, _ in chosen}
+    for path, spans in edits.items():
+        shift = 0
+        for start, end, new in sorted(spans):
+            link = raw_of[(path, start)]
+            plan.sites.append(Site(path, start + shift, start + shift + len(new), link.resolved or "", new.decode("utf-8"), link.raw))
+            shift += len(new) - (end - start)
     plan.attribute = lambda f: "injected" if (f["path"], f["data"].get("target")) in injected else ""
     return plan
 
@@ -1019,6 +1073,298 @@ def run_kb(name: str, source: Path, work: Path, kinds: Iterable[str], args: argp
 
 
 # --------------------------------------------------------------------------------------
+# Repair benchmark (--mutate): kbmine mutate, kbmine review accept --all, and the result
+
+
+MUTATE_KINDS = ("rename", "unlink")
+#: The bars of the hidden benchmark: repaired to the right note, restored, wrong links written.
+GOALS = {"rename": 0.95, "unlink": 0.80, "wrong": 0.02}
+
+
+def ensure_git(root: Path) -> None:
+    """Make a plain folder a repository with one commit of its pristine state (kbmine mutate needs git)."""
+    if is_git_root(root):
+        return
+    env = git_env()
+    git(root, "init", "-q", "-b", "main", env=env)
+    git(root, "add", "-A", env=env)
+    git(root, "commit", "-q", "--allow-empty", "-m", "pristine copy", env=env)
+
+
+def run_kbmine_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "kbmine", *args]
+    completed = subprocess.run(command, capture_output=True, text=True, env=git_env(), check=False)
+    if completed.returncode != 0:
+        raise InjectError(f"kbmine {' '.join(args)} exited {completed.returncode}: {completed.stderr.strip()[-2000:]}")
+    return completed
+
+
+def _overlaps(edit: Edit, site: Site) -> bool:
+    return edit.path == site.path and edit.start < site.end and site.start < edit.end
+
+
+def _touches(mutation: Mutation, site: Site, kind: str) -> bool:
+    """Whether a fix touches an injected place: an edit over it, or (unlink) a link to its target in its note."""
+    if any(_overlaps(edit, site) for edit in mutation.edits):
+        return True
+    expect = mutation.expect
+    return kind == "unlink" and expect is not None and expect.path == site.path and expect.target == site.expect
+
+
+def _target(mutation: Mutation) -> str | None:
+    """The note the link a fix writes must reach (``None`` for fixes that are not one link)."""
+    return mutation.expect.target if mutation.expect is not None else None
+
+
+def _shifted(edits: list[Edit], offset: int) -> int:
+    """``offset`` in the injected bytes of a note → the same place after kbmine's edits to it."""
+    return offset + sum(len(e.new) - (e.end - e.start) for e in edits if e.end <= offset)
+
+
+def score_repairs(plan: Plan, committed: list[Mutation], skipped: list[tuple[Mutation, str]], final: KB) -> dict[str, Any]:
+    """How the injected defects fared: repaired right, wrong, or not at all, read from the accepted KB.
+
+    ``committed`` are kbmine's mutations (edits on the injected commit's bytes), ``final``
+    the KB loaded after ``kbmine review accept --all``. A rename site counts as repaired
+    when the link at its place (moved by kbmine's other edits in the note) resolves to the
+    renamed note; an unlink site when its note links the target again (``in place`` when
+    kbmine's link covers the text the injection left).
+    """
+    edits_of: dict[str, list[Edit]] = defaultdict(list)
+    for mutation in committed:
+        for edit in mutation.edits:
+            edits_of[edit.path].append(edit)
+    outcomes: Counter[str] = Counter()
+    repaired: set[Site] = set()
+    misses: list[dict[str, Any]] = []
+    in_place = 0
+    for site in plan.sites:
+        note = final.notes.get(site.path)
+        resolutions = final.resolutions.get(site.path, ())
+        got: str | None = None
+        if note is not None and plan.kind == "rename":
+            start = _shifted(edits_of[site.path], site.start)
+            for link, resolution in zip(note.links, resolutions):
+                if link.span.start == start:
+                    got = resolution.path if resolution.resolved else None
+                    break
+        elif note is not None:
+            # An unused reference definition (Foam writes one per [[name]]) is left behind when
+            # the link goes: it still "links" the target, but is not a link anyone reads.
+            reached = {r.path for link, r in zip(note.links, resolutions) if r.resolved and link.kind != "definition"}
+            got = site.expect if site.expect in reached else None
+            if got and any(
+                m.action == "link-mention" and _target(m) == site.expect and any(_overlaps(e, site) for e in m.edits)
+                for m in committed
+            ):
+                in_place += 1
+        if got == site.expect:
+            outcomes["right"] += 1
+            repaired.add(site)
+            continue
+        outcomes["wrong" if got else "not repaired"] += 1
+        refused = [reason for m, reason in skipped if _touches(m, site, plan.kind)]
+        misses.append(
+            {
+                "path": site.path, "link": site.raw, "expected": site.expect, "got": got,
+                "why": f"kbmine's verification refused: {refused[0]}" if refused else "no proposal" if not got else "linked elsewhere",
+            }
+        )
+    touching = 0
+    wrong: list[dict[str, Any]] = []
+    for mutation in committed:
+        sites = [site for site in plan.sites if _touches(mutation, site, plan.kind)]
+        if not sites:
+            continue
+        touching += 1
+        written = _target(mutation)
+        if written is None:
+            # A fix with no one link to check (extract, synthesise): wrong unless the place ended right.
+            is_wrong = not all(site in repaired for site in sites)
+        else:
+            is_wrong = all(written != site.expect for site in sites)
+        if is_wrong:
+            wrong.append({"subject": mutation.subject, "action": mutation.action, "expected": sorted({s.expect for s in sites})})
+    result: dict[str, Any] = {
+        "sites": len(plan.sites),
+        "right": outcomes["right"],
+        "wrong_target": outcomes["wrong"],
+        "not_repaired": outcomes["not repaired"],
+        "repaired_share": _ratio(outcomes["right"], len(plan.sites)),
+        "commits_touching_sites": touching,
+        "wrong_commits": len(wrong),
+        "wrong_share": _ratio(len(wrong), touching),
+        "misses": misses,
+        "wrong": wrong,
+    }
+    if plan.kind == "unlink":
+        result["restored_in_place"] = in_place
+    return result
+
+
+def injected_left(plan: Plan, new: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The new findings after accepting, split into injected defects still there and anything else.
+
+    A rename defect is a broken link in its note with the target as written; an unlink
+    defect a missing-link finding in its note naming the removed link's target.
+    """
+    rule = RULE_OF[plan.kind]
+    if plan.kind == "rename":
+        places = {(s.path, s.written) for s in plan.sites}
+    else:
+        places = {(s.path, s.expect) for s in plan.sites}
+    left: list[dict[str, Any]] = []
+    other: list[dict[str, Any]] = []
+    for f in new:
+        injected = f["rule"] == rule and (f["path"], f["data"].get("target")) in places
+        (left if injected else other).append(f)
+    return left, other
+
+
+def _reordered(finding: dict[str, Any], baseline: list[dict[str, Any]]) -> bool:
+    """A duplicate-claim finding about a pair of notes the baseline already reported.
+
+    The rule reports a duplicate at the copy in the most recently changed
+    note; kbmine's commits change notes, so the finding may move to the other copy.
+    """
+    if finding["rule"] != "duplicate-claim":
+        return False
+    pairs = {
+        frozenset((f["path"], o["path"]))
+        for f in baseline
+        if f["rule"] == "duplicate-claim"
+        for o in f["data"].get("others", [])
+    }
+    others = [o["path"] for o in finding["data"].get("others", [])]
+    return bool(others) and all(frozenset((finding["path"], o)) in pairs for o in others)
+
+
+def run_kb_mutate(name: str, source: Path, work: Path, kinds: Iterable[str], args: argparse.Namespace) -> dict[str, Any]:
+    """The repair benchmark on one KB: inject, commit, kbmine mutate, accept everything, score.
+
+    Plain folders become repositories first (one commit of the pristine copy), so the
+    baseline is checked in the same conditions (git dates, .gitignore) as the result.
+    """
+    from kbmine.gitops import Repository
+    from kbmine.kb import load
+    from kbmine.mutate.engine import mutate
+
+    pristine = prepare(name, source, work)
+    ensure_git(pristine)
+    inv = inventory(pristine)
+    log(f"[{name}] {len(inv.notes)} notes, {len(inv.links)} links; baseline check")
+    baseline, seconds = run_check(pristine, args.jobs)
+    log(f"[{name}] baseline: {len(baseline)} findings in {seconds:.1f} s")
+    results = []
+    for kind in kinds:
+        rng = random.Random(f"{args.seed}:{kind}")
+        plan = plan_rename(inv, rng, args.count) if kind == "rename" else plan_unlink(inv, rng, args.count)
+        copy = work / f"{name}-{kind}-mutate"
+        copy_kb(pristine, copy)
+        plan.apply(copy)
+        env = git_env()
+        git(copy, "add", "-A", env=env)
+        git(copy, "commit", "-q", "--allow-empty", "-m", f"inject {kind} defects", env=env)
+        started = time.perf_counter()
+        run = mutate(copy, args.mutate_kinds, jobs=args.jobs)
+        mutate_seconds = time.perf_counter() - started
+        committed = [m for m, _ in run.committed]
+        log(f"[{name}] {kind}: {len(plan.sites)} defects; kbmine committed {len(committed)} fixes, skipped {len(run.skipped)} ({mutate_seconds:.0f} s)")
+        started = time.perf_counter()
+        run_kbmine_cli("review", "accept", "--all", "-C", str(copy))
+        accept_seconds = time.perf_counter() - started
+        repo = Repository(copy)
+        tip = repo.branch_tip(run.branch)
+        pending = repo.review_commits(repo.head(), tip) if tip else []
+        final = load(copy, use_cache=False, jobs=args.jobs)
+        result: dict[str, Any] = {"kind": kind, "injected": len(plan.injections)}
+        result.update(score_repairs(plan, committed, run.skipped, final))
+        after, check_seconds = run_check(copy, args.jobs)
+        moved_baseline = map_paths(baseline, plan.renames)
+        new, gone = subtract(after, moved_baseline)
+        left, other = injected_left(plan, new)
+        reordered = [f for f in other if _reordered(f, moved_baseline)]
+        other = [f for f in other if not _reordered(f, moved_baseline)]
+        result.update(
+            {
+                "committed": len(committed),
+                "committed_by_action": dict(Counter(m.action for m in committed).most_common()),
+                "skipped": len(run.skipped),
+                "pending_after_accept": len(pending),
+                "injected_findings_left": len(left),
+                "new_findings": len(other),
+                "new_findings_by_rule": dict(Counter(f["rule"] for f in other).most_common()),
+                "reordered_duplicates": len(reordered),
+                "reordered_examples": [{"path": f["path"], "line": f["line"], "message": f["message"]} for f in reordered[: args.examples]],
+                "new_examples": [{"path": f["path"], "line": f["line"], "message": f["message"]} for f in other[: args.examples]],
+                "baseline_findings_fixed": dict(Counter(f["rule"] for f in gone).most_common()),
+                "seconds": {"mutate": round(mutate_seconds, 1), "accept": round(accept_seconds, 1), "check": round(check_seconds, 1)},
+            }
+        )
+        result["misses"] = result["misses"][: args.examples]
+        results.append(result)
+        log(
+            f"[{name}] {kind}: repaired {result['right']}/{result['sites']}, wrong {result['wrong_commits']}/"
+            f"{result['commits_touching_sites']}, injected left {len(left)}, new findings {len(other)}"
+        )
+        if not args.keep:
+            shutil.rmtree(copy, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(pristine, ignore_errors=True)
+    return {
+        "corpus": name,
+        "notes": len(inv.notes),
+        "links": len(inv.links),
+        "baseline": dict(Counter(f["rule"] for f in baseline).most_common()),
+        "kinds": results,
+    }
+
+
+def print_mutate_tables(document: dict[str, Any]) -> None:
+    out = sys.stdout
+    print(f"kbmine mutate --kind {','.join(document['mutate'])}", file=out)
+    print(
+        f"goals: rename repaired >= {GOALS['rename']}, unlink restored >= {GOALS['unlink']}, "
+        f"wrong <= {GOALS['wrong']}; after accepting: injected left 0, new findings 0",
+        file=out,
+    )
+    header = (
+        f"{'corpus':<12} {'kind':<7} {'sites':>5} {'right':>5} {'wrong':>5} {'none':>5} {'share':>6} {'goal':>4}"
+        f" {'touch':>5} {'wrongc':>6} {'w-share':>7} {'commits':>7} {'left':>4} {'new':>4}"
+    )
+    print(header, file=out)
+    for corpus in document["corpora"]:
+        for r in corpus["kinds"]:
+            share_ok = r["repaired_share"] is not None and r["repaired_share"] >= GOALS[r["kind"]]
+            wrong_ok = r["wrong_share"] is None or r["wrong_share"] <= GOALS["wrong"]
+            print(
+                f"{corpus['corpus']:<12} {r['kind']:<7} {r['sites']:>5} {r['right']:>5} {r['wrong_target']:>5} {r['not_repaired']:>5} "
+                f"{_fmt(r['repaired_share']):>6} {'ok' if share_ok else 'MISS':>4} {r['commits_touching_sites']:>5} "
+                f"{r['wrong_commits']:>6} {_fmt(r['wrong_share']):>7}{'' if wrong_ok else '!'} {r['committed']:>7} "
+                f"{r['injected_findings_left']:>4} {r['new_findings']:>4}",
+                file=out,
+            )
+    for corpus in document["corpora"]:
+        for r in corpus["kinds"]:
+            print(f"\n### {corpus['corpus']} / {r['kind']}: {r['injected']} injections, {r['sites']} defects", file=out)
+            extra = f", {r['restored_in_place']} in place" if "restored_in_place" in r else ""
+            print(f"commits by action: {r['committed_by_action']}; skipped {r['skipped']}; pending after accept {r['pending_after_accept']}{extra}", file=out)
+            print(f"baseline findings fixed too: {r['baseline_findings_fixed']}; seconds {r['seconds']}", file=out)
+            if r["new_findings"]:
+                print(f"new findings: {r['new_findings_by_rule']}", file=out)
+            if r["reordered_duplicates"]:
+                print(f"duplicate-claim findings moved to the other copy of a baseline pair (not counted as new): {r['reordered_duplicates']}", file=out)
+            for item in r["reordered_examples"]:
+                print(f"  MOVED {item['path']}:{item['line']}: {item['message']}", file=out)
+            for item in r["new_examples"]:
+                print(f"  NEW   {item['path']}:{item['line']}: {item['message']}", file=out)
+            for miss in r["misses"]:
+                print(f"  MISS  {miss['path']}: {miss['link']} -> {miss['expected']} (got {miss['got']}; {miss['why']})", file=out)
+            for item in r["wrong"]:
+                print(f"  WRONG {item['action']}: {item['subject']} (expected {', '.join(item['expected'])})", file=out)
+
+
+# --------------------------------------------------------------------------------------
 # Output
 
 
@@ -1065,21 +1411,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--path", action="append", type=Path, default=[], help="a KB folder (copied first); repeatable")
     parser.add_argument("--corpus", action="append", default=[], help="commonplace, hyalo or foam (default: all three)")
-    parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated, of {', '.join(KINDS)}")
+    parser.add_argument(
+        "--kinds", default=None, help=f"comma-separated, of {', '.join(KINDS)} (with --mutate: {', '.join(MUTATE_KINDS)}; the default)"
+    )
     parser.add_argument("--count", type=int, default=20, help="injections per kind (default 20)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--commit", action="store_true", help="commit the injection in git KBs (fixed author)")
+    parser.add_argument(
+        "--mutate", action="store_true",
+        help="the repair benchmark: commit the injection, run kbmine mutate, accept every fix, score the repairs",
+    )
+    parser.add_argument(
+        "--mutate-kinds", default=None, help="with --mutate: kbmine's mutation kinds, comma-separated (default: all of them)"
+    )
     parser.add_argument("--jobs", type=int, default=None, help="passed to kbmine check --jobs")
     parser.add_argument("--examples", type=int, default=8, help="misses and false positives shown per kind")
     parser.add_argument("--json", action="store_true", help="results as JSON on stdout")
     parser.add_argument("--keep", action="store_true", help="keep the copies (their folder is printed)")
     parser.add_argument("--workdir", type=Path, default=None, help="where the copies go (default: a temp dir)")
     args = parser.parse_args(argv)
-    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
-    unknown = [k for k in kinds if k not in KINDS]
+    allowed = MUTATE_KINDS if args.mutate else KINDS
+    kinds = [k.strip() for k in (args.kinds or ",".join(allowed)).split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in allowed]
     if unknown:
-        parser.error(f"unknown kind {unknown[0]!r}; choose from {', '.join(KINDS)}")
+        parser.error(f"unknown kind {unknown[0]!r}{' for --mutate' if args.mutate else ''}; choose from {', '.join(allowed)}")
     args.kinds = kinds
+    if args.mutate:
+        from kbmine.mutate.engine import KINDS as MUTATION_KINDS
+
+        args.mutate_kinds = [k.strip() for k in (args.mutate_kinds or ",".join(MUTATION_KINDS)).split(",") if k.strip()]
+        if set(args.mutate_kinds) - set(MUTATION_KINDS):
+            parser.error(f"--mutate-kinds: choose from {', '.join(MUTATION_KINDS)}")
     return args
 
 
@@ -1099,11 +1461,15 @@ def main(argv: list[str] | None = None) -> int:
         args.workdir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="kbmine-inject-", dir=args.workdir))
     document: dict[str, Any] = {"seed": args.seed, "count": args.count, "commit": args.commit, "corpora": []}
+    if args.mutate:
+        document = {"seed": args.seed, "count": args.count, "mutate": args.mutate_kinds, "goals": GOALS, "corpora": []}
+    corpora: list[dict[str, Any]] = document["corpora"]
     try:
         for name, source in targets:
             if not source.exists():
                 raise InjectError(f"{source} does not exist")
-            document["corpora"].append(run_kb(name, source, work, args.kinds, args))
+            run = run_kb_mutate if args.mutate else run_kb
+            corpora.append(run(name, source, work, args.kinds, args))
     except InjectError as exc:
         print(f"inject: {exc}", file=sys.stderr)
         return 2
@@ -1115,6 +1481,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         json.dump(document, sys.stdout, indent=1, ensure_ascii=False)
         print()
+    elif args.mutate:
+        print_mutate_tables(document)
     else:
         print_tables(document)
     return 0
