@@ -361,6 +361,21 @@ def _wikilink_target(kb: KB, link: Link, new: str) -> str | None:
     return name
 
 
+def _writes_dot_slash(note: Note) -> bool:
+    """Whether the note writes most links into its own folder as ``./x.md`` rather than ``x.md``.
+
+    A link that climbed out (``../old/x.md``) and now points down says
+    nothing about that habit; the note's other links do.
+    """
+    down = [
+        link.target
+        for link in note.links
+        if link.kind in ("markdown", "reference") and not link.external and link.target
+        and not link.target.startswith(("../", "/"))
+    ]
+    return 2 * sum(1 for target in down if target.startswith("./")) > len(down)
+
+
 def _markdown_destination(note: Note, written: str, target: str, new: str) -> str | None:
     """``written`` (a link destination whose path reads ``target``) pointing at ``new``: same style, anchor and brackets."""
     angle = written.startswith("<") and written.endswith(">")
@@ -370,7 +385,8 @@ def _markdown_destination(note: Note, written: str, target: str, new: str) -> st
         destination = "/" + new
     else:
         destination = posixpath.relpath(new, posixpath.dirname(note.path) or ".")
-        if path_part.startswith("./") and not destination.startswith("../"):
+        dotted = path_part.startswith("./") or (path_part.startswith("../") and _writes_dot_slash(note))
+        if dotted and not destination.startswith("../"):
             destination = "./" + destination
     if not target.lower().endswith(_NOTE_EXTENSIONS) and destination.lower().endswith(".md") and new.lower().endswith(".md"):
         destination = destination[:-3]  # the note used extensionless links

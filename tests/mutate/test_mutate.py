@@ -189,6 +189,25 @@ def test_fixes_made_out_of_order_in_one_note_all_land(tmp_path: Path) -> None:
     )
 
 
+def test_a_link_that_now_points_down_follows_the_notes_dot_slash_habit(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "adr/021.md": "# 021\n\nSee [014](./014.md), [design](../work/design.md) and [plain](../work/plain.md).\n",
+            "adr/014.md": "# 014\n\n[[021]]\n",
+            "work/design.md": "# Design space\n\nThe options we weighed for shipping the library.\n",
+            "work/plain.md": "# Plain\n\nAnother note that moves next to the decision.\n",
+        },
+    )
+    git(root, "mv", "work/design.md", "adr/021-design.md")
+    git(root, "mv", "work/plain.md", "plain.md")
+    git(root, "commit", "-q", "-m", "move the design space next to its decision")
+    mutate(root)
+    assert branch_file(root, "adr/021.md") == (
+        b"# 021\n\nSee [014](./014.md), [design](./021-design.md) and [plain](../plain.md).\n"
+    )
+
+
 def test_live_note_is_pointed_at_the_successor(tmp_path: Path) -> None:
     root = make_repo(
         tmp_path / "repo",
