@@ -22,7 +22,7 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, unquote
 
 from kbmine.model import Edit, Finding, Link, Note
@@ -38,6 +38,8 @@ __all__ = ["propose_relinks"]
 _FUZZY_BEST = 90.0
 _FUZZY_MARGIN = 10.0
 _NOTE_EXTENSIONS = (".md", ".markdown")
+#: How a markdown link reached its note: relative to the linking note, from the vault root, by unique file name.
+_Reach = Literal["relative", "root", "name"]
 #: A reference definition line, ``[label]: destination``, as Foam generates them.
 _DEFINITION_LINE = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*(<[^>\n]*>|\S+)", re.M)
 
@@ -91,10 +93,11 @@ def _link_mention(kb: KB, finding: Finding) -> Mutation | None:
 def _follow_rename(
     kb: KB, finding: Finding, link: Link, renames: Mapping[str, str], by_old_name: Mapping[str, set[str]]
 ) -> Mutation | None:
-    new = _renamed_target(kb, finding, link, renames, by_old_name)
-    if new is None:
+    renamed = _renamed_target(kb, finding, link, renames, by_old_name)
+    if renamed is None:
         return None
-    edits = _retarget(kb, finding.path, link, new)
+    new, reach = renamed
+    edits = _retarget(kb, finding.path, link, new, reach)
     if edits is None:
         return None
     return Mutation(
@@ -265,22 +268,50 @@ def _renamed_names(renames: Mapping[str, str]) -> dict[str, set[str]]:
 
 def _renamed_target(
     kb: KB, finding: Finding, link: Link, renames: Mapping[str, str], by_old_name: Mapping[str, set[str]]
-) -> str | None:
-    """The current path of the note (or file) the broken link named before it was renamed."""
+) -> tuple[str, _Reach] | None:
+    """The current path of the note (or file) the broken link named before it was renamed, and how it reached it.
+
+    A markdown link is read as the resolver reads it: relative to the note;
+    then, in the obsidian dialect, from the vault root and by unique file
+    name. The first reading that names a renamed path wins, and the repair
+    is written the same way.
+    """
     if link.kind == "wikilink":
-        candidates = by_old_name.get(link.target.removesuffix(".md").casefold(), set())
-    else:
-        looked_for = str(finding.data.get("resolved") or "")
-        candidates = {renames[c] for c in (looked_for, looked_for + ".md", looked_for + ".markdown") if c in renames}
+        return _single_existing(kb, by_old_name.get(link.target.removesuffix(".md").casefold(), set()), "relative")
+    readings: list[tuple[_Reach, set[str]]] = []
+    looked_for = str(finding.data.get("resolved") or "")
+    readings.append(("relative", _renamed_as(looked_for, renames)))
+    target = link.target
+    if kb.config.dialect == "obsidian" and target and not target.startswith(("/", "./", "../")):
+        readings.append(("root", _renamed_as(posixpath.normpath(target), renames)))
+        if "/" not in target.rstrip("/"):
+            name = target.casefold()
+            readings.append(
+                ("name", {new for old, new in renames.items() if old.rsplit("/", 1)[-1].casefold() in (name, name + ".md")})
+            )
+    for reach, candidates in readings:
+        if candidates:
+            return _single_existing(kb, candidates, reach)
+    return None
+
+
+def _renamed_as(path: str, renames: Mapping[str, str]) -> set[str]:
+    """Where ``path`` (as a link names it: ``.md`` may be left out) was renamed to."""
+    return {renames[c] for c in (path, path + ".md", path + ".markdown") if c in renames}
+
+
+def _single_existing(kb: KB, candidates: set[str], reach: _Reach) -> tuple[str, _Reach] | None:
     existing = {path for path in candidates if path in kb.notes or path in kb.resolver.files}
-    return next(iter(existing)) if len(existing) == 1 else None
+    return (next(iter(existing)), reach) if len(existing) == 1 else None
 
 
-def _retarget(kb: KB, path: str, link: Link, new: str) -> tuple[Edit, ...] | None:
+def _retarget(kb: KB, path: str, link: Link, new: str, reach: _Reach = "relative") -> tuple[Edit, ...] | None:
     """The edits that point ``link`` (in note ``path``) at ``new``, keeping everything else as written.
 
-    A wikilink's Foam-generated reference definition moves with it (see
-    :func:`_foam_definition_edit`).
+    ``reach`` says how a markdown link is written: relative to the note, from
+    the vault root, or as a bare file name (kept only while the name stays
+    unique). A wikilink's Foam-generated reference definition moves with it
+    (see :func:`_foam_definition_edit`).
     """
     source = kb.source(path)
     if source is None or link.target_span is None:
@@ -292,7 +323,9 @@ def _retarget(kb: KB, path: str, link: Link, new: str) -> tuple[Edit, ...] | Non
     if link.kind == "wikilink":
         replacement = _wikilink_target(kb, link, new)
     elif link.kind in ("markdown", "reference"):
-        replacement = _markdown_destination(kb.notes[path], written, link.target, new)
+        if reach == "name" and _same_name_count(kb, new) != 1:
+            reach = "relative"
+        replacement = _markdown_destination(kb.notes[path], written, link.target, new, reach)
     else:
         return None
     if replacement is None or replacement == written:
@@ -376,13 +409,22 @@ def _writes_dot_slash(note: Note) -> bool:
     return 2 * sum(1 for target in down if target.startswith("./")) > len(down)
 
 
-def _markdown_destination(note: Note, written: str, target: str, new: str) -> str | None:
+def _same_name_count(kb: KB, path: str) -> int:
+    name = path.rsplit("/", 1)[-1].casefold()
+    return sum(1 for other in (*kb.notes, *kb.resolver.files) if other.rsplit("/", 1)[-1].casefold() == name)
+
+
+def _markdown_destination(note: Note, written: str, target: str, new: str, reach: _Reach = "relative") -> str | None:
     """``written`` (a link destination whose path reads ``target``) pointing at ``new``: same style, anchor and brackets."""
     angle = written.startswith("<") and written.endswith(">")
     inner = written[1:-1] if angle else written
     path_part, hash_sign, anchor = inner.partition("#")
     if target.startswith("/"):
         destination = "/" + new
+    elif reach == "root":
+        destination = new
+    elif reach == "name":
+        destination = new.rsplit("/", 1)[-1]
     else:
         destination = posixpath.relpath(new, posixpath.dirname(note.path) or ".")
         dotted = path_part.startswith("./") or (path_part.startswith("../") and _writes_dot_slash(note))

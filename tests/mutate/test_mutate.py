@@ -208,6 +208,24 @@ def test_a_link_that_now_points_down_follows_the_notes_dot_slash_habit(tmp_path:
     )
 
 
+def test_links_read_from_the_vault_root_or_by_name_are_repaired_the_same_way(tmp_path: Path) -> None:
+    """Obsidian reads ``notes/a.md`` from the vault root and ``c.md`` by unique name when the note has neither."""
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "work/deep/report.md": "# Report\n\nSee [a](notes/a.md) and [c](c.md).\n",
+            "notes/a.md": "# A\n\nThe first note, long enough to be recognised when renamed.\n",
+            "other/c.md": "# C\n\nThe other note, also long enough to be recognised when renamed.\n",
+        },
+    )
+    git(root, "mv", "notes/a.md", "notes/alpha.md")
+    git(root, "mv", "other/c.md", "other/gamma.md")
+    git(root, "commit", "-q", "-m", "rename")
+    run = mutate(root)
+    assert [c["action"] for c in run["committed"]] == ["follow-rename"] * 2, run["skipped"]
+    assert branch_file(root, "work/deep/report.md") == b"# Report\n\nSee [a](notes/alpha.md) and [c](gamma.md).\n"
+
+
 def test_live_note_is_pointed_at_the_successor(tmp_path: Path) -> None:
     root = make_repo(
         tmp_path / "repo",
