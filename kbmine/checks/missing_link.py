@@ -32,6 +32,8 @@ _SPACES = re.compile(r"\s+")
 #: ``-``, ``_`` or ``.`` joining two word characters ("auto-link", "a.b.c", "snake_case").
 _JOINERS = re.compile(r"[-_.](?<=\w[-_.])(?=\w)")
 _LETTER = re.compile(r"[^\W\d_]")
+#: How a mention is written (see :func:`_mentions`).
+_WRITTEN, _SENTENCE_START, _ORDINARY = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,13 +167,16 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     linked = _linked_targets(kb)
     paths = [path for path in kb.notes if skip_notes is None or not skip_notes.match(path)]
     size = sum(kb.notes[path].size for path in paths)
-    hits: dict[str, list[tuple[int, int, str, bool]]] = dict(
+    hits: dict[str, list[tuple[int, int, str, int]]] = dict(
         fork_map(_scan, paths, (kb, automaton, keys, exact), size=size, jobs=kb.jobs)
     )
     document_frequency: Counter[str] = Counter()
+    #: Notes where a one-word name also appears as an ordinary word (another spelling).
+    ordinary: Counter[str] = Counter()
     for path, found in hits.items():
         own_links = linked.get(path, set())
         document_frequency.update({key for _, _, key, _ in found if names[key] not in own_links})
+        ordinary.update({key for _, _, key, how in found if how == _ORDINARY})
     common = max(min_common, int(max_share * len(kb.notes)))
     inbound: Counter[str] = Counter(target for targets in linked.values() for target in targets)
     kb_style = _kb_style(kb)
@@ -181,10 +186,10 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
         source = kb.source(path)
         assert source is not None
         reported: set[str] = set()
-        for start, end, key, as_written in found:
+        for start, end, key, how in found:
             target = names[key]
             limit = common if key in learned else max(common, 2 * inbound[target])
-            if not as_written or document_frequency[key] > limit:
+            if how == _ORDINARY or how == _SENTENCE_START and ordinary[key] or document_frequency[key] > limit:
                 continue
             if target == path or target in reported or target in linked.get(path, ()):
                 continue
@@ -284,7 +289,7 @@ def _linked_targets(kb: KB) -> dict[str, set[str]]:
     return linked
 
 
-def _scan(paths: Sequence[str]) -> list[tuple[str, list[tuple[int, int, str, bool]]]]:
+def _scan(paths: Sequence[str]) -> list[tuple[str, list[tuple[int, int, str, int]]]]:
     """The mentions in each of ``paths`` (run in a forked worker on big KBs; see :mod:`kbmine.parallel`)."""
     kb, automaton, keys, exact = shared()
     found = []
@@ -297,14 +302,15 @@ def _scan(paths: Sequence[str]) -> list[tuple[str, list[tuple[int, int, str, boo
 
 def _mentions(
     note: Note, source: SourceText, automaton: Any, keys: list[str], exact: dict[str, set[str]]
-) -> list[tuple[int, int, str, bool]]:
+) -> list[tuple[int, int, str, int]]:
     """Non-overlapping whole-word mentions in prose, longest first, in text order.
 
-    The flag says whether the mention is written as the name requires (single
-    words: as in a title or alias); unflagged mentions still count towards the
-    name's frequency, which is how "Types" is recognised as the word "types".
-    One-word names found only in another spelling come last, as ``(-1, -1,
-    key, False)``: they count towards frequency and nothing else.
+    The last field says how the mention is written: ``_WRITTEN`` as the name
+    requires; ``_SENTENCE_START`` a one-word name as written but where any
+    word is capitalised (a mention only if the KB never uses the word in
+    another spelling: "Synapptic" is a name, "Memory" may be the word);
+    ``_ORDINARY`` a one-word name in another spelling, listed last as
+    ``(-1, -1, key, _ORDINARY)``, which counts towards frequency and nothing else.
     """
     flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
     allowed = list(zip(flat[::2], flat[1::2]))
@@ -337,14 +343,14 @@ def _mentions(
                 continue
             candidates.append((start, end, key))
     candidates.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0])))
-    chosen: list[tuple[int, int, str, bool]] = []
+    chosen: list[tuple[int, int, str, int]] = []
     cursor = -1
     for start, end, key in candidates:
         if start >= cursor:
-            as_written = key not in exact or not _sentence_start(text, start)
-            chosen.append((start, end, key, as_written))
+            how = _SENTENCE_START if key in exact and _sentence_start(text, start) else _WRITTEN
+            chosen.append((start, end, key, how))
             cursor = end
-    chosen.extend((-1, -1, key, False) for key in ordinary)
+    chosen.extend((-1, -1, key, _ORDINARY) for key in ordinary)
     return chosen
 
 

@@ -184,3 +184,20 @@ def test_missing_link_finds_unlinked_stems_written_with_joiners(make_kb) -> None
     )
     findings = run_checks(load(root, use_cache=False), select_rules(["missing-link"]))
     assert [(f.path, f.span.column, f.data["target"]) for f in findings] == [("a.md", 14, "schema-and-lint.md")]
+
+
+def test_one_word_names_at_a_sentence_start_count_when_never_an_ordinary_word(make_kb) -> None:  # type: ignore[no-untyped-def]
+    """'Synapptic' starting a sentence is the note's name; 'Memory' starting one may be the word."""
+    from kbmine.checks import run_checks, select_rules
+    from kbmine.kb import load
+
+    root = make_kb(
+        {
+            "a.md": "Synapptic stores traces. Memory matters. [[b]]\n",
+            "b.md": "# B\n\nour memory is short\n",
+            "synapptic.md": "# Synapptic\n",
+            "memory.md": "# Memory\n",
+        }
+    )
+    findings = run_checks(load(root, use_cache=False), select_rules(["missing-link"]))
+    assert [(f.path, f.data["target"]) for f in findings] == [("a.md", "synapptic.md")]
