@@ -41,6 +41,7 @@ _DENDRON_TRIGGERS = frozenset("[<`$#@")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 _BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*$", re.M)
 _TASK_OPEN = re.compile(r"^\[ \](?:\s|$)")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 _DEFINITION = re.compile(
     r"[ \t]{0,3}\[((?:[^\[\]\\]|\\.)+)\]:[ \t]*\n?[ \t]*(<[^<>\n]*>|\S+)", re.DOTALL
 )
@@ -79,7 +80,8 @@ def split_destination(destination: str) -> tuple[str, str | None]:
 
 
 def _decode(value: str) -> str:
-    value = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", value)
+    if "\\" in value:
+        value = _ESCAPED.sub(r"\1", value)
     return unquote(value) if "%" in value else value
 
 

@@ -123,15 +123,16 @@ class SourceText:
 
     def span(self, start: int, end: int) -> Span:
         """The :class:`Span` of characters ``start:end`` (end exclusive)."""
-        line = self.line_of(start)
-        end_line = self.line_of(end) if end > start else line
+        starts = self.line_starts
+        line = bisect_right(starts, start) - 1
+        end_line = line if end <= start or line + 1 == len(starts) or end < starts[line + 1] else self.line_of(end)
+        if self._line_bytes is None:
+            byte_start, byte_end = self.bom + start, self.bom + end
+        else:
+            byte_start, byte_end = self.byte_offset(start), self.byte_offset(end)
+        # Positional: a span is made for every link, and keywords cost a fifth of that.
         return Span(
-            start=self.byte_offset(start),
-            end=self.byte_offset(end),
-            line=line + 1,
-            column=start - self.line_starts[line] + 1,
-            end_line=end_line + 1,
-            end_column=end - self.line_starts[end_line] + 1,
+            byte_start, byte_end, line + 1, start - starts[line] + 1, end_line + 1, end - starts[end_line] + 1
         )
 
     def line_end(self, line: int) -> int:

@@ -23,6 +23,8 @@ from typing import Any
 
 __all__ = ["dumps", "plain", "xml_text"]
 
+#: Values JSON says exactly as they are (``bool`` is an ``int``, but spelt out for clarity).
+_EXACT = (str, bool, int, type(None))
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -36,6 +38,8 @@ def plain(value: Any) -> Any:
             return value
         return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
     if isinstance(value, dict):
+        if all(type(key) is str for key in value) and all(type(item) in _EXACT for item in value.values()):
+            return value  # the common flat record (a finding's data, a graph edge): nothing to convert
         return {key if isinstance(key, str) else str(plain(key)): plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
