@@ -1,0 +1,30 @@
+"""Every case of the abuse battery (``scripts/abuse.py``), small and quick, as a test.
+
+Each case builds a hostile KB in a temporary folder and runs the kbmine
+commands on it in subprocesses; the battery checks exit codes, the one-line
+error contract, tracebacks, strict JSON/XML, memory, that nothing outside
+the KB changed and that the secret next to it never leaks. Here the time
+budget is CPU seconds (kbmine and its workers), because the machines that
+run the tests are shared; a 60 s wall-clock guard still catches a hang.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import abuse
+
+#: CPU seconds one command may use (the battery's own budget is 10 s of wall time).
+CPU_LIMIT = 10.0
+#: Wall seconds before a command counts as hung and is killed.
+HANG_GUARD = 60.0
+
+
+@pytest.mark.parametrize("name", sorted(abuse.CASES))
+def test_case(name: str) -> None:
+    results = abuse.run_case(name, small=True, quick=True, timeout=HANG_GUARD, cpu_limit=CPU_LIMIT)
+    skipped = [result.skipped for result in results if result.skipped is not None]
+    if skipped:
+        pytest.skip(skipped[0])
+    failures = [f"{result.line()}\n    " + "\n    ".join(result.details()) for result in results if not result.passed]
+    assert not failures, "\n".join(failures)
