@@ -95,7 +95,7 @@ def _similar_pairs(
 ) -> list[tuple[int, int, float]]:
     """Candidate pairs from MinHash LSH banding, confirmed by an exact similarity ratio.
 
-    The signatures come with the parse (datasketch's MinHash, see
+    The signatures come with the parse (MinHash in numpy, see
     :mod:`kbmine.parse.passages`); the banding is done on the whole signature
     matrix at once with numpy, since datasketch's ``MinHashLSH`` inserts
     passage by passage and on 45k passages costs more than the parse.
