@@ -46,8 +46,14 @@ _DEFINITION_LINE = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*(<[^>\n]*>|\S+)", re
 
 def propose_relinks(kb: KB, findings: Iterable[Finding], renames: Mapping[str, str]) -> list[Mutation]:
     """The relink mutations for ``findings`` (KB-relative ``renames``: old path → current path)."""
+    findings = list(findings)
     links = {(path, link.span.start): link for path, note in kb.notes.items() for link in note.links}
     by_old_name = _renamed_names(renames)
+    successors = {
+        str(f.data.get("target")): str(f.data["successor"])
+        for f in findings
+        if f.rule == "stale-status" and f.data.get("kind") == "links-to-dead" and isinstance(f.data.get("successor"), str)
+    }
     mutations: list[Mutation] = []
     for finding in findings:
         link = links.get((finding.path, finding.span.start))
@@ -59,7 +65,7 @@ def propose_relinks(kb: KB, findings: Iterable[Finding], renames: Mapping[str, s
         elif finding.rule == "broken-link":
             mutation = _follow_rename(kb, finding, link, renames, by_old_name) or _fuzzy(kb, finding, link)
         elif finding.rule == "stale-status" and finding.data.get("kind") == "links-to-dead":
-            mutation = _successor(kb, finding, link)
+            mutation = _successor(kb, finding, link, successors)
         elif finding.rule == "broken-anchor":
             mutation = _anchor(kb, finding, link)
         if mutation is not None:
@@ -114,10 +120,22 @@ def _follow_rename(
     )
 
 
-def _successor(kb: KB, finding: Finding, link: Link) -> Mutation | None:
+def _successor(kb: KB, finding: Finding, link: Link, successors: Mapping[str, str]) -> Mutation | None:
+    """Point the link at the dead note's successor, following a chain of dead successors to its live end.
+
+    ``successors`` maps dead notes to the successor they name (as far as the
+    findings show); a successor that is dead too and names none is left to
+    verification, which refuses to trade one dead target for another.
+    """
     successor = finding.data.get("successor")
     dead = str(finding.data.get("target", ""))
-    if not isinstance(successor, str) or successor not in kb.notes or successor == finding.path:
+    if not isinstance(successor, str):
+        return None
+    chain = [dead]
+    while successor in successors and successor not in chain:
+        chain.append(successor)
+        successor = successors[successor]
+    if successor not in kb.notes or successor == finding.path or successor in chain:
         return None
     edits = _retarget(kb, finding.path, link, successor)
     if edits is None:
@@ -131,8 +149,13 @@ def _successor(kb: KB, finding: Finding, link: Link) -> Mutation | None:
         Expectation(finding.path, successor, None if link.anchor is None else link.anchor, added=False),
         f"relink: point {finding.path} at {successor}, the successor of {dead}",
         f"{finding.path} is live but links to {dead}, which is {finding.data.get('status')!r} "
-        f"({finding.code} {finding.rule}); {dead} names {successor} as its successor, so the link "
-        f"now points there.",
+        f"({finding.code} {finding.rule}); "
+        + (
+            f"{dead} names {successor} as its successor"
+            if len(chain) == 1
+            else f"its successors run {' -> '.join([*chain[1:], successor])}, the last one live"
+        )
+        + ", so the link now points there.",
     )
 
 

@@ -126,12 +126,11 @@ def verify_relink(kb: KB, mutation: Mutation, before: bytes, after: bytes, parse
     anchors_after = sum(1 for r in new_resolved if r.anchor_ok is False)
     if anchors_after > anchors_before:
         return "the edit leaves more broken anchors than before"
-    if (
-        mutation.action in ("link-mention", "successor")
-        and parse.is_live(new)
-        and parse.dead_links(new, new_resolved) > parse.dead_links(old, old_resolved)
-    ):
-        return f"a live note would link to {expect.target}, whose status says it is dead (stale-status)"
+    if mutation.action in ("link-mention", "successor") and parse.is_live(new):
+        # A linked mention must add no link to a dead note; a successor must remove one.
+        allowed = parse.dead_links(old, old_resolved) - (1 if mutation.action == "successor" else 0)
+        if parse.dead_links(new, new_resolved) > allowed:
+            return f"a live note would link to {expect.target}, whose status says it is dead (stale-status)"
     if mutation.action in ("follow-rename", "fuzzy") and bad_after >= bad_before:
         return "the broken link is still broken"
     if mutation.action == "anchor" and anchors_after >= anchors_before:

@@ -240,6 +240,30 @@ def test_live_note_is_pointed_at_the_successor(tmp_path: Path) -> None:
     assert b"Built on [the old plan](new.md)." in branch_file(root, "design.md")
 
 
+def test_a_successor_that_is_dead_too_is_followed_to_the_live_one_or_refused(tmp_path: Path) -> None:
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "design.md": "---\nstatus: current\n---\n# Design\n\nBuilt on [the old plan](old.md) and [the draft](draft.md).\n",
+            "log.md": "---\nstatus: current\n---\n# Log\n\n[[mid]] [[design]]\n",
+            "old.md": "---\nstatus: superseded\nsuperseded_by: mid.md\n---\n# Old\n",
+            "mid.md": "---\nstatus: superseded\nsuperseded_by: new.md\n---\n# Mid\n",
+            "new.md": "---\nstatus: current\n---\n# New\n\n[[design]] [[log]] [[old]]\n",
+            "draft.md": "---\nstatus: archived\nsuperseded_by: gone.md\n---\n# Draft\n",
+            "gone.md": "---\nstatus: archived\n---\n# Gone\n\n[[new]]\n",
+        },
+    )
+    run = mutate(root)
+    assert sorted(c["subject"] for c in run["committed"]) == [
+        "relink: point design.md at new.md, the successor of old.md",
+        "relink: point log.md at new.md, the successor of mid.md",
+    ]
+    assert b"Built on [the old plan](new.md) and [the draft](draft.md)." in branch_file(root, "design.md")
+    assert [s["reason"] for s in run["skipped"]] == [
+        "a live note would link to gone.md, whose status says it is dead (stale-status)"
+    ]
+
+
 def test_broken_anchor_after_a_heading_was_reworded(tmp_path: Path) -> None:
     root = make_repo(
         tmp_path / "repo",
