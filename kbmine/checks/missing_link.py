@@ -321,27 +321,31 @@ def _mentions(
     starts = [a for a, _ in allowed]
     candidates: list[tuple[int, int, str]] = []
     ordinary: set[str] = set()
-    for first, last in _merge(allowed):
-        for end_index, index in automaton.iter(lowered, first, last):
-            key = keys[index]
-            end = end_index + 1
-            start = end - len(key)
-            if start > 0 and _is_word_char(lowered[start - 1]):
-                continue
-            if end < len(lowered) and _is_word_char(lowered[end]):
-                continue
-            forms = exact.get(key)
-            if forms is not None and text[start:end] not in forms:
-                ordinary.add(key)  # "text" for the note "Text": counts as the word, never a mention
-                continue
-            if _joined(text, start - 1, -1) or _joined(text, end, 1):
-                continue
-            if _in_brackets(text, start, end):
-                continue
-            slot = bisect_right(starts, start) - 1
-            if slot < 0 or end > allowed[slot][1]:
-                continue
-            candidates.append((start, end, key))
+    # One pass over the whole text: pyahocorasick copies the string on every
+    # iter() call, so a call per prose range would be quadratic in note size.
+    first, last = allowed[0][0], max(end for _, end in allowed)
+    for end_index, index in automaton.iter(lowered):
+        key = keys[index]
+        end = end_index + 1
+        start = end - len(key)
+        if start < first or end > last:
+            continue
+        if start > 0 and _is_word_char(lowered[start - 1]):
+            continue
+        if end < len(lowered) and _is_word_char(lowered[end]):
+            continue
+        slot = bisect_right(starts, start) - 1
+        if slot < 0 or end > allowed[slot][1]:
+            continue
+        forms = exact.get(key)
+        if forms is not None and text[start:end] not in forms:
+            ordinary.add(key)  # "text" for the note "Text": counts as the word, never a mention
+            continue
+        if _joined(text, start - 1, -1) or _joined(text, end, 1):
+            continue
+        if _in_brackets(text, start, end):
+            continue
+        candidates.append((start, end, key))
     candidates.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0])))
     chosen: list[tuple[int, int, str, int]] = []
     cursor = -1
@@ -358,16 +362,6 @@ def _sentence_start(text: str, start: int) -> bool:
     """Whether ``start`` begins a sentence or block, where any word is capitalised."""
     before = text[max(0, start - 80) : start].rstrip(" \t*_>\"'(")
     return not before or before[-1] in ".!?:\n-+|#" or before.endswith("\n")
-
-
-def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in ranges:
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def _finding(

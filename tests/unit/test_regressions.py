@@ -201,3 +201,20 @@ def test_one_word_names_at_a_sentence_start_count_when_never_an_ordinary_word(ma
     )
     findings = run_checks(load(root, use_cache=False), select_rules(["missing-link"]))
     assert [(f.path, f.data["target"]) for f in findings] == [("a.md", "synapptic.md")]
+
+
+def test_missing_link_scan_is_linear_in_note_size(make_kb) -> None:  # type: ignore[no-untyped-def]
+    """8,000 prose ranges in one note: one automaton pass, not one (string-copying) pass per range."""
+    import time
+
+    from kbmine.checks import run_checks, select_rules
+    from kbmine.kb import load
+
+    paragraphs = "\n\n".join(f"alpha beta gamma {index} spreading activation" for index in range(8000))
+    root = make_kb({"a.md": paragraphs + "\n", "spreading-activation.md": "# Spreading activation\n"})
+    kb = load(root, use_cache=False)
+    kb.notes  # noqa: B018  (parse outside the timed part)
+    started = time.process_time()
+    findings = run_checks(kb, select_rules(["missing-link"]))
+    assert time.process_time() - started < 5
+    assert [(f.path, f.span.line) for f in findings] == [("a.md", 1)]
