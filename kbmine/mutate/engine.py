@@ -34,6 +34,8 @@ __all__ = ["KINDS", "MutationRun", "mutate", "read_rejected", "remember_rejected
 
 KINDS = ("relink", "extract", "synthesise")
 DEFAULT_BRANCH = "kbmine/review"
+#: Checks of the fixed tree per run: fixes can make new findings appear (see :func:`mutate`).
+ROUNDS = 3
 
 
 @dataclass
@@ -66,7 +68,10 @@ def mutate(
     replay fixes that had to be dropped when a neighbour was rejected);
     ``rules`` to fixes of findings of these rules (names such as
     ``broken-link``), so a run about broken links does not spend its time
-    verifying a thousand linked mentions.
+    verifying a thousand linked mentions. After a round of commits the
+    fixed tree is checked again (up to ``ROUNDS`` times): fixes can make new
+    findings appear, e.g. a name linked in many notes stops counting as a
+    common word, and the branch should leave nothing new behind.
     """
     unknown = set(kinds) - set(KINDS)
     if unknown:
@@ -81,26 +86,40 @@ def mutate(
         renames = _kb_renames(repo, base)
         with repo.worktree(base) as tree:
             kb_root = tree / repo.kb_prefix if repo.kb_prefix else tree
-            kb = load(kb_root, load_config(kb_root), use_cache=False, jobs=jobs)
-            if progress:
-                progress(f"checking {len(kb.notes)} notes at {base[:12]}")
-            findings = run_checks(kb)
-            proposed: list[Mutation] = []
-            if "relink" in kinds:
-                proposed += propose_relinks(kb, findings, renames)
-            if "extract" in kinds:
-                proposed += propose_extracts(kb, findings)
-            if "synthesise" in kinds:
-                proposed += propose_hubs(kb)
-            mutations = [
-                m
-                for m in proposed
-                if m.fingerprint not in rejected
-                and (only is None or m.fingerprint in only)
-                and (rules is None or m.rule in rules)
-            ]
-            run.proposed = len(mutations)
-            _apply_all(repo, kb, tree, mutations, run, tip, limit, dry_run)
+            attempted: set[str] = set()
+            branch_at = tip
+            for _ in range(ROUNDS):
+                kb = load(kb_root, load_config(kb_root), use_cache=False, jobs=jobs)
+                if progress:
+                    progress(f"checking {len(kb.notes)} notes")
+                findings = run_checks(kb)
+                proposed: list[Mutation] = []
+                if "relink" in kinds:
+                    proposed += propose_relinks(kb, findings, renames)
+                if "extract" in kinds:
+                    proposed += propose_extracts(kb, findings)
+                if "synthesise" in kinds:
+                    proposed += propose_hubs(kb)
+                mutations = [
+                    m
+                    for m in proposed
+                    if m.fingerprint not in rejected
+                    and m.fingerprint not in attempted
+                    and (only is None or m.fingerprint in only)
+                    and (rules is None or m.rule in rules)
+                ]
+                attempted.update(m.fingerprint for m in mutations)
+                run.proposed += len(mutations)
+                made = len(run.committed)
+                remaining = None if limit is None else limit - made
+                if not mutations or remaining == 0:
+                    break
+                _apply_all(repo, kb, tree, mutations, run, branch_at, remaining, dry_run)
+                if dry_run or len(run.committed) == made:
+                    break
+                # Fixes change what the rules see (a linked concept is no longer a common
+                # word, say); check the fixed tree again so the branch ends at a fixed point.
+                branch_at = run.committed[-1][1]
     return run
 
 
