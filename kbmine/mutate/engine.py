@@ -88,7 +88,7 @@ def mutate(
             kb_root = tree / repo.kb_prefix if repo.kb_prefix else tree
             attempted: set[str] = set()
             branch_at = tip
-            for _ in range(ROUNDS):
+            for round_index in range(ROUNDS):
                 kb = load(kb_root, load_config(kb_root), use_cache=False, jobs=jobs)
                 if progress:
                     progress(f"checking {len(kb.notes)} notes")
@@ -96,9 +96,11 @@ def mutate(
                 proposed: list[Mutation] = []
                 if "relink" in kinds:
                     proposed += propose_relinks(kb, findings, renames)
-                if "extract" in kinds:
+                # Later rounds only relink: moving text or adding hubs on top of this
+                # run's own fixes would rewrite what a person has not reviewed yet.
+                if "extract" in kinds and round_index == 0:
                     proposed += propose_extracts(kb, findings)
-                if "synthesise" in kinds:
+                if "synthesise" in kinds and round_index == 0:
                     proposed += propose_hubs(kb)
                 mutations = [
                     m
