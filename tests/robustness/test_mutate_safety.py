@@ -43,7 +43,8 @@ def test_ctrl_c_during_mutate_leaves_everything_valid(tmp_path: Path, seed: int)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert b"Traceback" not in stderr
-    assert process.returncode in (0, 130), stderr
+    # 130 once kbmine handles the interrupt; killed by the signal if it lands during start-up.
+    assert process.returncode in (0, 130, -signal.SIGINT), stderr
     assert user_state(root) == before
     fsck = subprocess.run(["git", "fsck", "--no-progress"], cwd=root, env=git_env(), capture_output=True, text=True)
     assert fsck.returncode == 0, fsck.stdout + fsck.stderr
