@@ -40,38 +40,35 @@ def clean_git_env() -> dict[str, str]:
     return env
 
 
-def unignored_files(root: Path) -> set[str] | None:
-    """Paths (relative to ``root``) git tracks or would track; ``None`` outside a work tree."""
+def _git_output(root: Path, *args: str, timeout: float) -> str | None:
+    """The output of ``git -C root ARGS`` (undecodable bytes kept as surrogates).
+
+    ``None`` when git is missing, times out or fails: outside a work tree
+    these queries have no answer, and the callers fall back.
+    """
     try:
         completed = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            env=clean_git_env(),
-            timeout=60,
-            check=False,
+            ["git", "-C", str(root), *args], capture_output=True, env=clean_git_env(), timeout=timeout, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None
     if completed.returncode != 0:
         return None
-    listed = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return {path for path in listed if path}
+    return completed.stdout.decode("utf-8", "surrogateescape")
+
+
+def unignored_files(root: Path) -> set[str] | None:
+    """Paths (relative to ``root``) git tracks or would track; ``None`` outside a work tree."""
+    listed = _git_output(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", timeout=60)
+    return None if listed is None else {path for path in listed.split("\0") if path}
 
 
 def head_commit(root: Path) -> str | None:
     """The commit id of HEAD for the repository containing ``root`` (``None`` if none)."""
-    try:
-        completed = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--verify", "-q", "HEAD"],
-            capture_output=True,
-            env=clean_git_env(),
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+    out = _git_output(root, "rev-parse", "--verify", "-q", "HEAD", timeout=30)
+    if out is None:
         return None
-    out = completed.stdout.decode().strip()
-    return out if completed.returncode == 0 and out else None
+    return out.strip() or None
 
 
 def file_dates(root: Path) -> dict[str, tuple[int, int]] | None:
@@ -82,19 +79,12 @@ def file_dates(root: Path) -> dict[str, tuple[int, int]] | None:
     last one, and a rename hands the older history to the file's current path.
     ``None`` when ``root`` is not in a git work tree or git fails.
     """
-    try:
-        completed = subprocess.run(
-            ["git", "-C", str(root), "log", "-z", "--format=%x01%ct", "--name-status", "-M", "--no-merges", "--relative", "--", "."],
-            capture_output=True,
-            env=clean_git_env(),
-            timeout=300,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+    log = _git_output(
+        root, "log", "-z", "--format=%x01%ct", "--name-status", "-M", "--no-merges", "--relative", "--", ".", timeout=300
+    )
+    if log is None:
         return None
-    if completed.returncode != 0:
-        return None
-    tokens = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
+    tokens = log.split("\0")
     dates: dict[str, tuple[int, int]] = {}
     current: dict[str, str] = {}  # historical path -> path it has today
     when = 0
@@ -130,27 +120,12 @@ def file_dates(root: Path) -> dict[str, tuple[int, int]] | None:
 
 def dirty_files(root: Path) -> set[str] | None:
     """Paths under ``root`` (relative to it) that differ from HEAD or are untracked."""
-    try:
-        completed = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "-z", "--untracked-files=all", "--", "."],
-            capture_output=True,
-            env=clean_git_env(),
-            timeout=60,
-            check=False,
-        )
-        prefix = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--show-prefix"],
-            capture_output=True,
-            env=clean_git_env(),
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+    status = _git_output(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".", timeout=60)
+    prefix = _git_output(root, "rev-parse", "--show-prefix", timeout=30)
+    if status is None or prefix is None:
         return None
-    if completed.returncode != 0 or prefix.returncode != 0:
-        return None
-    base = prefix.stdout.decode("utf-8", "surrogateescape").strip()
-    entries = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
+    base = prefix.strip()
+    entries = status.split("\0")
     dirty: set[str] = set()
     skip = False
     for entry in entries:
@@ -170,29 +145,15 @@ def dirty_files(root: Path) -> set[str] | None:
 def changed_since(root: Path, ref: str) -> tuple[set[str], set[str]] | None:
     """Files under ``root`` changed since ``ref`` (committed, staged, unstaged or untracked),
     and the old paths of files deleted or renamed since; ``None`` if ``ref`` is unknown."""
-    env = clean_git_env()
-    try:
-        verify = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--verify", "-q", f"{ref}^{{commit}}"],
-            capture_output=True, env=env, timeout=30, check=False,
-        )
-        if verify.returncode != 0:
-            return None
-        diff = subprocess.run(
-            ["git", "-C", str(root), "diff", "-z", "--name-status", "-M", "--relative", ref, "--", "."],
-            capture_output=True, env=env, timeout=120, check=False,
-        )
-        untracked = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--others", "--exclude-standard"],
-            capture_output=True, env=env, timeout=60, check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+    if _git_output(root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}", timeout=30) is None:
         return None
-    if diff.returncode != 0:
+    diff = _git_output(root, "diff", "-z", "--name-status", "-M", "--relative", ref, "--", ".", timeout=120)
+    if diff is None:
         return None
+    untracked = _git_output(root, "ls-files", "-z", "--others", "--exclude-standard", timeout=60) or ""
     changed: set[str] = set()
     gone: set[str] = set()
-    tokens = diff.stdout.decode("utf-8", "surrogateescape").split("\0")
+    tokens = diff.split("\0")
     index = 0
     while index < len(tokens):
         status = tokens[index]
@@ -209,7 +170,7 @@ def changed_since(root: Path, ref: str) -> tuple[set[str], set[str]] | None:
             path = tokens[index]
             index += 1
             (gone if status[0] == "D" else changed).add(path)
-    changed.update(p for p in untracked.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
+    changed.update(p for p in untracked.split("\0") if p)
     return changed, gone
 
 
