@@ -22,7 +22,7 @@ from kbmine import __version__
 
 __all__ = ["ParseCache", "default_cache_path", "DB_SUFFIXES"]
 
-_SCHEMA = 3
+_SCHEMA = 4
 #: Derived results kept per name (e.g. findings for a few rule selections).
 _BLOB_SLOTS = 8
 

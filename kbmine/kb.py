@@ -221,7 +221,11 @@ def _read(absolute: str, limit: int) -> bytes:
             raise OSError(errno.EINVAL, "not a regular file", absolute)
         if info.st_size > limit:
             raise NoteTooLarge(info.st_size)
-        data = handle.read(limit + 1)
+        # Ask for the size fstat gives (plus one byte, to see growth): asking for
+        # ``limit`` would make Python allocate the whole limit for every note.
+        data = handle.read(min(info.st_size, limit) + 1)
+        if len(data) > info.st_size:
+            data += handle.read(limit + 1 - len(data))
     if len(data) > limit:
         raise NoteTooLarge(len(data))
     return data

@@ -159,7 +159,7 @@ class Note(_Compact):
 
 
 @dataclass(frozen=True, slots=True)
-class Edit:
+class Edit(_Compact):
     """Replace bytes ``start:end`` of ``path`` (which must still read ``old``) by ``new``."""
 
     path: str
@@ -171,7 +171,7 @@ class Edit:
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(_Compact):
     """One thing a rule reports, anchored at an exact place of one note."""
 
     code: str
@@ -203,8 +203,12 @@ class Finding:
 
 
 def content_hash(data: bytes) -> str:
-    """The identity of a note's bytes (the parse cache key)."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    """The identity of a note's bytes (the parse cache key).
+
+    SHA-256 because CPUs hash it in hardware: on a 30 MB KB it costs a third
+    of BLAKE2b's time, and every warm run hashes every note.
+    """
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
 def path_stem(path: str) -> str:

@@ -24,7 +24,7 @@ from kbmine.model import Finding, Severity
 if TYPE_CHECKING:
     from kbmine.kb import KB
 
-__all__ = ["Rule", "RULES", "rule", "all_rules", "rule_catalogue", "rule_doc", "run_checks", "select_rules"]
+__all__ = ["Rule", "RULES", "rule", "all_rules", "rule_catalogue", "rule_doc", "run_checks", "run_key", "select_rules"]
 
 CheckFunction = Callable[["KB", dict[str, Any]], Iterable[Finding]]
 
@@ -161,16 +161,11 @@ def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list
     return [rules[n] for n in dict.fromkeys(chosen) if n not in dropped]
 
 
-def run_checks(kb: KB, rules: list[Rule] | None = None, *, report_unused_suppressions: bool = False) -> list[Finding]:
-    """Run ``rules`` (default: per the KB's config) and return findings sorted by place.
-
-    Suppressed findings are dropped (see :mod:`kbmine.suppress`). The result
-    is cached under the KB's fingerprint and the rule selection: a run on an
-    unchanged KB returns it without parsing a single note.
-    """
+def run_key(kb: KB, rules: list[Rule], *, report_unused_suppressions: bool = False) -> str:
+    """What a run's findings depend on: the KB's fingerprint, the rules and their inputs
+    (for git-aware rules also HEAD and today's date). Checks the rule config on the way,
+    so a cached run refuses a bad config exactly as a fresh one does."""
     config = kb.config
-    if rules is None:
-        rules = select_rules(config.select, config.ignore)
     known = all_rules()
     codes = {r.code for r in known.values()}
     for name in config.rules:
@@ -184,7 +179,22 @@ def run_checks(kb: KB, rules: list[Rule] | None = None, *, report_unused_suppres
         from kbmine.gitops import head_commit
 
         key += f":{head_commit(kb.root)}:{datetime.date.today().isoformat()}"
-    key += "".join(f":{r.inputs(kb)}" for r in rules if r.inputs is not None)
+    return key + "".join(f":{r.inputs(kb)}" for r in rules if r.inputs is not None)
+
+
+def run_checks(
+    kb: KB, rules: list[Rule] | None = None, *, report_unused_suppressions: bool = False, key: str | None = None
+) -> list[Finding]:
+    """Run ``rules`` (default: per the KB's config) and return findings sorted by place.
+
+    Suppressed findings are dropped (see :mod:`kbmine.suppress`). The result
+    is cached under :func:`run_key` (pass ``key`` if you computed it already):
+    a run on an unchanged KB returns it without parsing a single note.
+    """
+    if rules is None:
+        rules = select_rules(kb.config.select, kb.config.ignore)
+    if key is None:
+        key = run_key(kb, rules, report_unused_suppressions=report_unused_suppressions)
     if kb.cache is not None:
         cached = kb.cache.get_blob("findings", key)
         if isinstance(cached, tuple) and len(cached) == 2 and isinstance(cached[0], list):
@@ -193,7 +203,7 @@ def run_checks(kb: KB, rules: list[Rule] | None = None, *, report_unused_suppres
             return cached[0]
     from kbmine.suppress import apply_suppressions
 
-    findings = apply_suppressions(kb, _run(kb, rules), known, report_unused_suppressions)
+    findings = apply_suppressions(kb, _run(kb, rules), all_rules(), report_unused_suppressions)
     if kb.cache is not None:
         kb.cache.put_blob("findings", key, (findings, list(kb.notices)))
     return findings

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from kbmine.checks import rule
 from kbmine.model import Finding, Span
-from kbmine.parse.passages import passage_words
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
@@ -102,6 +101,8 @@ def _similar_pairs(
     """
     import numpy as np
     from rapidfuzz import fuzz
+
+    from kbmine.parse.passages import passage_words
 
     matrix = np.frombuffer(b"".join(signatures), dtype=np.uint32).reshape(len(signatures), -1)
     texts: dict[int, str] = {}
@@ -206,6 +207,8 @@ def _age_keys(kb: KB) -> Any:
 
 
 def _finding(kb: KB, passage: Passage, others: list[tuple[Passage, float]]) -> Finding:
+    from kbmine.parse.passages import passage_words
+
     source = kb.source(passage.path)
     assert source is not None
     start = source.char_offset(passage.start)

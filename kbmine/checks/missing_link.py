@@ -14,7 +14,6 @@ from urllib.parse import quote
 from kbmine.checks import rule
 from kbmine.files import glob_matcher
 from kbmine.model import Edit, Finding, Note
-from kbmine.parallel import fork_map, shared
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
@@ -167,6 +166,8 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     linked = _linked_targets(kb)
     paths = [path for path in kb.notes if skip_notes is None or not skip_notes.match(path)]
     size = sum(kb.notes[path].size for path in paths)
+    from kbmine.parallel import fork_map
+
     hits: dict[str, list[tuple[int, int, str, int]]] = dict(
         fork_map(_scan, paths, (kb, automaton, keys, exact), size=size, jobs=kb.jobs)
     )
@@ -291,6 +292,8 @@ def _linked_targets(kb: KB) -> dict[str, set[str]]:
 
 def _scan(paths: Sequence[str]) -> list[tuple[str, list[tuple[int, int, str, int]]]]:
     """The mentions in each of ``paths`` (run in a forked worker on big KBs; see :mod:`kbmine.parallel`)."""
+    from kbmine.parallel import shared
+
     kb, automaton, keys, exact = shared()
     found = []
     for path in paths:
@@ -396,7 +399,8 @@ def _finding(
     return finding.with_fingerprint(target, fold_name(mention))
 
 
-def _style_counts(note: Note) -> tuple[int, int]:
+def style_counts(note: Note) -> tuple[int, int]:
+    """A note's body wikilinks and internal markdown links: which style a link added to it should take."""
     wikilinks = sum(1 for link in note.links if link.kind == "wikilink" and not link.in_frontmatter)
     markdown = sum(1 for link in note.links if link.kind in ("markdown", "reference") and not link.external)
     return wikilinks, markdown
@@ -404,13 +408,13 @@ def _style_counts(note: Note) -> tuple[int, int]:
 
 def _kb_style(kb: KB) -> tuple[int, int]:
     """Wikilinks and markdown links over the whole KB (for notes with no links of their own)."""
-    counts = [_style_counts(note) for note in kb.notes.values()]
+    counts = [style_counts(note) for note in kb.notes.values()]
     return sum(w for w, _ in counts), sum(m for _, m in counts)
 
 
 def _link_text(kb: KB, note: Note, mention: str, target: Note, kb_style: tuple[int, int]) -> str:
     """The link that replaces ``mention``, in the note's own style (wikilink or relative markdown)."""
-    wikilinks, markdown = _style_counts(note)
+    wikilinks, markdown = style_counts(note)
     if wikilinks == markdown == 0:
         wikilinks, markdown = kb_style
     if wikilinks > markdown:

@@ -50,7 +50,7 @@ def check(
 
     Exit code 0: no findings; 1: findings; 2: usage, config or I/O error.
     """
-    from kbmine.checks import run_checks, select_rules
+    from kbmine.checks import run_checks, run_key, select_rules
     from kbmine.errors import ConfigError
     from kbmine.kb import load
     from kbmine.report import ReportContext, format_findings
@@ -65,7 +65,24 @@ def check(
     finally:
         if bar is not None:
             bar.stop()
-    findings = run_checks(kb, rules, report_unused_suppressions=report_unused)
+    color = fmt == "text" and output is None and sys.stdout.isatty()
+    context = ReportContext(
+        root=str(kb.root), version=__version__, color=color, notes=kb.stats.notes, prefix=display_prefix(kb.root)
+    )
+    # A plain run on an unchanged KB prints the report it printed last time: on a
+    # warm run, unpickling thousands of findings and encoding them again would
+    # cost more than everything else together.
+    replayable = changed_since is None and baseline is None and write_baseline is None and fmt != "github"
+    findings_key = run_key(kb, rules, report_unused_suppressions=report_unused)
+    report_key = f"{findings_key}:{fmt}:{context!r}"
+    stored = kb.cache.get_blob("report", report_key) if replayable and kb.cache is not None else None
+    if isinstance(stored, tuple) and len(stored) == 3 and isinstance(stored[0], str):
+        report, failing_count, notices = stored
+        for notice in notices:
+            typer.echo(f"kbmine: note: {notice}", err=True)
+        emit(report, output, fmt)
+        raise typer.Exit(EXIT_FINDINGS if failing_count and not exit_zero else EXIT_CLEAN)
+    findings = run_checks(kb, rules, report_unused_suppressions=report_unused, key=findings_key)
     if changed_since is not None:
         from kbmine.scope import affected_notes
 
@@ -80,13 +97,12 @@ def check(
         from kbmine.baseline import filter_new, read_baseline
 
         findings = filter_new(findings, read_baseline(baseline), set(kb.hashes) | set(kb.read_errors) | set(kb.oversize))
-    color = fmt == "text" and output is None and sys.stdout.isatty()
-    context = ReportContext(
-        root=str(kb.root), version=__version__, color=color, notes=kb.stats.notes, prefix=display_prefix(kb.root)
-    )
     for notice in kb.notices:
         typer.echo(f"kbmine: note: {notice}", err=True)
     report = format_findings(fmt, findings, context)
+    failing = [f for f in findings if f.severity != "info"]
+    if replayable and kb.cache is not None:
+        kb.cache.put_blob("report", report_key, (report, len(failing), list(kb.notices)))
     emit(report, output, fmt)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if fmt == "github" and summary_file:
@@ -94,5 +110,4 @@ def check(
 
         with open(summary_file, "a", encoding="utf-8") as handle:
             handle.write(step_summary(findings, context))
-    failing = [f for f in findings if f.severity != "info"]
     raise typer.Exit(EXIT_FINDINGS if failing and not exit_zero and write_baseline is None else EXIT_CLEAN)

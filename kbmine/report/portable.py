@@ -40,7 +40,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         if all(type(key) is str for key in value) and all(type(item) in _EXACT for item in value.values()):
             return value  # the common flat record (a finding's data, a graph edge): nothing to convert
-        return {key if isinstance(key, str) else str(plain(key)): plain(item) for key, item in value.items()}
+        return {_key(key): plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     if isinstance(value, (set, frozenset)):
@@ -50,9 +50,31 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+def _key(key: Any) -> str:
+    """A mapping key as JSON's own encoder spells the scalars it accepts as keys."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, bool):
+        return json.dumps(key)
+    return str(plain(key))
+
+
 def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
-    """Serialise ``value`` as strict JSON text that encodes to UTF-8 without error."""
-    text = json.dumps(plain(value), ensure_ascii=False, allow_nan=False, indent=indent, sort_keys=sort_keys)
+    """Serialise ``value`` as strict JSON text that encodes to UTF-8 without error.
+
+    Compact output goes straight to the C encoder, with :func:`plain` only for
+    the values it cannot say (sets, dates, other objects); a NaN or an odd
+    mapping key makes it start over through :func:`plain` as a whole. Reports
+    of thousands of findings are written this way, one finding per call.
+    """
+    text: str | None = None
+    if indent is None:
+        try:
+            text = json.dumps(value, ensure_ascii=False, allow_nan=False, sort_keys=sort_keys, default=plain)
+        except (ValueError, TypeError):
+            text = None
+    if text is None:
+        text = json.dumps(plain(value), ensure_ascii=False, allow_nan=False, indent=indent, sort_keys=sort_keys)
     return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
