@@ -14,21 +14,19 @@ claim's wording survives in the new note only.
 
 from __future__ import annotations
 
-import datetime
 import posixpath
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import yaml
-
+from kbmine.checks.missing_link import style_counts
 from kbmine.model import Edit, Finding, Note
 from kbmine.mutate.edits import apply_edits
 from kbmine.mutate.model import Mutation
-from kbmine.parse import parse_note
+from kbmine.mutate.newnote import free_path, note_text, sibling_frontmatter, slug
+from kbmine.mutate.verify import BAD, edited_notes
 from kbmine.parse.passages import passage_words, shingle_hashes
-from kbmine.resolve import Resolver
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
@@ -37,10 +35,6 @@ __all__ = ["propose_extracts", "verify_extract"]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[\"'(*_])")
 _QUOTE_MARKER = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
-_SLUG_DROP = re.compile(r"[^a-z0-9]+")
-#: A frontmatter key is a convention when this share of the siblings carry it (and its value).
-_CONVENTION_SHARE = 0.6
-_BAD = ("broken", "ambiguous", "escapes")
 #: Share of the claim's word shingles a former place may keep (its first sentence), far below
 #: what duplicate-claim calls a copy.
 _LEFT_BEHIND = 0.6
@@ -103,8 +97,8 @@ def _extract(
     if not title:
         return None
     folder = posixpath.dirname(first_path)
-    new_path = _free_path(kb, folder, _slug(title), planned)
-    new_note = _new_note_text(kb, folder, title, claim_text).encode("utf-8")
+    new_path = free_path(kb, folder, slug(title, fallback="claim"), planned)
+    new_note = note_text(sibling_frontmatter(kb, folder, title), title, claim_text).encode("utf-8")
     edits = []
     for path, start, end in locations:
         note_source = kb.source(path)
@@ -150,69 +144,6 @@ def _title(claim: str) -> str:
     return title[:1].upper() + title[1:]
 
 
-def _slug(title: str) -> str:
-    return _SLUG_DROP.sub("-", title.lower()).strip("-")[:60].strip("-") or "claim"
-
-
-def _free_path(kb: KB, folder: str, slug: str, planned: set[str]) -> str:
-    taken = set(kb.notes) | set(kb.resolver.files) | planned
-    candidate = posixpath.join(folder, f"{slug}.md")
-    index = 2
-    while candidate in taken or candidate.casefold() in {t.casefold() for t in taken}:
-        candidate = posixpath.join(folder, f"{slug}-{index}.md")
-        index += 1
-    return candidate
-
-
-def _new_note_text(kb: KB, folder: str, title: str, claim: str) -> str:
-    fields = sibling_frontmatter(kb, folder, title)
-    front = ""
-    if fields:
-        front = "---\n" + "".join(
-            yaml.safe_dump({key: value}, allow_unicode=True, default_flow_style=False, sort_keys=False, width=1_000_000)
-            for key, value in fields.items()
-        ) + "---\n"
-    return f"{front}# {title}\n\n{claim}\n"
-
-
-def sibling_frontmatter(kb: KB, folder: str, title: str) -> dict[str, Any]:
-    """The frontmatter a new note in ``folder`` should carry, learned from its siblings.
-
-    A key most siblings carry is kept: ``title`` gets the new title, date
-    keys today's date, and any other key the value most siblings share (only
-    when most of them agree; a key whose values differ is left out rather
-    than invented).
-    """
-    siblings = [note for path, note in kb.notes.items() if posixpath.dirname(path) == folder]
-    if len(siblings) < 3:
-        siblings = list(kb.notes.values())
-    with_front = [note for note in siblings if note.has_frontmatter]
-    if not siblings or len(with_front) < _CONVENTION_SHARE * len(siblings):
-        return {}
-    order: Counter[str] = Counter()
-    carried: Counter[str] = Counter()
-    for note in with_front:
-        for position, key in enumerate(note.frontmatter):
-            carried[key] += 1
-            order[key] += position
-    fields: dict[str, Any] = {}
-    today = datetime.date.today()
-    for key in sorted(carried, key=lambda k: order[k] / carried[k]):
-        if carried[key] < _CONVENTION_SHARE * len(with_front):
-            continue
-        values = [note.frontmatter[key] for note in with_front if key in note.frontmatter]
-        if key.lower() == "title":
-            fields[key] = title
-        elif all(isinstance(v, (datetime.date, datetime.datetime)) for v in values):
-            fields[key] = today
-        else:
-            common, count = Counter(repr(v) for v in values).most_common(1)[0]
-            value = next(v for v in values if repr(v) == common)
-            if count >= _CONVENTION_SHARE * len(values) and isinstance(value, (str, int, float, bool, list)):
-                fields[key] = value
-    return fields
-
-
 def _replacement(kb: KB, note: Note, written: str, new_path: str, title: str) -> str:
     """What stays where a copy was: its first sentence with a link to the claim's note, or just the link.
 
@@ -223,8 +154,7 @@ def _replacement(kb: KB, note: Note, written: str, new_path: str, title: str) ->
     if len(passage_words(first)) > kb.config.passage_min_words - 6:
         first = ""
     label = "details" if first else title
-    wikilinks = sum(1 for link in note.links if link.kind == "wikilink" and not link.in_frontmatter)
-    markdown = sum(1 for link in note.links if link.kind in ("markdown", "reference") and not link.external)
+    wikilinks, markdown = style_counts(note)
     if wikilinks > markdown:
         link = f"[[{new_path.rsplit('/', 1)[-1].removesuffix('.md')}|{label}]]"
     else:
@@ -236,34 +166,24 @@ def _replacement(kb: KB, note: Note, written: str, new_path: str, title: str) ->
 
 def verify_extract(kb: KB, mutation: Mutation, before: Mapping[str, bytes]) -> str | None:
     """``None`` when the extraction holds; otherwise why it must not be committed."""
-    config = kb.config
     (new_path, new_bytes), = mutation.new_files
     if new_path in kb.notes or (kb.root / new_path).exists():
         return f"{new_path} already exists"
-    new_note = parse_note(new_path, new_bytes, config.dialect, config.parse_timeout, config.passage_min_words)
-    after: dict[str, Note] = {}
-    for path, data in before.items():
-        edited = apply_edits(data, [e for e in mutation.edits if e.path == path])
-        after[path] = parse_note(path, edited, config.dialect, config.parse_timeout, config.passage_min_words)
-    notes = {**kb.notes, **after, new_path: new_note}
-    resolver = Resolver(notes, kb.resolver.files, set(kb.resolver.dirs), config.dialect)
-    for link in new_note.links:
-        if resolver.resolve(new_path, link).status in _BAD:
+    edited = edited_notes(kb, mutation, before)
+    for link, resolution in zip(edited.new[new_path].links, edited.resolve(edited.new[new_path])):
+        if resolution.status in BAD:
             return f"the new note would have a broken link: {link.raw}"
     claim = set(shingle_hashes(list(mutation.claim)))
     if len(claim & set(shingle_hashes(passage_words(new_bytes.decode("utf-8"))))) < 0.9 * len(claim):
         return "the claim did not make it into the new note"
-    for path, note in after.items():
-        old = kb.notes[path]
-        old_bad = sum(1 for link in old.links if kb.resolver.resolve(path, link).status in _BAD)
-        resolved = [resolver.resolve(path, link) for link in note.links]
-        if not any(r.path == new_path and r.resolved for r in resolved):
+    for path, note in edited.after.items():
+        if not any(r.path == new_path and r.resolved for r in edited.resolve(note)):
             return f"{path} would not link to {new_path}"
-        if sum(1 for r in resolved if r.status in _BAD) > old_bad:
+        if edited.more_broken(path):
             return f"{path} would have more broken links than before"
         text = apply_edits(before[path], [e for e in mutation.edits if e.path == path]).decode("utf-8", "replace")
         if len(claim & set(shingle_hashes(passage_words(text)))) > _LEFT_BEHIND * len(claim):
             return f"the claim would still be written out in {path}"
-        if Counter(p.rule for p in note.problems) - Counter(p.rule for p in old.problems):
+        if Counter(p.rule for p in note.problems) - Counter(p.rule for p in edited.before[path].problems):
             return f"the edit would introduce a parse problem in {path}"
     return None

@@ -24,11 +24,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from kbmine.model import Edit, Note
-from kbmine.mutate.edits import apply_edits
-from kbmine.mutate.extract import sibling_frontmatter
 from kbmine.mutate.model import Mutation
-from kbmine.parse import parse_note
-from kbmine.resolve import Resolver
+from kbmine.mutate.newnote import free_path, note_text, sibling_frontmatter, slug
+from kbmine.mutate.verify import BAD, edited_notes
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -45,12 +43,12 @@ MIN_DENSITY = 1.5
 #: A note that links to this share of the members already is their hub.
 HUB_SHARE = 0.6
 INDEX_NAMES = ("readme.md", "index.md", "_index.md", "home.md", "moc.md")
-_STOPWORDS = frozenset(
-    """a an and are as at be by for from how in into is it its of on or that the this to what when
-    where which why with without not no vs via your our their do does can""".split()
-)
+_STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how", "in", "into",
+    "is", "it", "its", "no", "not", "of", "on", "or", "our", "that", "the", "their", "this", "to", "via", "vs",
+    "what", "when", "where", "which", "why", "with", "without", "your",
+})
 _WORD = re.compile(r"[^\W\d_][\w'-]*")
-_BAD = ("broken", "ambiguous", "escapes")
 
 
 @dataclass(frozen=True)
@@ -84,8 +82,10 @@ class DeterministicHubWriter:
             groups[posixpath.dirname(member.path)].append(member)
         here = posixpath.dirname(hub_path) or "."
         lines = [
-            f"This hub gathers {len(cluster.members)} notes that link to one another but had no "
-            "note linking them together.",
+            (
+                f"This hub gathers {len(cluster.members)} notes that link to one another but had no "
+                "note linking them together."
+            ),
             "",
         ]
         for folder in sorted(groups):
@@ -186,21 +186,9 @@ def _hub(kb: KB, members: list[str], write: HubWriter, planned: set[str]) -> Mut
     if index is None:
         return None
     title = _title(kb, members)
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60].strip("-") or "hub"
-    hub_path = posixpath.join(folder, f"{slug}.md")
-    taken = {p.casefold() for p in (*kb.notes, *kb.resolver.files, *planned)}
-    suffix = 2
-    while hub_path.casefold() in taken:
-        hub_path = posixpath.join(folder, f"{slug}-{suffix}.md")
-        suffix += 1
+    hub_path = free_path(kb, folder, slug(title, fallback="hub"), planned)
     cluster = Cluster(folder, title, tuple(Member(p, kb.notes[p].title, _summary(kb, kb.notes[p])) for p in members))
-    fields = sibling_frontmatter(kb, folder, title)
-    front = ""
-    if fields:
-        import yaml
-
-        front = "---\n" + yaml.safe_dump(fields, allow_unicode=True, sort_keys=False, width=1_000_000) + "---\n"
-    text = f"{front}# {title}\n\n{write(cluster, hub_path).rstrip()}\n"
+    text = note_text(sibling_frontmatter(kb, folder, title), title, write(cluster, hub_path))
     data = kb.read_bytes(index)
     rel = posixpath.relpath(hub_path, posixpath.dirname(index) or ".")
     entry = f"- [{_escape(title)}]({rel})\n"
@@ -291,33 +279,18 @@ def _own_words(kb: KB, note: Note) -> str:
 
 def verify_hub(kb: KB, mutation: Mutation, before: Mapping[str, bytes]) -> str | None:
     """``None`` when the hub holds: it links at least two members, breaks nothing, and is linked from its index."""
-    config = kb.config
-    ((hub_path, hub_bytes),) = mutation.new_files
+    ((hub_path, _),) = mutation.new_files
     if hub_path in kb.notes or (kb.root / hub_path).exists():
         return f"{hub_path} already exists"
-    hub = parse_note(hub_path, hub_bytes, config.dialect, config.parse_timeout, config.passage_min_words)
-    after = {
-        path: parse_note(
-            path,
-            apply_edits(data, [e for e in mutation.edits if e.path == path]),
-            config.dialect,
-            config.parse_timeout,
-            config.passage_min_words,
-        )
-        for path, data in before.items()
-    }
-    notes = {**kb.notes, **after, hub_path: hub}
-    resolver = Resolver(notes, kb.resolver.files, set(kb.resolver.dirs), config.dialect)
-    resolved = [resolver.resolve(hub_path, link) for link in hub.links]
-    if any(r.status in _BAD or r.anchor_ok is False for r in resolved):
+    edited = edited_notes(kb, mutation, before)
+    resolved = edited.resolve(edited.new[hub_path])
+    if any(r.status in BAD or r.anchor_ok is False for r in resolved):
         return "the hub would have a broken link"
     if len({r.path for r in resolved if r.status == "note"}) < 2:
         return "the hub would link fewer than two members"
-    for path, note in after.items():
-        links = [resolver.resolve(path, link) for link in note.links]
-        if not any(r.path == hub_path for r in links):
+    for path, note in edited.after.items():
+        if not any(r.path == hub_path for r in edited.resolve(note)):
             return f"{path} would not link to the hub"
-        old_bad = sum(1 for link in kb.notes[path].links if kb.resolver.resolve(path, link).status in _BAD)
-        if sum(1 for r in links if r.status in _BAD) > old_bad:
+        if edited.more_broken(path):
             return f"{path} would have more broken links than before"
     return None

@@ -15,20 +15,24 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kbmine.checks.stale_status import DEAD, LINEAGE_KEYS, LIVE, SUCCESSOR_KEYS
+from kbmine.mutate.edits import apply_edits
 from kbmine.mutate.model import Mutation
 from kbmine.parse import parse_note
-from kbmine.resolve import Resolution
+from kbmine.resolve import Resolution, Resolver
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
     from kbmine.model import Note
 
-__all__ = ["NoteParser", "verify_relink"]
+__all__ = ["BAD", "EditedNotes", "NoteParser", "edited_notes", "verify_relink"]
 
-_BAD = ("broken", "ambiguous", "escapes")
+#: Resolution statuses that make a link a defect.
+BAD = ("broken", "ambiguous", "escapes")
 
 
 class NoteParser:
@@ -118,8 +122,8 @@ def verify_relink(kb: KB, mutation: Mutation, before: bytes, after: bytes, parse
 
     if reaching(new_resolved, new) <= reaching(old_resolved, old):
         return f"no new link reaches {expect.target}" + (f"#{expect.anchor}" if expect.anchor else "")
-    bad_before = sum(1 for r in old_resolved if r.status in _BAD)
-    bad_after = sum(1 for r in new_resolved if r.status in _BAD)
+    bad_before = sum(1 for r in old_resolved if r.status in BAD)
+    bad_after = sum(1 for r in new_resolved if r.status in BAD)
     if bad_after > bad_before:
         return "the edit leaves more broken, ambiguous or escaping links than before"
     anchors_before = sum(1 for r in old_resolved if r.anchor_ok is False)
@@ -140,3 +144,46 @@ def verify_relink(kb: KB, mutation: Mutation, before: bytes, after: bytes, parse
 
 def _resolve(kb: KB, note: Note) -> list[Resolution]:
     return [kb.resolver.resolve(note.path, link) for link in note.links]
+
+
+@dataclass(frozen=True)
+class EditedNotes:
+    """The notes a mutation touches, parsed as they read before and after it, and its new notes.
+
+    ``resolver`` knows the KB as the mutation would leave it. Links are
+    compared before and after with this one resolver, so a link to a note
+    an earlier fix of the same run created (not in ``kb.notes``, the tree
+    the run started from) counts the same on both sides instead of looking
+    newly broken.
+    """
+
+    before: dict[str, Note]
+    after: dict[str, Note]
+    new: dict[str, Note]
+    resolver: Resolver
+
+    def resolve(self, note: Note) -> list[Resolution]:
+        """Each link of ``note`` resolved in the KB after the mutation."""
+        return [self.resolver.resolve(note.path, link) for link in note.links]
+
+    def more_broken(self, path: str) -> bool:
+        """Whether note ``path`` has more broken, ambiguous or escaping links after the mutation than before."""
+        bad_before = sum(1 for r in self.resolve(self.before[path]) if r.status in BAD)
+        return sum(1 for r in self.resolve(self.after[path]) if r.status in BAD) > bad_before
+
+
+def edited_notes(kb: KB, mutation: Mutation, before: Mapping[str, bytes]) -> EditedNotes:
+    """Parse what ``mutation`` would leave: its edited notes (``before`` holds their current bytes) and new notes."""
+    config = kb.config
+
+    def parse(path: str, data: bytes) -> Note:
+        # Verification reads links and text, never the passages' MinHash signatures.
+        return parse_note(path, data, config.dialect, config.parse_timeout, min_passage_words=sys.maxsize)
+
+    old = {path: kb.notes[path] if data == kb.read_bytes(path) else parse(path, data) for path, data in before.items()}
+    after = {
+        path: parse(path, apply_edits(data, [e for e in mutation.edits if e.path == path])) for path, data in before.items()
+    }
+    new = {path: parse(path, data) for path, data in mutation.new_files}
+    resolver = Resolver({**kb.notes, **after, **new}, kb.resolver.files, set(kb.resolver.dirs), config.dialect)
+    return EditedNotes(old, after, new, resolver)
