@@ -1,11 +1,15 @@
 """extract: a claim written in several notes moves into a note of its own, linked from each place.
 
 For each ``duplicate-claim`` cluster (the earliest passage and its copies)
-the claim, as the earliest note wrote it, becomes a new note next to that
-note, with the frontmatter its sibling notes carry (the keys most of them
-have, with the value most of them share). Each copy, the original
-included, keeps its first sentence and links to the new note, in the note's
-own link style, so the claim lives once and every reader still finds it.
+the claim, as one copy wrote it (the earliest whose links all resolve),
+becomes a new note next to that copy, named after the claim's first
+sentence (cut at a clause boundary) in the folder's file-naming style, with
+the frontmatter its sibling notes carry (the keys most of them have, with
+the value most of them share; a description key gets the first sentence).
+Each copy, the original included, keeps its first sentence and links to the
+new note, in the note's own link style, so the claim lives once and every
+reader still finds it. A reference-list entry two sources share is a
+citation, not a claim, and stays where it is.
 
 Verification checks what the mutation promises: the new note's links all
 resolve, every former location links to it, no link got worse, and the
@@ -19,12 +23,20 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from kbmine.checks.missing_link import style_counts
 from kbmine.model import Edit, Finding, Note
 from kbmine.mutate.edits import apply_edits
 from kbmine.mutate.model import Mutation
-from kbmine.mutate.newnote import free_path, note_text, sibling_frontmatter, slug
+from kbmine.mutate.newnote import (
+    free_path,
+    name_style,
+    note_text,
+    sibling_frontmatter,
+    slug,
+)
+from kbmine.mutate.prose import block_marker, first_sentence, plain_text, title_from
 from kbmine.mutate.verify import BAD, edited_notes
 from kbmine.parse.passages import passage_words, shingle_hashes
 
@@ -33,7 +45,9 @@ if TYPE_CHECKING:
 
 __all__ = ["propose_extracts", "verify_extract"]
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[\"'(*_])")
+#: A reference-list entry: a citation marker plus a year (checked on the passage's plain text).
+_CITATION = re.compile(r"\bet al\.|\barXiv\b|\bdoi:|\bIn: |\bProceedings of\b|\bpp\. \d")
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _QUOTE_MARKER = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
 #: Share of the claim's word shingles a former place may keep (its first sentence), far below
 #: what duplicate-claim calls a copy.
@@ -88,25 +102,29 @@ def _extract(
 ) -> Mutation | None:
     if not findings or len({path for path, _, _ in locations}) != len(locations):
         return None  # two copies in one note: a person should decide which stays
-    first_path, first_start, first_end = locations[0]
-    source = kb.source(first_path)
+    home = _home(kb, locations)
+    home_path, home_start, home_end = home
+    source = kb.source(home_path)
     if source is None:
         return None
-    claim_text = _plain(kb.read_bytes(first_path)[first_start:first_end].decode(source.encoding, "replace"))
-    title = _title(claim_text)
+    written = kb.read_bytes(home_path)[home_start:home_end].decode(source.encoding, "replace")
+    claim_text = _plain(written[len(block_marker(written)) :])
+    if _CITATION.search(claim_text) and _YEAR.search(claim_text):
+        return None  # a reference-list entry two sources share: a citation, not a claim to move
+    sentence = plain_text(first_sentence(claim_text))
+    title = title_from(sentence) or _shared_heading(kb, locations)
     if not title:
         return None
-    folder = posixpath.dirname(first_path)
-    new_path = free_path(kb, folder, slug(title, fallback="claim"), planned)
-    new_note = note_text(sibling_frontmatter(kb, folder, title), title, claim_text).encode("utf-8")
+    folder = posixpath.dirname(home_path)
+    new_path = free_path(kb, folder, slug(title, name_style(kb, folder), fallback="claim"), planned)
+    new_note = note_text(sibling_frontmatter(kb, folder, title, sentence), title, claim_text).encode("utf-8")
     edits = []
     for path, start, end in locations:
         note_source = kb.source(path)
         if note_source is None:
             return None
         old = kb.read_bytes(path)[start:end]
-        written = old.decode(note_source.encoding, "replace")
-        replacement = _replacement(kb, kb.notes[path], written, new_path, title)
+        replacement = _replacement(kb, kb.notes[path], old.decode(note_source.encoding, "replace"), new_path, title)
         edits.append(Edit(path, start, end, old, replacement.encode(note_source.encoding), f"link the claim in {new_path}"))
     fingerprint = min(f.fingerprint for f in findings)
     others = ", ".join(path for path, _, _ in locations)
@@ -119,11 +137,39 @@ def _extract(
         None,
         f"extract: move the claim {title!r} into {new_path} ({len(locations)} copies)",
         f"The same claim is written in {len(locations)} notes ({others}); copies drift apart "
-        f"(duplicate-claim). It now lives in {new_path}, as {first_path} wrote it, and each "
+        f"(duplicate-claim). It now lives in {new_path}, as {home_path} wrote it, and each "
         "place keeps its first sentence and links there.",
         new_files=((new_path, new_note),),
         claim=tuple(passage_words(claim_text)),
     )
+
+
+def _home(kb: KB, locations: list[tuple[str, int, int]]) -> tuple[str, int, int]:
+    """The copy the new note is made from, and next to: the one whose links all resolve, earliest first.
+
+    The new note sits in that copy's folder, so the copy's relative links
+    keep working; a copy pasted into another folder (a draft, a work packet)
+    carries links that were already broken there.
+    """
+
+    def broken(location: tuple[str, int, int]) -> int:
+        path, start, end = location
+        return sum(
+            1
+            for link in kb.notes[path].links
+            if start <= link.span.start < end and kb.resolver.resolve(path, link).status in BAD
+        )
+
+    return min(locations, key=lambda location: (broken(location), locations.index(location)))
+
+
+def _shared_heading(kb: KB, locations: list[tuple[str, int, int]]) -> str:
+    """The section heading (level 2 or deeper) every copy sits under, or ``""`` when they differ."""
+    headings = set()
+    for path, start, _ in locations:
+        above = [h for h in kb.notes[path].headings if h.span.start < start]
+        headings.add(plain_text(above[-1].text) if above and above[-1].level >= 2 else "")
+    return headings.pop() if len(headings) == 1 else ""
 
 
 def _plain(text: str) -> str:
@@ -131,26 +177,15 @@ def _plain(text: str) -> str:
     return " ".join(_QUOTE_MARKER.sub("", text).split())
 
 
-def _first_sentence(text: str) -> str:
-    parts = _SENTENCE_END.split(text.strip(), maxsplit=1)
-    return parts[0] if len(parts) > 1 else ""
-
-
-def _title(claim: str) -> str:
-    """A short title from the claim's first words (up to 8, trailing punctuation dropped)."""
-    words = (_first_sentence(claim) or claim).split()
-    title = " ".join(words[:8]).strip(" .,;:!?-*_\"'`[]()")
-    title = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", title).replace("[[", "").replace("]]", "")
-    return title[:1].upper() + title[1:]
-
-
 def _replacement(kb: KB, note: Note, written: str, new_path: str, title: str) -> str:
     """What stays where a copy was: its first sentence with a link to the claim's note, or just the link.
 
     The first sentence stays only when it is well short of a passage, so the
-    places left behind are not near-identical passages of their own.
+    places left behind are not near-identical passages of their own. A list
+    or quote marker the copy starts with stays, so a list keeps its item.
     """
-    first = _first_sentence(_plain(written))
+    marker = block_marker(written)
+    first = first_sentence(_plain(written[len(marker) :]))
     if len(passage_words(first)) > kb.config.passage_min_words - 6:
         first = ""
     label = "details" if first else title
@@ -158,10 +193,12 @@ def _replacement(kb: KB, note: Note, written: str, new_path: str, title: str) ->
     if wikilinks > markdown:
         link = f"[[{new_path.rsplit('/', 1)[-1].removesuffix('.md')}|{label}]]"
     else:
-        link = f"[{label}]({posixpath.relpath(new_path, posixpath.dirname(note.path) or '.')})"
+        link = f"[{label}]({quote(posixpath.relpath(new_path, posixpath.dirname(note.path) or '.'), safe='/-_.~()')})"
     if first:
-        return f"{first[:-1]} ({link}){first[-1]}" if first[-1] in ".!?" else f"{first} ({link})"
-    return f"See {link}."
+        kept = f"{first[:-1]} ({link}){first[-1]}" if first[-1] in ".!?" else f"{first} ({link})"
+    else:
+        kept = f"See {link}."
+    return marker + kept
 
 
 def verify_extract(kb: KB, mutation: Mutation, before: Mapping[str, bytes]) -> str | None:

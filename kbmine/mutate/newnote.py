@@ -65,7 +65,7 @@ def name_style(kb: KB, folder: str) -> NameStyle:
     longest = sorted(len(stem) for stem in stems)
     # Names as long as the folder's longer names (its 90th percentile), within sane bounds.
     typical = longest[int(0.9 * (len(longest) - 1))] if longest else 60
-    return NameStyle(separator, cased * 2 < len(stems), max(40, min(80, typical)))
+    return NameStyle(separator, cased * 2 < len(stems), max(60, min(80, typical)))
 
 
 def slug(title: str, style: NameStyle = NameStyle(), fallback: str = "note") -> str:
@@ -84,14 +84,19 @@ def slug(title: str, style: NameStyle = NameStyle(), fallback: str = "note") -> 
 
 
 def free_path(kb: KB, folder: str, name: str, planned: Collection[str] = ()) -> str:
-    """``folder/name.md``, numbered (``name-2.md``...) past every path taken, compared without case."""
-    taken = {p.casefold() for p in (*kb.notes, *kb.resolver.files, *planned)}
-    candidate = posixpath.join(folder, f"{name}.md")
+    """``folder/name.md``, numbered (``name-2.md``...) past every name taken anywhere, compared without case.
+
+    The file name must be free in the whole KB, not only in ``folder``: a
+    wikilink names a note by its file name alone, and two notes of one name
+    make ``[[name]]`` ambiguous.
+    """
+    taken = {p.rsplit("/", 1)[-1].casefold() for p in (*kb.notes, *kb.resolver.files, *planned)}
+    candidate = f"{name}.md"
     index = 2
     while candidate.casefold() in taken:
-        candidate = posixpath.join(folder, f"{name}-{index}.md")
+        candidate = f"{name}-{index}.md"
         index += 1
-    return candidate
+    return posixpath.join(folder, candidate)
 
 
 def sibling_frontmatter(kb: KB, folder: str, title: str, description: str = "") -> dict[str, Any]:

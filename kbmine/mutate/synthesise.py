@@ -22,10 +22,18 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import quote
 
 from kbmine.model import Edit, Note
 from kbmine.mutate.model import Mutation
-from kbmine.mutate.newnote import free_path, note_text, sibling_frontmatter, slug
+from kbmine.mutate.newnote import (
+    DESCRIPTION_KEYS,
+    free_path,
+    note_text,
+    sibling_frontmatter,
+    slug,
+)
+from kbmine.mutate.prose import first_sentence, plain_text
 from kbmine.mutate.verify import BAD, edited_notes
 
 if TYPE_CHECKING:
@@ -49,6 +57,8 @@ _STOPWORDS = frozenset({
     "what", "when", "where", "which", "why", "with", "without", "your",
 })
 _WORD = re.compile(r"[^\W\d_][\w'-]*")
+#: An index entry: a list item that is a link followed by a description.
+_ENTRY = re.compile(r"^\s*[-*+]\s+\[[^\]]*\]\([^)]*\)(:\s|\s[—–-]\s)\S")
 
 
 @dataclass(frozen=True)
@@ -60,11 +70,18 @@ class Member:
 
 @dataclass(frozen=True)
 class Cluster:
-    """What a writer gets: where the hub goes, its title, and the members with their own words."""
+    """What a writer gets: where the hub goes, its title, and the members with their own words.
+
+    ``folder_titles`` names member folders by the title of their index note
+    (a folder without one is named by its path); ``separator`` is what the
+    KB's index notes write between an entry's link and its description.
+    """
 
     folder: str
     title: str
     members: tuple[Member, ...]
+    folder_titles: tuple[tuple[str, str], ...] = ()
+    separator: str = ": "
 
 
 class HubWriter(Protocol):
@@ -74,28 +91,31 @@ class HubWriter(Protocol):
 
 
 class DeterministicHubWriter:
-    """The default: one section per folder, one bullet per member with its summary. Same input, same text."""
+    """The default: one section per folder (the hub's own first), one bullet per member with its summary.
+
+    Same input, same text.
+    """
 
     def __call__(self, cluster: Cluster, hub_path: str) -> str:
         groups: dict[str, list[Member]] = defaultdict(list)
         for member in cluster.members:
             groups[posixpath.dirname(member.path)].append(member)
         here = posixpath.dirname(hub_path) or "."
-        lines = [
-            (
-                f"This hub gathers {len(cluster.members)} notes that link to one another but had no "
-                "note linking them together."
-            ),
-            "",
-        ]
-        for folder in sorted(groups):
+        names = dict(cluster.folder_titles)
+        lines = [f"{len(cluster.members)} closely linked notes, each with its own summary.", ""]
+        for folder in sorted(groups, key=lambda f: (f != cluster.folder, f)):
             if len(groups) > 1:
-                lines += [f"## {folder or 'Top level'}", ""]
+                lines += [f"## {names.get(folder) or folder or 'Top level'}", ""]
             for member in sorted(groups[folder], key=lambda m: m.title.lower()):
-                link = f"[{_escape(member.title)}]({posixpath.relpath(member.path, here)})"
-                lines.append(f"- {link}: {member.summary}" if member.summary else f"- {link}")
+                link = f"[{_escape(member.title)}]({link_path(member.path, here)})"
+                lines.append(f"- {link}{cluster.separator}{member.summary}" if member.summary else f"- {link}")
             lines.append("")
         return "\n".join(lines)
+
+
+def link_path(path: str, here: str) -> str:
+    """``path`` relative to folder ``here``, percent-encoded as a markdown link destination must be."""
+    return quote(posixpath.relpath(path, here), safe="/-_.~()")
 
 
 def _escape(text: str) -> str:
@@ -182,16 +202,24 @@ def _has_hub(kb: KB, members: list[str]) -> bool:
 
 def _hub(kb: KB, members: list[str], write: HubWriter, planned: set[str]) -> Mutation | None:
     folder = Counter(posixpath.dirname(path) for path in members).most_common(1)[0][0]
-    index = _nearest_index(kb, folder)
+    indexes = _index_notes(kb)
+    index = _nearest_index(indexes, folder)
     if index is None:
         return None
     title = _title(kb, members)
     hub_path = free_path(kb, folder, slug(title, fallback="hub"), planned)
-    cluster = Cluster(folder, title, tuple(Member(p, kb.notes[p].title, _summary(kb, kb.notes[p])) for p in members))
-    text = note_text(sibling_frontmatter(kb, folder, title), title, write(cluster, hub_path))
+    member_folders = sorted({posixpath.dirname(p) for p in members})
+    cluster = Cluster(
+        folder,
+        title,
+        tuple(Member(p, kb.notes[p].title, _summary(kb, kb.notes[p])) for p in members),
+        tuple((f, kb.notes[indexes[f]].title) for f in member_folders if f in indexes),
+        _entry_separator(kb, index),
+    )
+    description = f"{title}: {len(members)} closely linked notes, each with its own summary"
+    text = note_text(sibling_frontmatter(kb, folder, title, description), title, write(cluster, hub_path))
     data = kb.read_bytes(index)
-    rel = posixpath.relpath(hub_path, posixpath.dirname(index) or ".")
-    entry = f"- [{_escape(title)}]({rel})\n"
+    entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index) or '.')})\n"
     addition = (entry if data.endswith(b"\n") or not data else "\n" + entry).encode("utf-8")
     edit = Edit(index, len(data), len(data), b"", addition, f"link the hub {hub_path}")
     digest = hashlib.sha256("\n".join(members).encode()).hexdigest()[:16]
@@ -210,20 +238,34 @@ def _hub(kb: KB, members: list[str], write: HubWriter, planned: set[str]) -> Mut
     )
 
 
-def _nearest_index(kb: KB, folder: str) -> str | None:
+def _index_notes(kb: KB) -> dict[str, str]:
+    """Each folder's index note (README.md, index.md..., in ``INDEX_NAMES`` order of preference)."""
+    found: dict[str, str] = {}
+    named = {path: path.rsplit("/", 1)[-1].lower() for path in kb.notes}
+    for path in sorted((p for p, n in named.items() if n in INDEX_NAMES), key=lambda p: (INDEX_NAMES.index(named[p]), p)):
+        found.setdefault(posixpath.dirname(path), path)
+    return found
+
+
+def _nearest_index(indexes: Mapping[str, str], folder: str) -> str | None:
     """The index note of ``folder`` or of the closest folder above it."""
-    by_folder: dict[str, str] = {}
-    for path in sorted(kb.notes):
-        name = path.rsplit("/", 1)[-1].lower()
-        if name in INDEX_NAMES:
-            by_folder.setdefault(posixpath.dirname(path), path)
     current = folder
-    while True:
-        if current in by_folder:
-            return by_folder[current]
+    while current not in indexes:
         if not current:
             return None
         current = posixpath.dirname(current)
+    return indexes[current]
+
+
+def _entry_separator(kb: KB, index: str) -> str:
+    """How the index note writes an entry's description after its link (``" — "``, ``" - "`` or ``": "``)."""
+    source = kb.source(index)
+    counts: Counter[str] = Counter()
+    for line in source.text.splitlines() if source else []:
+        match = _ENTRY.match(line)
+        if match:
+            counts[match.group(1)] += 1
+    return counts.most_common(1)[0][0] if counts else ": "
 
 
 def _title(kb: KB, members: list[str]) -> str:
@@ -241,26 +283,17 @@ def _title(kb: KB, members: list[str]) -> str:
     return f"Notes on {topic}"
 
 
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_WIKI_LINK = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
-
-
-def _unlinked(text: str) -> str:
-    """``text`` with links reduced to their visible text: their targets are relative to another note."""
-    text = _MD_LINK.sub(r"\1", text)
-    return _WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), text)
-
-
 def _summary(kb: KB, note: Note) -> str:
-    """A member's description from its frontmatter, else the first sentence of its first paragraph."""
-    return _unlinked(_own_words(kb, note))
+    """A member's description from its frontmatter, else the first real sentence of its prose.
 
-
-def _own_words(kb: KB, note: Note) -> str:
-    for key in ("description", "summary", "abstract"):
+    Links are reduced to their text (their targets are relative to another
+    note); table rows and sentences under five words (a date line, a
+    caption) are passed over.
+    """
+    for key in DESCRIPTION_KEYS:
         value = note.frontmatter.get(key)
         if isinstance(value, str) and value.strip():
-            return " ".join(value.split())[:240]
+            return plain_text(value)[:240]
     source = kb.source(note.path)
     if source is None:
         return ""
@@ -269,11 +302,12 @@ def _own_words(kb: KB, note: Note) -> str:
         if any(a <= start < b for a, b in headings):
             continue
         text = " ".join(source.text[source.char_offset(start) : source.char_offset(end)].split())
-        if len(text.split()) < 5:
-            continue
-        sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
-        words = sentence.split()
-        return " ".join(words[:30]) + (" ..." if len(words) > 30 else "")
+        while text and not text.startswith("|"):
+            sentence = first_sentence(text)
+            words = plain_text(sentence).rstrip(":").split()
+            if len(words) >= 5:
+                return " ".join(words[:30]) + (" ..." if len(words) > 30 else "")
+            text = text[len(sentence) :].strip()
     return ""
 
 
