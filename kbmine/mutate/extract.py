@@ -46,7 +46,9 @@ if TYPE_CHECKING:
 __all__ = ["propose_extracts", "verify_extract"]
 
 #: A reference-list entry: a citation marker plus a year (checked on the passage's plain text).
-_CITATION = re.compile(r"\bet al\.|\barXiv\b|\bdoi:|\bIn: |\bProceedings of\b|\bpp\. \d")
+_CITATION = re.compile(
+    r"\bet al\.|\barXiv\b|\bdoi:|\bIn: |\bProceedings of\b|\bpp\. \d|\bURL https?://|\((?:1[89]|20)\d\d[a-z]?\)\."
+)
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _QUOTE_MARKER = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
 #: Share of the claim's word shingles a former place may keep (its first sentence), far below
@@ -59,8 +61,11 @@ def propose_extracts(kb: KB, findings: Iterable[Finding]) -> list[Mutation]:
     clusters = _clusters([f for f in findings if f.rule == "duplicate-claim"])
     planned: set[str] = set()
     mutations = []
+    # A note with no links of its own gets links in the style of the whole KB, as missing-link does.
+    counts = [style_counts(note) for note in kb.notes.values()]
+    kb_style = (sum(w for w, _ in counts), sum(m for _, m in counts))
     for locations, cluster_findings in clusters:
-        mutation = _extract(kb, locations, cluster_findings, planned)
+        mutation = _extract(kb, locations, cluster_findings, planned, kb_style)
         if mutation is not None:
             planned.update(path for path, _ in mutation.new_files)
             mutations.append(mutation)
@@ -98,7 +103,11 @@ def _clusters(findings: list[Finding]) -> list[tuple[list[tuple[str, int, int]],
 
 
 def _extract(
-    kb: KB, locations: list[tuple[str, int, int]], findings: list[Finding], planned: set[str]
+    kb: KB,
+    locations: list[tuple[str, int, int]],
+    findings: list[Finding],
+    planned: set[str],
+    kb_style: tuple[int, int],
 ) -> Mutation | None:
     if not findings or len({path for path, _, _ in locations}) != len(locations):
         return None  # two copies in one note: a person should decide which stays
@@ -124,7 +133,8 @@ def _extract(
         if note_source is None:
             return None
         old = kb.read_bytes(path)[start:end]
-        replacement = _replacement(kb, kb.notes[path], old.decode(note_source.encoding, "replace"), new_path, title)
+        written = old.decode(note_source.encoding, "replace")
+        replacement = _replacement(kb, kb.notes[path], written, new_path, title, kb_style)
         edits.append(Edit(path, start, end, old, replacement.encode(note_source.encoding), f"link the claim in {new_path}"))
     fingerprint = min(f.fingerprint for f in findings)
     others = ", ".join(path for path, _, _ in locations)
@@ -145,22 +155,24 @@ def _extract(
 
 
 def _home(kb: KB, locations: list[tuple[str, int, int]]) -> tuple[str, int, int]:
-    """The copy the new note is made from, and next to: the one whose links all resolve, earliest first.
+    """The copy the new note is made from, and next to: links intact first, then the most linked-to.
 
     The new note sits in that copy's folder, so the copy's relative links
     keep working; a copy pasted into another folder (a draft, a work packet)
-    carries links that were already broken there.
+    carries links that are broken there, or had them stripped. Among equals
+    the copy in the note more notes link to is the original (a packet copies
+    a note, not the other way round), then the earliest.
     """
 
-    def broken(location: tuple[str, int, int]) -> int:
+    def rank(location: tuple[str, int, int]) -> tuple[int, int, int, int]:
         path, start, end = location
-        return sum(
-            1
-            for link in kb.notes[path].links
-            if start <= link.span.start < end and kb.resolver.resolve(path, link).status in BAD
-        )
+        statuses = [
+            kb.resolver.resolve(path, link).status for link in kb.notes[path].links if start <= link.span.start < end
+        ]
+        broken = sum(1 for status in statuses if status in BAD)
+        return (broken, -(len(statuses) - broken), -kb.graph.in_degree(path), locations.index(location))
 
-    return min(locations, key=lambda location: (broken(location), locations.index(location)))
+    return min(locations, key=rank)
 
 
 def _shared_heading(kb: KB, locations: list[tuple[str, int, int]]) -> str:
@@ -177,7 +189,7 @@ def _plain(text: str) -> str:
     return " ".join(_QUOTE_MARKER.sub("", text).split())
 
 
-def _replacement(kb: KB, note: Note, written: str, new_path: str, title: str) -> str:
+def _replacement(kb: KB, note: Note, written: str, new_path: str, title: str, kb_style: tuple[int, int]) -> str:
     """What stays where a copy was: its first sentence with a link to the claim's note, or just the link.
 
     The first sentence stays only when it is well short of a passage, so the
@@ -190,6 +202,8 @@ def _replacement(kb: KB, note: Note, written: str, new_path: str, title: str) ->
         first = ""
     label = "details" if first else title
     wikilinks, markdown = style_counts(note)
+    if wikilinks == markdown == 0:
+        wikilinks, markdown = kb_style
     if wikilinks > markdown:
         link = f"[[{new_path.rsplit('/', 1)[-1].removesuffix('.md')}|{label}]]"
     else:

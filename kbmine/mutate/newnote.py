@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from kbmine.mutate.prose import DANGLING
+
 if TYPE_CHECKING:
     from kbmine.kb import KB
 
@@ -74,13 +76,15 @@ def slug(title: str, style: NameStyle = NameStyle(), fallback: str = "note") -> 
     words = [w for w in _NOT_NAME.split(ascii_title.replace("'", "")) if w]
     if style.lower:
         words = [w.lower() for w in words]
-    name = ""
+    kept: list[str] = []
     for word in words:
-        longer = f"{name}{style.separator}{word}" if name else word
-        if len(longer) > style.max_length:
+        if len(style.separator.join([*kept, word])) > style.max_length:
+            # Cut short: end on a word that carries meaning, not on "of" or "the".
+            while len(kept) > 1 and kept[-1].lower() in DANGLING:
+                kept.pop()
             break
-        name = longer
-    return name or (words[0][: style.max_length] if words else fallback)
+        kept.append(word)
+    return style.separator.join(kept) or (words[0][: style.max_length] if words else fallback)
 
 
 def free_path(kb: KB, folder: str, name: str, planned: Collection[str] = ()) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["block_marker", "first_sentence", "plain_text", "title_from"]
+__all__ = ["DANGLING", "block_marker", "first_sentence", "plain_text", "title_from"]
 
 #: A title longer than this many words is cut at a clause boundary.
 TITLE_WORDS = 12
@@ -28,7 +28,7 @@ _CLAUSE_WORDS = frozenset({
     "unless", "until", "when", "where", "whereas", "whether", "which", "while", "yet",
 })
 #: Words a title must not end on (it would read as cut off).
-_DANGLING = frozenset({
+DANGLING = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from", "in", "into", "is",
     "its", "not", "of", "on", "or", "so", "than", "that", "the", "their", "to", "when", "where", "which",
     "while", "with", "without",
@@ -104,6 +104,6 @@ def title_from(sentence: str) -> str:
                 cut = index
         words = words[: cut or TITLE_WORDS]
     title = " ".join(words).strip(" .,;:!?-—–*_\"'`()[]")
-    while " " in title and title.rsplit(" ", 1)[-1].lower().strip(",;:") in _DANGLING:
+    while " " in title and title.rsplit(" ", 1)[-1].lower().strip(",;:") in DANGLING:
         title = title.rsplit(" ", 1)[0].rstrip(" ,;:—–-")
     return title[:1].upper() + title[1:]

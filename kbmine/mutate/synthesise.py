@@ -216,7 +216,7 @@ def _hub(kb: KB, members: list[str], write: HubWriter, planned: set[str]) -> Mut
         tuple((f, kb.notes[indexes[f]].title) for f in member_folders if f in indexes),
         _entry_separator(kb, index),
     )
-    description = f"{title}: {len(members)} closely linked notes, each with its own summary"
+    description = f"{title} — {len(members)} closely linked notes, each with its own summary"
     text = note_text(sibling_frontmatter(kb, folder, title, description), title, write(cluster, hub_path))
     data = kb.read_bytes(index)
     entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index) or '.')})\n"

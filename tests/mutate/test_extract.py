@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from kbmine.checks import run_checks
+from kbmine.kb import load
+from kbmine.mutate.extract import propose_extracts
+from kbmine.mutate.model import Mutation
 from tests.conftest import git_env, run_kbmine
 from tests.mutate.test_mutate import branch_file, git, make_repo, mutate, user_state
 
@@ -40,7 +45,8 @@ def test_extract_moves_the_claim_once_and_links_every_place(tmp_path: Path) -> N
     for path in ("notes/a.md", "notes/b.md"):
         text = branch_file(root, path).decode()
         assert "a passage that splits one claim" not in text
-        assert "(retrieval-quality-depends-less-on-the-embedding-model.md)" in text
+        # a.md and b.md have no links of their own: the link takes the KB's style (wikilinks, in c.md).
+        assert "[[retrieval-quality-depends-less-on-the-embedding-model|details]]" in text
     # The frontmatter and everything outside the passage is byte for byte what it was.
     assert branch_file(root, "notes/a.md").startswith(b"---\ntype: note\ntags: [retrieval]\n---\n# A\n\n")
 
@@ -62,3 +68,89 @@ def test_unknown_kind_is_a_usage_error(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     result = run_kbmine("mutate", str(root), "--kind", "rewrite", env=git_env())
     assert result.returncode == 2 and "unknown mutation kind 'rewrite'" in result.stderr
+
+
+# --- what the new note looks like, computed in process on small KBs (no git needed) ---
+
+LONG = (
+    "A retained theory is worth more than an equivalent pile of cases because one revision at the level of the "
+    "theory changes many downstream conclusions at once, and no pile of cases offers a single place to make it."
+)
+
+
+def _extracts(make_kb: Callable[[Mapping[str, str | bytes]], Path], files: Mapping[str, str]) -> list[Mutation]:
+    kb = load(make_kb(files), use_cache=False)
+    return propose_extracts(kb, [f for f in run_checks(kb) if f.rule == "duplicate-claim"])
+
+
+def test_title_file_name_and_frontmatter_follow_the_claim_and_the_folder(make_kb: Callable[..., Path]) -> None:
+    front = "---\ndescription: {d}\ntype: kb/types/note.md\n---\n"
+    files = {
+        f"notes/{name}.md": front.format(d=f"About {name}") + f"# {name}\n\n[[other]]\n"
+        for name in ("theories-compress-cases", "cases-are-evidence", "revision-needs-a-rationale")
+    }
+    files["notes/first-holder-of-the-claim.md"] = front.format(d="One") + f"# First\n\n{LONG}\n"
+    files["notes/second-holder-of-the-claim.md"] = front.format(d="Two") + f"# Second\n\n- {LONG}\n"
+    [mutation] = _extracts(make_kb, files)
+    ((path, data),) = mutation.new_files
+    # The name is cut at the folder's name length (60 here), at a word that carries meaning.
+    assert path == "notes/a-retained-theory-is-worth-more-than-an-equivalent-pile.md"
+    assert data.decode().startswith(
+        "---\ndescription: A retained theory is worth more than an equivalent pile of cases because one revision "
+        "at the level of the theory changes many downstream conclusions at once, and no pile of cases offers a "
+        "single place to make it.\ntype: kb/types/note.md\n---\n"
+        "# A retained theory is worth more than an equivalent pile of cases\n\n" + LONG + "\n"
+    )
+    replaced = {edit.path: edit.new.decode() for edit in mutation.edits}
+    # The list item stays a list item; a one-sentence claim leaves just the link, in the note's style.
+    assert replaced["notes/second-holder-of-the-claim.md"] == (
+        "- See [[a-retained-theory-is-worth-more-than-an-equivalent-pile|"
+        "A retained theory is worth more than an equivalent pile of cases]]."
+    )
+
+
+def test_the_copy_with_working_links_is_the_home(make_kb: Callable[..., Path]) -> None:
+    claim = (
+        "Error correction works with [above-chance oracles](oracles.md): first construct an oracle whose true "
+        "positive rate beats its false positive rate, then amplify it through decorrelated repetition of checks."
+    )
+    files = {
+        "notes/oracles.md": "# Oracles\n\n[Home](correction.md)\n",
+        "notes/correction.md": f"# Correction\n\n{claim}\n",
+        # A work packet copied the paragraph into another folder, where its link is broken.
+        "work/packet.md": f"# Packet\n\n[Note](../notes/correction.md)\n\n{claim}\n",
+    }
+    [mutation] = _extracts(make_kb, files)
+    ((path, _),) = mutation.new_files
+    assert path.startswith("notes/error-correction-works-with-above-chance-oracles")
+
+
+def test_a_shared_citation_is_not_a_claim(make_kb: Callable[..., Path]) -> None:
+    entry = (
+        "Kang, M., Chen, W.-N., Han, D., Inan, H. A., Wutschitz, L., Chen, Y., Sim, R., and Rajmohan, S. (2025). "
+        "ACON: Optimizing context compression for long-horizon LLM agents. URL https://arxiv.org/abs/2510.00615."
+    )
+    files = {"sources/a.md": f"# A\n\n{entry}\n", "sources/b.md": f"# B\n\n{entry}\n", "index.md": "[a](sources/a.md)"}
+    assert _extracts(make_kb, files) == []
+
+
+def test_two_claims_moved_out_of_the_same_notes_are_both_committed(tmp_path: Path) -> None:
+    # The second extract edits notes the first already linked to a note that only the review branch
+    # has; counting that link as newly broken used to reject every later extract in those notes.
+    other = (
+        "Passages that mix two claims are retrieved for neither, so a chunker should cut at claim boundaries "
+        "and never in the middle of an argument, whatever the token budget of the embedding model says."
+    )
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "notes/a.md": f"# A\n\n{CLAIM}\n\n{other}\n",
+            "notes/b.md": f"# B\n\n{CLAIM}\n\nBetween.\n\n{other}\n",
+            "README.md": "# Home\n\n[A](notes/a.md) [B](notes/b.md)\n",
+        },
+    )
+    run = mutate(root, "--kind", "extract")
+    assert [c["action"] for c in run["committed"]] == ["extract", "extract"] and run["skipped"] == []
+    text = branch_file(root, "notes/b.md").decode()
+    assert "(passages-that-mix-two-claims-are-retrieved-for-neither.md)" in text
+    assert "(retrieval-quality-depends-less-on-the-embedding-model.md)" in text

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from kbmine.kb import load
-from kbmine.mutate.synthesise import Cluster, propose_hubs
+from kbmine.mutate.synthesise import Cluster, propose_hubs, verify_hub
 from tests.conftest import run_kbmine
 from tests.mutate.test_mutate import branch_file, git, make_repo, mutate, user_state
 
@@ -48,7 +48,7 @@ def test_hub_for_the_cluster_without_one_linked_from_the_index(tmp_path: Path) -
     hub_path = next(p for p in commit["paths"] if p != "notes/README.md")
     assert hub_path == "notes/notes-on-retrieval.md"
     hub = branch_file(root, hub_path).decode()
-    assert hub.startswith("---\ndescription:") or hub.startswith("# Notes on retrieval")
+    assert hub.startswith("---\ndescription: Notes on retrieval — 5 closely linked notes, each with its own summary\n---\n")
     for name in TOPIC:
         assert f"]({name.replace(' ', '-')}.md): What {name} means here x." in hub
     assert "garden" not in hub
@@ -70,3 +70,45 @@ def test_a_writer_can_replace_the_text(tmp_path: Path) -> None:
     [mutation] = propose_hubs(load(root, use_cache=False), writer)
     ((_, text),) = mutation.new_files
     assert b"Custom: [Retrieval Caching](retrieval-caching.md)" in text
+
+
+def test_hub_text_follows_the_index_and_reads_well(tmp_path: Path) -> None:
+    files = {
+        "README.md": "# Home\n\n- [Notes](notes/README.md) — the notes\n- [Extra](extra/README.md) — more notes\n",
+        "notes/README.md": "# Notes\n\n- [Garden](garden-soil.md) — where the garden notes start\n",
+        "extra/README.md": "# Extra retrieval notes\n\n- [Home](../README.md) — back\n",
+        **_cluster_files(TOPIC[:4], "notes"),
+        "extra/retrieval-budget.md": (
+            "# Retrieval Budget\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nDated 2024.\n\n"
+            "The budget caps how much **retrieval** may cost. More [here](../notes/retrieval-chunking.md).\n"
+            "[Ranking](../notes/retrieval-ranking.md) [Caching](../notes/retrieval-caching.md)\n"
+        ),
+    }
+    files["notes/retrieval-chunking.md"] += "[Budget](../extra/retrieval-budget.md)\n"
+    files["notes/retrieval-ranking.md"] += "[Budget](../extra/retrieval-budget.md)\n"
+    [mutation] = propose_hubs(load(make_repo(tmp_path / "repo", files), use_cache=False))
+    ((hub_path, data),) = mutation.new_files
+    assert hub_path == "notes/notes-on-retrieval.md"
+    hub = data.decode()
+    # The hub's own folder first, other folders named by their index; entries use the index's " — ".
+    assert hub.index("- [Retrieval Caching](retrieval-caching.md) — What retrieval caching means here x.") < hub.index(
+        "## Extra retrieval notes"
+    )
+    # A table and a three-word line are not a summary; links and emphasis become plain text.
+    assert "- [Retrieval Budget](../extra/retrieval-budget.md) — The budget caps how much retrieval may cost." in hub
+    [edit] = mutation.edits
+    assert edit.path == "notes/README.md" and edit.new == b"- [Notes on retrieval](notes-on-retrieval.md)\n"
+
+
+def test_names_with_spaces_are_percent_encoded_and_the_hub_verifies(tmp_path: Path) -> None:
+    names = [f"retrieval {word}" for word in ("chunking", "ranking", "caching", "latency", "budget")]
+    files = {"my notes/README.md": "# My notes\n"}
+    for name in names:
+        links = " ".join(f"[{o}](<{o}.md>)" for o in names if o != name)
+        files[f"my notes/{name}.md"] = f"# {name.title()}\n\nAll about {name} and its neighbours. {links}\n"
+    kb = load(make_repo(tmp_path / "repo", files), use_cache=False)
+    [mutation] = propose_hubs(kb)
+    ((hub_path, data),) = mutation.new_files
+    assert hub_path == "my notes/notes-on-retrieval.md"
+    assert "- [Retrieval Budget](retrieval%20budget.md): All about retrieval budget and its neighbours." in data.decode()
+    assert verify_hub(kb, mutation, {"my notes/README.md": kb.read_bytes("my notes/README.md")}) is None
