@@ -1,15 +1,16 @@
 """extract: a claim written in several notes moves into a note of its own, linked from each place.
 
 For each ``duplicate-claim`` cluster (the earliest passage and its copies)
-the claim, as one copy wrote it (the earliest whose links all resolve),
-becomes a new note next to that copy, named after the claim's first
-sentence (cut at a clause boundary) in the folder's file-naming style, with
+the claim, as one copy wrote it (see :func:`_home`), becomes a new note
+next to that copy, named after the claim's first sentence (cut at a clause
+boundary, a leading "**Why:**" label dropped) in the folder's file-naming
+style, with
 the frontmatter its sibling notes carry (the keys most of them have, with
 the value most of them share; a description key gets the first sentence).
 Each copy, the original included, keeps its first sentence and links to the
 new note, in the note's own link style, so the claim lives once and every
 reader still finds it. A reference-list entry two sources share is a
-citation, not a claim, and stays where it is.
+citation and a table is data, not a claim: both stay where they are.
 
 Verification checks what the mutation promises: the new note's links all
 resolve, every former location links to it, no link got worse, and the
@@ -36,7 +37,7 @@ from kbmine.mutate.newnote import (
     sibling_frontmatter,
     slug,
 )
-from kbmine.mutate.prose import block_marker, first_sentence, plain_text, title_from
+from kbmine.mutate.prose import block_marker, first_sentence, plain_text, title_from, without_label
 from kbmine.mutate.verify import BAD, edited_notes
 from kbmine.parse.passages import passage_words, shingle_hashes
 
@@ -118,9 +119,9 @@ def _extract(
         return None
     written = kb.read_bytes(home_path)[home_start:home_end].decode(source.encoding, "replace")
     claim_text = _plain(written[len(block_marker(written)) :])
-    if _CITATION.search(claim_text) and _YEAR.search(claim_text):
-        return None  # a reference-list entry two sources share: a citation, not a claim to move
-    sentence = plain_text(first_sentence(claim_text))
+    if _CITATION.search(claim_text) and _YEAR.search(claim_text) or claim_text.startswith("|"):
+        return None  # a reference two sources share, or a table: data, not a claim to move
+    sentence = plain_text(first_sentence(without_label(claim_text)))
     title = title_from(sentence) or _shared_heading(kb, locations)
     if not title:
         return None

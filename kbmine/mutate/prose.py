@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["DANGLING", "block_marker", "first_sentence", "plain_text", "title_from"]
+__all__ = ["DANGLING", "block_marker", "first_sentence", "plain_text", "title_from", "without_label"]
 
 #: A title longer than this many words is cut at a clause boundary.
 TITLE_WORDS = 12
 #: ... and a cut keeps at least this many words.
 MIN_TITLE_WORDS = 4
+#: A title longer than this many characters loses words from its end (a list of paths is no title).
+TITLE_CHARS = 90
 #: Words after which a period does not end a sentence.
 _ABBREVIATIONS = frozenset(
     {"al", "cf", "dr", "e.g", "eg", "etc", "fig", "i.e", "ie", "jr", "mr", "mrs", "ms", "no", "pp", "prof", "sr", "st", "vol", "vs"}
@@ -41,6 +43,7 @@ _WIKI_LINK = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
 _BRACKETS = re.compile(r"\[([^\]]+)\]")
 #: Emphasis, strike-through and code marks; underscores only at word edges (``snake_case`` stays).
 _EMPHASIS = re.compile(r"(\*\*|\*|~~|`+)(?=\S)(.+?)(?<=\S)\1|(?<!\w)(__|_)(?=\S)(.+?)(?<=\S)\3(?!\w)")
+_LABEL = re.compile(r"^(\*\*|__|\*|_)[^*_\n]{1,40}?(?::\1|\1:)[ \t]+(?=\S)")
 _TAG = re.compile(r"</?[A-Za-z][^>\n]*>")
 
 
@@ -60,6 +63,11 @@ def plain_text(markdown: str) -> str:
     while previous != text:
         previous, text = text, _EMPHASIS.sub(lambda m: m.group(2) or m.group(4), text)
     return text[len(block_marker(text)) :].strip()
+
+
+def without_label(markdown: str) -> str:
+    """``markdown`` without a leading emphasised label ("**Why:** ...", "*Note*: ..."): a label is no claim."""
+    return _LABEL.sub("", markdown, count=1)
 
 
 def first_sentence(text: str) -> str:
@@ -103,6 +111,8 @@ def title_from(sentence: str) -> str:
             if word[-1:] in ",;:" or following in ("—", "–", "-", "--") or following.lower() in _CLAUSE_WORDS or following.startswith("("):
                 cut = index
         words = words[: cut or TITLE_WORDS]
+    while len(words) > MIN_TITLE_WORDS and len(" ".join(words)) > TITLE_CHARS:
+        words.pop()
     title = " ".join(words).strip(" .,;:!?-—–*_\"'`()[]")
     while " " in title and title.rsplit(" ", 1)[-1].lower().strip(",;:") in DANGLING:
         title = title.rsplit(" ", 1)[0].rstrip(" ,;:—–-")

@@ -154,3 +154,11 @@ def test_two_claims_moved_out_of_the_same_notes_are_both_committed(tmp_path: Pat
     text = branch_file(root, "notes/b.md").decode()
     assert "(passages-that-mix-two-claims-are-retrieved-for-neither.md)" in text
     assert "(retrieval-quality-depends-less-on-the-embedding-model.md)" in text
+
+
+def test_a_shared_table_is_not_a_claim(make_kb: Callable[..., Path]) -> None:
+    table = "| Page type | Count |\n|---|---|\n" + "".join(f"| guide number {i} of the set | {i} |\n" for i in range(12))
+    files = {"a.md": f"# A\n\n{table}", "b.md": f"# B\n\n{table}", "index.md": "[a](a.md) [b](b.md)"}
+    kb = load(make_kb(files), use_cache=False)
+    duplicates = [f for f in run_checks(kb) if f.rule == "duplicate-claim"]
+    assert duplicates and propose_extracts(kb, duplicates) == []

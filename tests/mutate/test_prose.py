@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kbmine.mutate.prose import block_marker, first_sentence, plain_text, title_from
+from kbmine.mutate.prose import block_marker, first_sentence, plain_text, title_from, without_label
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,20 @@ def test_block_marker() -> None:
 def test_title_is_at_most_twelve_words_and_one_line(text: str) -> None:
     title = title_from(first_sentence(plain_text(text)))
     assert len(title.split()) <= 12 and "\n" not in title
+
+
+@pytest.mark.parametrize(
+    ("markdown", "title"),
+    [
+        ("**Why:** Fields like `style` are parser internals. More.", "Fields like style are parser internals"),
+        ("*Note*: this holds.", "This holds"),
+        ("Plain: not a label.", "Plain: not a label"),
+        (
+            "Missing: `a/one.md`, `b/two-long-name.md`, `c/three-longer-name.md`, `d/four-much-longer-name.md`, "
+            "`e/five-even-longer-name.md`, `f/six.md`.",
+            "Missing: a/one.md, b/two-long-name.md, c/three-longer-name.md, d/four-much-longer-name.md",
+        ),
+    ],
+)
+def test_labels_are_dropped_and_long_titles_are_capped(markdown: str, title: str) -> None:
+    assert title_from(plain_text(first_sentence(without_label(markdown)))) == title
