@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kbmine.checks import rule
+from kbmine.errors import ConfigError
 from kbmine.model import Finding, Note, Span
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
+    from kbmine.mine.spec import Spec
     from kbmine.parse.text import SourceText
 
 _ZERO = Span(0, 0, 1, 1, 1, 1)
@@ -48,9 +52,9 @@ def spec(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     if exceptions pile up, reject the spec or mine it again.
     """
     from kbmine.mine.kinds import all_kinds
-    from kbmine.mine.specfile import SPECS_FILE, accepted_specs
+    from kbmine.mine.specfile import SPECS_FILE
 
-    specs = accepted_specs(kb.root)
+    specs = enforced_specs(kb.root)
     if not specs:
         return
     kinds = all_kinds()
@@ -75,6 +79,27 @@ def spec(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
             yield finding.with_fingerprint(accepted.id, repr(note.frontmatter.get(key)) if key else "")
 
 
+def enforced_specs(root: Path) -> tuple[Spec, ...]:
+    """The accepted specs at ``root``, read once per content of the file: ruamel.yaml is slow,
+    and ``kbmine specs test`` checks the same specs file once per batch of mutants."""
+    from kbmine.mine.specfile import SPECS_FILE
+
+    try:
+        text = (root / SPECS_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{root / SPECS_FILE}: cannot read: {exc}") from None
+    return _parse_accepted(text, str(root / SPECS_FILE))
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_accepted(text: str, where: str) -> tuple[Spec, ...]:
+    from kbmine.mine.specfile import read_entries
+
+    return tuple(entry.spec for entry in read_entries(text, where) if entry.state == "accepted")
+
+
 def _anchor(source: SourceText | None, note: Note, key: str | None) -> Span:
     """The span of frontmatter ``key`` when the note has it, else of the note's first line."""
     if source is None:
@@ -84,7 +109,7 @@ def _anchor(source: SourceText | None, note: Note, key: str | None) -> Span:
 
         block = find_frontmatter(source.normalized)
         if block is not None:
-            pattern = re.compile(rf"^(['\"]?){re.escape(key)}\1[ \t]*:", re.M)
+            pattern = re.compile(rf"^(['\"]?){re.escape(key)}\1[ \t]*:", re.MULTILINE)
             match = pattern.search(source.normalized, block.text_start, block.text_end)
             if match is not None:
                 return source.span(match.start(), match.start() + 2 * len(match.group(1)) + len(key))

@@ -10,10 +10,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from kbmine import __version__
 from kbmine.cli import app
-from kbmine.cli._common import PathArgument
+from kbmine.cli._common import (
+    DialectOption,
+    JobsOption,
+    PathArgument,
+    emit,
+    kb_folder,
+    resolve_config,
+)
+from kbmine.mine.mutants import MUTANT_KINDS
 
 if TYPE_CHECKING:
+    from kbmine.mine.mutants import MutationReport
     from kbmine.mine.spec import Spec
     from kbmine.mine.specfile import State
 
@@ -158,3 +168,114 @@ def accept(ids: IdsArgument, path: KBOption = Path(".")) -> None:
 def reject(ids: IdsArgument, path: KBOption = Path(".")) -> None:
     """Reject specs: they are remembered and never proposed again."""
     _decide(ids, path, "rejected")
+
+
+@specs_app.command("test")
+def test(
+    path: PathArgument = Path("."),
+    count: Annotated[int, typer.Option("--count", "-n", min=1, help="Mutants of each kind.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the choice of mutation sites.")] = 0,
+    kinds: Annotated[list[str] | None, typer.Option("--kind", help="Only these mutant kinds (repeatable).")] = None,
+    fail_under: Annotated[
+        float | None, typer.Option("--fail-under", min=0.0, max=1.0, help="Exit 1 when the mutation score is below this.")
+    ] = None,
+    fmt: FormatOption = OutputFormat.text,
+    dialect: DialectOption = None,
+    jobs: JobsOption = None,
+) -> None:
+    """Mutation-test the checker suite: inject small defects into a copy of the KB and
+    report which accepted specs and built-in rules catch each.
+
+    The KB itself is never touched: its notes and specs file are copied to a
+    temporary folder, where each mutant kind (`--kind`; all by default) strikes
+    `--count` notes chosen with `--seed`. A mutant is killed when a check
+    reports something new in the notes it changed (or the notes linking to
+    them); a kind with survivors is a gap in the KB's checker suite.
+    """
+    from kbmine.kb import load
+    from kbmine.mine.mutants import run_mutation_test
+
+    config = resolve_config(path, {"dialect": dialect})
+    kb = load(kb_folder(path), config, use_cache=False, jobs=jobs)
+    report = run_mutation_test(kb, kinds or (), count, seed, jobs)
+    if fmt is OutputFormat.json:
+        emit(json.dumps(mutation_record(report, kb.root), indent=2) + "\n", None, "json")
+    else:
+        typer.echo(mutation_text(report))
+    if fail_under is not None and (report.score or 0.0) < fail_under:
+        raise typer.Exit(1)
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def mutation_text(report: MutationReport) -> str:
+    """The mutation report for people: a row per mutant kind, the score, the gaps."""
+    heading = (
+        f"{len(report.outcomes)} mutants in {report.batches} batch{'es' if report.batches != 1 else ''} "
+        f"against {report.specs} accepted spec{'s' if report.specs != 1 else ''} and the built-in rules "
+        f"({report.baseline} findings before), {report.seconds:.1f} s"
+    )
+    lines = [heading, f"  {'kind':<18} {'mutants':>7} {'killed':>6}  killers"]
+    for row in report.by_kind():
+        killers = ", ".join(f"{name} {n}" for name, n in row.killers) or "-"
+        lines.append(f"  {row.kind:<18} {row.mutants:>7} {row.killed:>6}  {killers}")
+    lines.append(
+        f"mutation score {_share(report.score)} (accepted specs alone {_share(report.score_by(True))}, "
+        f"built-in rules alone {_share(report.score_by(False))})"
+    )
+    gaps = report.gaps()
+    if gaps:
+        lines.append("gaps in the KB's checker suite (mutants nothing reported):")
+        for row in gaps:
+            what = "no candidate site" if not row.mutants else f"{row.survived} of {row.mutants} survived"
+            lines.append(f"  {row.kind:<18} {what}: {MUTANT_KINDS[row.kind]}")
+            for outcome in [o for o in report.outcomes if o.mutant.kind == row.kind and not o.killed][:2]:
+                lines.append(f"    e.g. {outcome.mutant.path}:{outcome.mutant.line}: {outcome.mutant.description}")
+    else:
+        lines.append("no gaps: every mutant was reported")
+    if report.unattributed:
+        lines.append(f"({report.unattributed} new findings fell outside every mutant's notes and were not credited)")
+    return "\n".join(lines)
+
+
+def mutation_record(report: MutationReport, root: Path) -> dict[str, Any]:
+    """The mutation report as JSON."""
+    return {
+        "kbmine": __version__,
+        "root": str(root),
+        "specs": report.specs,
+        "baseline_findings": report.baseline,
+        "batches": report.batches,
+        "seconds": round(report.seconds, 3),
+        "score": None if report.score is None else round(report.score, 4),
+        "score_specs_only": None if report.score_by(True) is None else round(report.score_by(True) or 0.0, 4),
+        "score_rules_only": None if report.score_by(False) is None else round(report.score_by(False) or 0.0, 4),
+        "unattributed": report.unattributed,
+        "kinds": [
+            {
+                "kind": row.kind,
+                "description": MUTANT_KINDS[row.kind],
+                "candidates": row.candidates,
+                "mutants": row.mutants,
+                "killed": row.killed,
+                "killers": dict(row.killers),
+            }
+            for row in report.by_kind()
+        ],
+        "gaps": [row.kind for row in report.gaps()],
+        "mutants": [
+            {
+                "id": o.mutant.id,
+                "kind": o.mutant.kind,
+                "path": o.mutant.path,
+                "line": o.mutant.line,
+                "description": o.mutant.description,
+                "killed": o.killed,
+                "killers": list(o.killers),
+                "first_finding": o.first or None,
+            }
+            for o in report.outcomes
+        ],
+    }
