@@ -111,6 +111,8 @@ from urllib.parse import unquote
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scriptkit  # noqa: E402
 
+from kbmine.mine.mutants import NEW_NAME_WORDS, names_file  # shared with kbmine specs test
+
 if TYPE_CHECKING:
     from kbmine.kb import KB
     from kbmine.model import Edit
@@ -156,11 +158,6 @@ SYNONYMS = {
     "later": "afterwards", "already": "previously", "directly": "straight", "every": "each",
     "current": "present", "possible": "feasible", "similar": "comparable", "rather": "instead",
 }
-NEW_NAME_WORDS = (
-    "amber", "basalt", "cobalt", "delta", "ember", "fjord", "garnet", "harbor", "indigo", "juniper",
-    "krypton", "lagoon", "meadow", "nimbus", "onyx", "prism", "quartz", "russet", "saffron", "tundra",
-    "umber", "vellum", "willow", "xenon", "yarrow", "zephyr",
-)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _NOT_PARAGRAPH = re.compile(
     r"^(?: {0,3}(?:#{1,6}(?:\s|$)|>|[-*+](?:\s|$)|\d{1,9}[.)](?:\s|$)|\||<|\$\$|\[\^|\[[^\]]+\]:\s|={2,}\s*$|-{2,}\s*$|:::)"
@@ -461,12 +458,7 @@ def plan_rename(inv: Inventory, rng: random.Random, count: int) -> Plan:
 
 def _names_file(link: LinkInfo, note: NoteInfo) -> bool:
     """Whether a link's written target names the note's file (so a rename breaks it)."""
-    written = unquote(link.target).strip()
-    if not written:
-        return False
-    last = written.rsplit("/", 1)[-1].lower()
-    stem = note.stem.lower()
-    return last in (stem, stem + ".md", note.path.rsplit("/", 1)[-1].lower())
+    return names_file(unquote(link.target), note.path)
 
 
 def _visible_text(link: LinkInfo) -> str | None:

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kbmine.errors import ConfigError
-from kbmine.model import Edit, Finding, Note
+from kbmine.model import Edit, Finding, Note, path_stem
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
@@ -486,8 +486,8 @@ def names_file(written: str, path: str) -> bool:
     if not written:
         return False
     last = written.rsplit("/", 1)[-1].lower()
-    name = path.rsplit("/", 1)[-1].lower()
-    return last in (name.removesuffix(".md"), name)
+    stem = path_stem(path).lower()
+    return last in (stem, stem + ".md", path.rsplit("/", 1)[-1].lower())
 
 
 def _renamed_stem(stem: str, rng: random.Random, taken: Collection[str]) -> str | None:
