@@ -216,6 +216,14 @@ class ReviewCommit:
     trailers: dict[str, str]
 
 
+def _require_gitpython() -> None:
+    """Import gitpython, which refuses to load when the git program cannot be run: say so in one line."""
+    try:
+        import git  # noqa: F401
+    except ImportError:
+        raise GitError("git is not installed or not on PATH (kbmine mutate and review run git)") from None
+
+
 class Repository:
     """The git repository holding a KB: the review branch, temporary worktrees, rename history.
 
@@ -225,6 +233,7 @@ class Repository:
     """
 
     def __init__(self, kb_root: Path) -> None:
+        _require_gitpython()
         import git
 
         try:
@@ -294,6 +303,11 @@ class Repository:
         ):
             if (self.git_dir / marker).exists():
                 raise GitError(f"{self.root}: {what} is in progress; finish or abort it first")
+        if (self.git_dir / "index.lock").exists():
+            raise GitError(
+                f"{self.git_dir / 'index.lock'} exists: another git process is running, or one crashed "
+                "(remove the file if none is running); nothing was changed"
+            )
         if self._repo.head.is_detached:
             raise GitError(f"{self.root}: HEAD is detached; check out a branch to accept commits onto")
         if self._repo.is_dirty(index=True, working_tree=True, untracked_files=False):

@@ -10,7 +10,14 @@ Each case builds a hostile KB in a fresh temporary folder::
     <tmp>/out/        captured stdout/stderr (written by this script)
 
 and runs every command on it as a subprocess (``python -m kbmine``) with a
-10 s timeout, one line per (case, command)::
+10 s timeout: the case's own commands (check in three formats, stats, graph,
+cache), then three phases: ``specs`` (mine, dry and real, specs list, show,
+accept, and check with the accepted spec), ``outside-git`` (mutate and
+review on a KB outside any repository: exit 2 saying so) and ``in-git``
+(the harness commits the hostile KB with two unlinked mentions to a fresh
+repository, or uses the case's own odd repository, and runs mutate --dry-run,
+mutate, review list/show/reject/accept and check, then ``git fsck``).
+One line per (case, command)::
 
     PASS  frontmatter/invalid-yaml   check-text   exit=1   0.52s  rss=  48MiB  traceback=no
 
@@ -20,13 +27,23 @@ then a last line ``N passed, N failed``. A (case, command) passes when
   where an error is the documented outcome, and then stderr is exactly one
   line ``kbmine: error: ...`` (never ``internal error``) naming what it must;
 - no ``Traceback (most recent call last)`` appears on stdout or stderr;
-- peak RSS (``os.wait4`` ``ru_maxrss``) stays under 1 GiB;
+- peak RSS (``getrusage(RUSAGE_CHILDREN)`` of kbmine, printed per command) stays under 1 GiB;
 - JSON output (``--format json``) is strict JSON (no NaN/Infinity) of the
   documented shape, and graphml/gexf output is well-formed XML;
 - nothing changed in the sentinel folder or next to the KB, the KB's bytes,
-  modes and file set are unchanged (``.kbmine/`` excepted), the secret and
+  modes and file set are unchanged (``.kbmine/`` excepted, and what the
+  command promises: ``kbmine.specs.yaml`` for mine and specs accept, the
+  fixes' files for review accept), nothing is left in TMPDIR, the secret and
   ``/etc/passwd`` never show in any output, no ``!!python`` payload ran, and
   no child process is left running;
+- in a git repository: HEAD, the index, every ref and every file of the git
+  directory (objects, reflogs and kbmine's own ``.git/kbmine`` aside) are
+  unchanged, except that mutate and review reject may move ``kbmine/review``
+  (only ever to whole kbmine fixes) and review accept may move the current
+  branch forward; ``git fsck`` stays clean;
+- no write of kbmine or any process it starts lands outside the case folder:
+  every file-changing system call is traced with ``strace -f`` (where strace
+  works; ``--no-trace`` turns it off) and its path checked;
 - cached and ``--no-cache`` runs report the same findings, and the three
   check formats agree on the exit code.
 
@@ -59,6 +76,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import stat
@@ -70,7 +88,7 @@ import time
 import unicodedata
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -104,11 +122,26 @@ PASSWD_LINE = _passwd_marker()
 
 @dataclass(frozen=True)
 class Command:
-    """One kbmine invocation; ``{kb}`` in ``args`` is replaced by the case's PATH argument."""
+    """One kbmine invocation.
+
+    ``{kb}`` in ``args`` is replaced by the case's PATH argument, ``{spec}``
+    by a spec id the case's ``mine`` proposed, ``{fix}``/``{fix-last}`` by
+    the first/last commit its ``mutate`` made. Without such an id the
+    command gets one that names nothing and must fail with exit 2.
+    """
 
     name: str
     args: tuple[str, ...]
-    output: str | None = None  # what stdout must be: check-json, stats-json, graph-json, xml
+    output: str | None = None  # what stdout must be: check-json, stats-json, graph-json, xml, json
+    #: Exit codes when the case does not say otherwise.
+    expect: frozenset[int] = frozenset({0, 1})
+    #: What its exit-2 line must name when ``expect`` (not the case) decided the outcome.
+    mentions: tuple[str, ...] = ()
+    #: Top-level names in the KB this command may write (``kbmine.specs.yaml`` for mine and accept).
+    changes: tuple[str, ...] = ()
+    #: What it may do to the git repository holding the KB: nothing, move the review
+    #: branch (``review``), or move the current branch forward by cherry-picks (``accept``).
+    git: str = "none"
 
 
 CHECK_TEXT = Command("check-text", ("check", "{kb}", "--format", "text"))
@@ -132,6 +165,42 @@ ALL = CORE + EXTRA
 QUICK = (CHECK_JSON, GRAPH_JSON)
 #: For the cache cases: a run that writes the cache, runs that read it, and ``cache clear``.
 CACHE_QUICK = (CHECK_JSON, CHECK_TEXT, STATS_JSON, CACHE_CLEAR)
+
+#: A spec or fix id that names nothing (used when the case has none to offer).
+NO_SUCH_ID = "0000dead"
+#: ``--min-support 2`` so that the small hostile KBs yield specs to show and accept.
+_MINE = ("mine", "{kb}", "--format", "json", "--min-support", "2")
+MINE_DRY = Command("mine-dry-run", (*_MINE, "--dry-run"), "mine-json")
+#: Mined on every note (no holdout), so that even a KB of five notes yields specs.
+MINE = Command("mine", (*_MINE, "--holdout", "0"), "mine-json", changes=("kbmine.specs.yaml",))
+SPECS_LIST = Command("specs-list", ("specs", "list", "{kb}", "--format", "json"), "json")
+SPECS_SHOW = Command("specs-show", ("specs", "show", "{spec}", "-p", "{kb}", "--format", "json"), "json")
+SPECS_ACCEPT = Command("specs-accept", ("specs", "accept", "{spec}", "-p", "{kb}"), changes=("kbmine.specs.yaml",))
+#: The accepted spec checked on the hostile notes (its findings differ from the plain check's).
+CHECK_ACCEPTED = Command("check-accepted", ("check", "{kb}", "--format", "json"), "check-json")
+#: Mining and reviewing specs: every case whose PATH is a KB, after the commands above.
+SPECS = (MINE_DRY, MINE, SPECS_LIST, SPECS_SHOW, SPECS_ACCEPT, CHECK_ACCEPTED)
+
+_GIT = frozenset({2})
+MUTATE_DRY = Command("mutate-dry-run", ("mutate", "{kb}", "--dry-run", "--format", "json"), "json", git="none")
+MUTATE = Command("mutate", ("mutate", "{kb}", "--format", "json"), "json", git="review")
+REVIEW_LIST = Command("review-list", ("review", "list", "-C", "{kb}", "--format", "json"), "json")
+REVIEW_SHOW = Command("review-show", ("review", "show", "{fix}", "-C", "{kb}"))
+REVIEW_REJECT = Command("review-reject", ("review", "reject", "{fix-last}", "-C", "{kb}"), git="review")
+REVIEW_ACCEPT = Command("review-accept", ("review", "accept", "--all", "-C", "{kb}"), git="accept")
+#: The KB as accepting left it, checked again.
+CHECK_AFTER_ACCEPT = Command("check-after-accept", ("check", "{kb}", "--format", "json"), "check-json")
+#: mutate and review on a KB that is not in a git repository: exit 2 saying so.
+OUTSIDE_GIT = tuple(
+    replace(command, name=command.name + "-no-git", expect=_GIT, mentions=("git",))
+    for command in (MUTATE_DRY, MUTATE, REVIEW_LIST, REVIEW_SHOW, REVIEW_ACCEPT)
+)
+#: mutate and review once the harness has committed the case's KB to a fresh repository
+#: (with two notes that mention each other unlinked, so there are fixes to review).
+IN_GIT = (MUTATE_DRY, MUTATE, REVIEW_LIST, REVIEW_SHOW, REVIEW_REJECT, REVIEW_ACCEPT, CHECK_AFTER_ACCEPT)
+#: The phases after a case's own commands: ``specs``, ``outside-git`` (SPECS, OUTSIDE_GIT)
+#: and ``in-git`` (IN_GIT, in a repository the harness makes).
+PHASES = ("specs", "outside-git", "in-git")
 
 
 # ---------------------------------------------------------------------------
@@ -197,7 +266,7 @@ class Case:
     name: str
     build: Builder
     commands: tuple[Command, ...] = ALL
-    #: Acceptable exit codes: one set for all commands, or per command name (default OK).
+    #: Acceptable exit codes: one set for all commands, or per command name (default: the command's own).
     expect: frozenset[int] | dict[str, frozenset[int]] = OK
     #: Substrings the one error line must contain when the exit code is 2.
     mentions: tuple[str, ...] = ()
@@ -208,11 +277,22 @@ class Case:
     quick_commands: tuple[Command, ...] | None = None
     runner: Callable[[Case, Ctx, Harness], list[Result]] | None = None
     doc: str = ""
+    #: The PHASES the script runs after the case's commands (default: all three when the
+    #: case runs the usual commands on a KB, none for cases that test one command's options).
+    phases: tuple[str, ...] | None = None
+    #: The phases pytest runs (each costs a few kbmine starts: only where they test something new;
+    #: tests/robustness/test_git_edges.py covers the odd git states the script runs in full).
+    quick_phases: tuple[str, ...] = ()
 
-    def expected(self, command: Command) -> frozenset[int]:
+    def expected(self, command: Command) -> tuple[frozenset[int], tuple[str, ...]]:
+        """The exit codes ``command`` may end with here, and what an exit-2 line must name."""
         if isinstance(self.expect, dict):
-            return self.expect.get(command.name, OK)
-        return self.expect
+            if command.name in self.expect:
+                return self.expect[command.name], self.mentions
+            return command.expect, command.mentions
+        if self.expect != OK:  # the case fails every command (a bad PATH or config), or may
+            return self.expect | (command.expect & ERROR), self.mentions
+        return command.expect, command.mentions
 
     def commands_for(self, quick: bool) -> tuple[Command, ...]:
         if not quick:
@@ -220,6 +300,13 @@ class Case:
         if self.quick_commands is not None:
             return self.quick_commands
         return tuple(c for c in self.commands if c in QUICK) or self.commands
+
+    def phases_for(self, quick: bool) -> tuple[str, ...]:
+        if quick:
+            return self.quick_phases
+        if self.phases is not None:
+            return self.phases
+        return PHASES if self.commands == ALL and self.runner is None else ()
 
 
 CASES: dict[str, Case] = {}
@@ -246,7 +333,7 @@ def _plain_notes(ctx: Ctx) -> None:
 # -- frontmatter -------------------------------------------------------------
 
 
-@case("frontmatter/invalid-yaml", quick_commands=CORE)
+@case("frontmatter/invalid-yaml", quick_commands=CORE, quick_phases=("specs",))
 def _fm_invalid_yaml(ctx: Ctx) -> None:
     """YAML that does not parse, in several ways, one note each."""
     _plain_notes(ctx)
@@ -308,7 +395,7 @@ def _fm_tabs(ctx: Ctx) -> None:
     return None
 
 
-@case("frontmatter/alias-bomb")
+@case("frontmatter/alias-bomb", quick_phases=("specs", "in-git"))
 def _fm_alias_bomb(ctx: Ctx) -> None:
     """The YAML "billion laughs": nine levels of nine aliases each."""
     _plain_notes(ctx)
@@ -341,7 +428,7 @@ def _fm_deep(ctx: Ctx) -> None:
     return None
 
 
-@case("frontmatter/python-tag")
+@case("frontmatter/python-tag", quick_phases=("specs", "in-git"))
 def _fm_python_tag(ctx: Ctx) -> None:
     """``!!python/...`` tags that would run a command if ever constructed (they must not)."""
     _plain_notes(ctx)
@@ -501,7 +588,7 @@ def _bytes_line_endings(ctx: Ctx) -> None:
     return None
 
 
-@case("bytes/nul-and-binary", quick_commands=CORE)
+@case("bytes/nul-and-binary", quick_commands=CORE, quick_phases=("in-git",))
 def _bytes_binary(ctx: Ctx) -> None:
     """NUL bytes early and late, a PNG, random bytes and a gzip, all named ``.md``."""
     _plain_notes(ctx)
@@ -565,7 +652,7 @@ def _bytes_unicode(ctx: Ctx) -> None:
     return None
 
 
-@case("bytes/50mb-note", slow=True)
+@case("bytes/50mb-note", slow=True, quick_phases=("specs", "in-git"))
 def _bytes_50mb(ctx: Ctx) -> None:
     """One 50 MB note of paragraphs with links, headings and code (5 MB in quick runs)."""
     _plain_notes(ctx)
@@ -690,7 +777,7 @@ def _fs_symlink_loop(ctx: Ctx) -> None:
     return None
 
 
-@case("fs/symlink-outside", quick_commands=CORE, forbidden=("outdir/folder", "[[x]]"))
+@case("fs/symlink-outside", quick_commands=CORE, forbidden=("outdir/folder", "[[x]]"), quick_phases=("specs", "in-git"))
 def _fs_symlink_outside(ctx: Ctx) -> None:
     """Symlinks (file and folder, relative and absolute) to a secret outside the KB, and to /etc/passwd."""
     _plain_notes(ctx)
@@ -752,7 +839,7 @@ def _fs_spaces(ctx: Ctx) -> None:
     return None
 
 
-@case("fs/names-special", quick_commands=CORE)
+@case("fs/names-special", quick_commands=CORE, quick_phases=("in-git",))
 def _fs_special_names(ctx: Ctx) -> None:
     """Newline, tab, colon, comma, percent, hash, question mark, brackets, backslash, leading dash in names."""
     _plain_notes(ctx)
@@ -1040,7 +1127,9 @@ def _links_odd_foam(ctx: Ctx) -> None:
 _NO_CACHE_CLEAR = tuple(c for c in ALL if c is not CACHE_CLEAR)
 
 
-@case("cli/nonexistent-path", expect=ERROR, mentions=("does-not-exist",), quick_commands=ALL)
+@case(
+    "cli/nonexistent-path", expect=ERROR, mentions=("does-not-exist",), quick_commands=ALL, quick_phases=("specs", "outside-git")
+)
 def _cli_nonexistent(ctx: Ctx) -> None:
     """PATH does not exist: exit 2 with one line naming it."""
     ctx.target = str(ctx.tmp / "does-not-exist")
@@ -1225,9 +1314,13 @@ def _git_env(ctx: Ctx) -> dict[str, str]:
 
 
 def _git(ctx: Ctx, *args: str) -> str:
+    return _git_in(ctx, ctx.kb, *args)
+
+
+def _git_in(ctx: Ctx, folder: Path, *args: str) -> str:
     completed = subprocess.run(
         ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
-        cwd=ctx.kb, env=_git_env(ctx), capture_output=True, text=True, check=True, timeout=60,
+        cwd=folder, env=_git_env(ctx), capture_output=True, text=True, check=True, timeout=60,
     )
     return completed.stdout
 
@@ -1241,6 +1334,7 @@ def _git_kb(ctx: Ctx, commit: bool = True) -> None:
     ctx.write(".gitignore", "ignored.md\n")
     ctx.write("ignored.md", "# Ignored\n[[missing-from-ignored]]\n")
     ctx.write("tracked.md", "# Tracked\n[[good]] [x](missing.md)\n")
+    _add_fixable(ctx)
     _git(ctx, "init", "-q")
     if commit:
         _git(ctx, "add", "-A")
@@ -1255,7 +1349,18 @@ def _not_in_repo(path: Path) -> str | None:
     return "the temporary folder is inside a git work tree" if completed.returncode == 0 else None
 
 
-@case("git/not-a-repo")
+_IN_GIT_ONLY = ("in-git",)
+#: mutate and review commands, by name.
+_GIT_NAMES = tuple(command.name for command in IN_GIT if command.name.startswith(("mutate", "review")))
+#: No commits yet: nothing to mutate from, nothing pending to review or accept.
+_EMPTY_REPO = {"mutate-dry-run": ERROR, "mutate": ERROR, "review-list": OK}
+#: Fixes are made as usual; accepting them onto the user's branch is refused.
+_REFUSE_ACCEPT = {"review-accept": ERROR}
+#: A repository git itself cannot read: each command either works or says why not in one line.
+_MAY_REFUSE = {name: OK | ERROR for name in (*_GIT_NAMES, "check-after-accept")}
+
+
+@case("git/not-a-repo", phases=("specs", "outside-git"), quick_phases=("outside-git",))
 def _git_not_repo(ctx: Ctx) -> str | None:
     """A KB that is not in a git repository."""
     _plain_notes(ctx)
@@ -1263,7 +1368,7 @@ def _git_not_repo(ctx: Ctx) -> str | None:
     return _not_in_repo(ctx.kb) if shutil.which("git") else None
 
 
-@case("git/empty-repo")
+@case("git/empty-repo", phases=_IN_GIT_ONLY, quick_phases=_IN_GIT_ONLY, expect=_EMPTY_REPO, mentions=("no commits",))
 def _git_empty(ctx: Ctx) -> str | None:
     """``git init`` only: no commits, everything untracked."""
     if _no_git():
@@ -1272,7 +1377,7 @@ def _git_empty(ctx: Ctx) -> str | None:
     return None
 
 
-@case("git/index-lock")
+@case("git/index-lock", phases=_IN_GIT_ONLY, quick_phases=_IN_GIT_ONLY, expect=_REFUSE_ACCEPT, mentions=("index.lock",))
 def _git_index_lock(ctx: Ctx) -> str | None:
     """A repository with ``.git/index.lock`` present (another git is running, or crashed)."""
     if _no_git():
@@ -1284,7 +1389,7 @@ def _git_index_lock(ctx: Ctx) -> str | None:
     return None
 
 
-@case("git/detached-head")
+@case("git/detached-head", phases=_IN_GIT_ONLY, quick_phases=_IN_GIT_ONLY, expect=_REFUSE_ACCEPT, mentions=("detached",))
 def _git_detached(ctx: Ctx) -> str | None:
     """A repository checked out at a detached HEAD."""
     if _no_git():
@@ -1297,7 +1402,7 @@ def _git_detached(ctx: Ctx) -> str | None:
     return None
 
 
-@case("git/corrupt-repo")
+@case("git/corrupt-repo", phases=_IN_GIT_ONLY, expect=_MAY_REFUSE)
 def _git_corrupt(ctx: Ctx) -> str | None:
     """``.git/HEAD`` is garbage and ``.git/index`` is truncated."""
     if _no_git():
@@ -1308,7 +1413,7 @@ def _git_corrupt(ctx: Ctx) -> str | None:
     return None
 
 
-@case("git/gitfile-elsewhere")
+@case("git/gitfile-elsewhere", phases=_IN_GIT_ONLY, expect=_MAY_REFUSE)
 def _git_gitfile(ctx: Ctx) -> None:
     """``.git`` is a file pointing at a git dir that does not exist."""
     _plain_notes(ctx)
@@ -1316,13 +1421,164 @@ def _git_gitfile(ctx: Ctx) -> None:
     return None
 
 
-@case("git/no-git-binary")
+@case("git/no-git-binary", phases=("outside-git",), quick_phases=("outside-git",))
 def _git_missing(ctx: Ctx) -> None:
     """``git`` is not on PATH at all."""
     _plain_notes(ctx)
     empty = ctx.tmp / "tmp" / "emptybin"
     empty.mkdir(parents=True)
     ctx.env_extra["PATH"] = str(empty)
+    return None
+
+
+@case("git/index-lock-clean", phases=_IN_GIT_ONLY, expect=_REFUSE_ACCEPT, mentions=("index.lock",))
+def _git_index_lock_clean(ctx: Ctx) -> str | None:
+    """A clean repository with ``.git/index.lock`` present: mutate works, accepting refuses."""
+    if _no_git():
+        return _no_git()
+    _git_kb(ctx)
+    (ctx.kb / ".git" / "index.lock").write_bytes(b"")
+    return None
+
+
+def _stopped(ctx: Ctx, *args: str) -> None:
+    """Run a git command that must stop on a conflict (a non-zero exit is the point)."""
+    subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", *args], cwd=ctx.kb, env=_git_env(ctx), capture_output=True, check=False,
+        timeout=60,
+    )
+
+
+def _diverged(ctx: Ctx) -> None:
+    """A repository whose branches ``main`` and ``side`` both changed the same line of tracked.md."""
+    _git_kb(ctx)
+    _git(ctx, "checkout", "-q", "-b", "side")
+    (ctx.kb / "tracked.md").write_text("# Tracked\nside\n")
+    _git(ctx, "commit", "-qam", "side")
+    _git(ctx, "checkout", "-q", "main")
+    (ctx.kb / "tracked.md").write_text("# Tracked\nmain\n")
+    _git(ctx, "commit", "-qam", "main")
+
+
+def _in_progress(operation: str, marker: str, *args: str) -> Builder:
+    def build(ctx: Ctx) -> str | None:
+        if _no_git():
+            return _no_git()
+        _diverged(ctx)
+        if operation == "revert":
+            (ctx.kb / "tracked.md").write_text("# Tracked\nmain again\n")
+            _git(ctx, "commit", "-qam", "main again")
+        if operation.startswith("rebase"):
+            _git(ctx, "checkout", "-q", "side")
+        _stopped(ctx, *args)
+        if not (ctx.kb / ".git" / marker).exists():
+            return f"git did not stop with .git/{marker}"
+        return None
+
+    build.__doc__ = f"A {operation} stopped on a conflict (``.git/{marker}``): mutate works from HEAD, accepting refuses."
+    return build
+
+
+for _operation, _marker, _args in (
+    ("merge", "MERGE_HEAD", ("merge", "side")),
+    ("rebase", "rebase-merge", ("rebase", "main")),
+    ("rebase-apply", "rebase-apply", ("rebase", "--apply", "main")),
+    ("cherry-pick", "CHERRY_PICK_HEAD", ("cherry-pick", "side")),
+    ("revert", "REVERT_HEAD", ("revert", "--no-edit", "HEAD~1")),
+):
+    case(
+        f"git/{_operation}-in-progress", phases=_IN_GIT_ONLY, expect=_REFUSE_ACCEPT,
+        mentions=("in progress",),
+    )(_in_progress(_operation, _marker, *_args))
+
+
+@case("git/shallow-clone", phases=_IN_GIT_ONLY)
+def _git_shallow(ctx: Ctx) -> str | None:
+    """The KB is a ``--depth 1`` clone: fixes are made, reviewed and accepted as usual."""
+    if _no_git():
+        return _no_git()
+    # Build the origin in the KB folder, move it aside and clone it back with one commit.
+    _git_kb(ctx)
+    ctx.write("second.md", "# Second\n\nThe zebra crossing again. [[good]]\n")
+    _git(ctx, "add", "-A")
+    _git(ctx, "commit", "-q", "-m", "second")
+    origin = ctx.tmp / "origin"
+    ctx.extra_top.add("origin")
+    ctx.kb.rename(origin)
+    try:
+        _git_in(ctx, ctx.tmp, "clone", "-q", "--depth", "1", f"file://{origin}", str(ctx.kb))
+    except subprocess.CalledProcessError as exc:
+        return f"could not clone: {exc.stderr.strip()[:200]}"
+    return None if (ctx.kb / ".git" / "shallow").exists() else "the clone is not shallow"
+
+
+@case("git/kb-in-subfolder", phases=_IN_GIT_ONLY)
+def _git_subfolder(ctx: Ctx) -> str | None:
+    """The KB is a folder with a space and an accent in a larger repository; notes outside it are never touched."""
+    if _no_git():
+        return _no_git()
+    folder = "notes dir é/"
+    ctx.target = str(ctx.kb / folder)
+    ctx.write(folder + "good.md", "---\ntitle: Good\n---\n# Good\n\nSee [[other]].\n")
+    ctx.write(folder + "other.md", "# Other\n\nBack to [[good]].\n")
+    ctx.write(folder + "sub dir/Zèbra note.md", "# Zèbra Note\n\nA note with an accented name. [[good]]\n")
+    ctx.write(folder + "sub dir/mentions.md", "# Mentions\n\nSee the zèbra note. [[good]]\n")
+    _add_fixable(ctx, folder)
+    ctx.write("outside.md", "# Outside\n\nThe zebra crossing and the lighthouse keeper, outside the KB.\n")
+    _git(ctx, "init", "-q")
+    _git(ctx, "add", "-A")
+    _git(ctx, "commit", "-q", "-m", "first")
+    return None
+
+
+@case("git/linked-worktree", phases=_IN_GIT_ONLY)
+def _git_worktree(ctx: Ctx) -> str | None:
+    """The KB is a linked worktree (``git worktree add``) of another repository, on its own branch."""
+    if _no_git():
+        return _no_git()
+    origin = ctx.kb / "origin"
+    ctx.write("origin/good.md", "---\ntitle: Good\n---\n# Good\n\nSee [[other]].\n")
+    ctx.write("origin/other.md", "# Other\n\nBack to [[good]].\n")
+    _add_fixable(ctx, "origin/")
+    _git_in(ctx, origin, "init", "-q")
+    _git_in(ctx, origin, "add", "-A")
+    _git_in(ctx, origin, "commit", "-q", "-m", "first")
+    _git_in(ctx, origin, "worktree", "add", "-q", "-b", "wt-branch", str(ctx.kb / "wt"))
+    ctx.target = str(ctx.kb / "wt")
+    return None
+
+
+def _concurrent_mutate_runner(case_: Case, ctx: Ctx, harness: Harness) -> list[Result]:
+    """Two ``kbmine mutate`` at once: one waits its turn or refuses in one line; no fix is made twice."""
+    pair = [replace(MUTATE, name=f"mutate#{i}") for i in (1, 2)]
+    results = harness.execute_many(case_, ctx, pair)
+    if all(result.code == 2 for result in results):
+        results[1].reasons.append("both concurrent runs refused")
+    listed = harness.execute(case_, ctx, REVIEW_LIST)
+    results.append(listed)
+    if isinstance(listed.document, list):
+        fingerprints = [c.get("trailers", {}).get("Kbmine-Fingerprint") for c in listed.document if isinstance(c, dict)]
+        if len(fingerprints) != len(set(fingerprints)):
+            listed.reasons.append(f"a fix was committed twice: {fingerprints}")
+        if not fingerprints:
+            listed.reasons.append("no fix was made at all")
+    problem = _fsck(ctx)
+    if problem:
+        listed.reasons.append(problem)
+    return results
+
+
+@case(
+    "git/concurrent-mutate", runner=_concurrent_mutate_runner,
+    expect={"mutate#1": OK | ERROR, "mutate#2": OK | ERROR}, mentions=("another kbmine run",),
+)
+def _git_concurrent_mutate(ctx: Ctx) -> str | None:
+    """Two ``kbmine mutate`` runs at the same time on one repository (the lock)."""
+    if _no_git():
+        return _no_git()
+    for i in range(150):
+        ctx.write(f"many/n{i}.md", f"# N{i}\n\nWe met the lighthouse keeper. [[many/n{(i + 7) % 150}]]\n")
+    _git_kb(ctx)
     return None
 
 
@@ -1349,11 +1605,9 @@ def _git_concurrent(ctx: Ctx) -> str | None:
     """Two ``kbmine check`` runs at the same time on the same KB (a git repo with 300 notes)."""
     if _no_git():
         return _no_git()
-    _git_kb(ctx, commit=False)
     for i in range(300):
         ctx.write(f"many/n{i}.md", f"# N{i}\n[[good]] [[many/n{(i + 7) % 300}]] [[missing-{i % 13}]] [x](n{i}.md#nope)\n")
-    _git(ctx, "add", "-A")
-    _git(ctx, "commit", "-q", "-m", "many")
+    _git_kb(ctx)
     return None
 
 
@@ -1378,6 +1632,7 @@ class Result:
     stderr_tail: str = ""
     stdout_head: str = ""
     findings: list[Any] | None = None
+    document: Any = None
 
     @property
     def passed(self) -> bool:
@@ -1422,7 +1677,7 @@ def _shell_quote(arg: str) -> str:
 #: Started between the harness and kbmine: a process forked from the (possibly large) harness
 #: carries the harness's resident pages into its ``ru_maxrss``, so kbmine is forked from this
 #: small interpreter instead and its own peak RSS (including reaped pool workers) is written to
-#: the file named by argv[1], with its CPU seconds. Exit status and signals are passed through.
+#: the file named by argv[1] (``getrusage(RUSAGE_CHILDREN)``: kbmine and every process it reaped), with its CPU seconds. Exit status and signals are passed through.
 #: argv[2] caps kbmine's address space (a runaway read of /dev/zero must not take the machine down).
 _RSS_WRAPPER = """
 import os, resource, signal, sys
@@ -1437,7 +1692,8 @@ if pid == 0:
         os._exit(127)
 for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
     signal.signal(number, lambda sig, frame: os.kill(pid, sig))
-_, status, usage = os.wait4(pid, 0)
+_, status = os.waitpid(pid, 0)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "w") as handle:
     handle.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime:.3f}")
 code = os.waitstatus_to_exitcode(status)
@@ -1482,9 +1738,12 @@ def permissions_skip_reason() -> str | None:
     return _permission_probe()
 
 
-def _snapshot(root: Path, ignore_top: Iterable[str] = ()) -> dict[str, tuple[Any, ...]]:
-    """Every path under ``root`` (no symlink followed) with its type, mode and content hash."""
-    ignored = set(ignore_top)
+def _snapshot(root: Path, ignore: Iterable[str] = ()) -> dict[str, tuple[Any, ...]]:
+    """Every path under ``root`` (no symlink followed) with its type, mode and content hash.
+
+    ``ignore`` names relative paths (at any depth) left out with everything below them.
+    """
+    ignored = set(ignore)
     found: dict[str, tuple[Any, ...]] = {}
     if not os.path.lexists(root):
         return found
@@ -1500,10 +1759,10 @@ def _snapshot(root: Path, ignore_top: Iterable[str] = ()) -> dict[str, tuple[Any
             continue
         for name in names:
             rel = relative + b"/" + name if relative else name
-            if not relative and os.fsdecode(name) in ignored:
-                continue
             path = base + b"/" + rel
             key = os.fsdecode(rel)
+            if key in ignored:
+                continue
             try:
                 info = os.lstat(path)
             except OSError as exc:
@@ -1527,6 +1786,260 @@ def _snapshot(root: Path, ignore_top: Iterable[str] = ()) -> dict[str, tuple[Any
             else:
                 found[key] = ("other", stat.S_IFMT(info.st_mode), mode)
     return found
+
+
+# -- git state ---------------------------------------------------------------------
+
+
+def _harness_git(ctx: Ctx, *args: str) -> subprocess.CompletedProcess[str]:
+    """A read-only git query of the harness about the case's repository (never refreshes the index)."""
+    folder = Path(ctx.target) if Path(ctx.target).is_dir() else ctx.kb
+    env = {**_git_env(ctx), "GIT_OPTIONAL_LOCKS": "0"}
+    return subprocess.run(
+        ["git", *args], cwd=folder, env=env, capture_output=True, text=True, errors="surrogateescape", check=False,
+        timeout=60,
+    )
+
+
+def _git_ok(ctx: Ctx, *args: str) -> bool:
+    return _harness_git(ctx, *args).returncode == 0
+
+
+def _git_lines(ctx: Ctx, *args: str) -> list[str]:
+    """The output of a ``-z`` git query, split (empty when git fails)."""
+    completed = _harness_git(ctx, *args)
+    return [item for item in completed.stdout.split("\0") if item] if completed.returncode == 0 else []
+
+
+def _git_dir(ctx: Ctx) -> Path | None:
+    """The (common) git directory of the repository holding the case's PATH, if git reads one."""
+    if not Path(ctx.target).is_dir() or shutil.which("git") is None or "PATH" in ctx.env_extra:
+        return None
+    completed = _harness_git(ctx, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    if completed.returncode != 0:
+        return None
+    gitdir = Path(completed.stdout.strip())
+    return gitdir if gitdir.is_relative_to(ctx.tmp) else None
+
+
+def _toplevel_prefix(ctx: Ctx) -> str:
+    """The work tree root of the PATH's repository relative to the KB folder, with a slash ("" if the same)."""
+    top = _harness_git(ctx, "rev-parse", "--show-toplevel").stdout.strip()
+    relative = os.path.relpath(top, ctx.kb) if top else "."
+    return "" if relative == "." else relative + "/"
+
+
+def _kb_relative(ctx: Ctx, name: str) -> str:
+    """``name`` inside the case's PATH, relative to the KB folder (the keys of its snapshot)."""
+    relative = os.path.relpath(os.path.join(ctx.target, name), ctx.kb)
+    return relative
+
+
+def _kbmine_state(key: str) -> bool:
+    """Paths of a git directory that belong to kbmine: its state folder and the review branch."""
+    parts = key.split("/")
+    return (
+        parts[0] == "kbmine"
+        or (parts[0] == "worktrees" and len(parts) > 2 and parts[2] == "kbmine")
+        or key == "refs/heads/kbmine"
+        or key.startswith("refs/heads/kbmine/")
+    )
+
+
+#: Files of a git dir (or a linked worktree's) that accepting fixes (a cherry-pick) rewrites.
+_ACCEPT_WRITES = frozenset({"index", "ORIG_HEAD", "COMMIT_EDITMSG", "AUTO_MERGE"})
+
+
+def _repo_state(gitdir: Path) -> dict[str, tuple[Any, ...]]:
+    """Every file of the git directory but objects, reflogs and kbmine's own state: HEAD, index, refs, config, markers."""
+    return {
+        k: v
+        for k, v in _snapshot(gitdir, ("objects",)).items()
+        if not _kbmine_state(k) and "logs" not in k.split("/")[:3]
+    }
+
+
+def _refs(ctx: Ctx) -> dict[str, str]:
+    """Every ref with its commit, plus ``HEAD`` and the branch it names (``HEAD-branch``)."""
+    refs: dict[str, str] = {}
+    for line in _harness_git(ctx, "for-each-ref", "--format=%(refname) %(objectname)").stdout.splitlines():
+        name, _, sha = line.partition(" ")
+        refs[name] = sha
+    refs["HEAD"] = _harness_git(ctx, "rev-parse", "-q", "--verify", "HEAD").stdout.strip()
+    refs["HEAD-branch"] = _harness_git(ctx, "symbolic-ref", "-q", "HEAD").stdout.strip()
+    return refs
+
+
+def _fsck(ctx: Ctx) -> str | None:
+    """``git fsck`` of the case's repository: ``None`` when clean."""
+    completed = _harness_git(ctx, "fsck", "--no-progress", "--no-dangling")
+    if completed.returncode == 0 and not completed.stdout.strip():
+        return None
+    return "git fsck is not clean: " + (completed.stdout + completed.stderr).strip().replace("\n", " | ")[:300]
+
+
+#: Notes the in-git phase adds: each mentions the other two without a link, so mutate has fixes to make.
+FIXABLE = {
+    "zebra-crossing.md": "# Zebra Crossing\n\nStripes on the road. [[good]]\n",
+    "lighthouse-keeper.md": "# Lighthouse Keeper\n\nKeeps the light. [[good]]\n",
+    "walk.md": "# Walk\n\nWe met the lighthouse keeper at the zebra crossing. [[good]]\n",
+}
+
+
+def _add_fixable(ctx: Ctx, folder: str = "") -> None:
+    for name, text in FIXABLE.items():
+        ctx.write(f"{folder}{name}", text)
+
+
+def _commit_kb(ctx: Ctx) -> str | None:
+    """Make the case's KB a repository with one commit of everything (hostile notes included)."""
+    if not Path(ctx.target).is_dir():
+        return "PATH is not a folder"
+    _add_fixable(ctx, _kb_relative(ctx, "") if Path(ctx.target) != ctx.kb else "")
+    try:
+        _git(ctx, "init", "-q")
+        # Files git cannot add (a FIFO, say) stay untracked, as in a real repository.
+        subprocess.run(
+            ["git", "add", "-A", "--ignore-errors"], cwd=ctx.kb, env=_git_env(ctx), capture_output=True, check=False,
+            timeout=120,
+        )
+        _git(ctx, "commit", "-q", "--no-verify", "-m", "hostile notes")
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        detail = getattr(exc, "stderr", "") or str(exc)
+        return f"could not commit the KB: {str(detail).strip()[:200]}"
+    return None
+
+
+def _bind(ctx: Ctx, command: Command) -> Command:
+    """``command`` as it runs here: with no spec or fix to name, it must fail (exit 2)."""
+    for placeholder in ("{spec}", "{fix}", "{fix-last}"):
+        if placeholder in command.args and placeholder[1:-1] not in ctx.data:
+            args = tuple(NO_SUCH_ID if a == placeholder else a for a in command.args)
+            if command.expect == ERROR:  # it fails anyway, for its own reason
+                return replace(command, args=args)
+            return replace(command, args=args, expect=ERROR, mentions=(NO_SUCH_ID,))
+    return command
+
+
+# -- write tracing -------------------------------------------------------------------
+
+#: System calls that change the file system (plus those that move the working folder).
+_WRITE_CALLS = (
+    "open", "openat", "openat2", "creat", "mkdir", "mkdirat", "rename", "renameat", "renameat2", "unlink",
+    "unlinkat", "rmdir", "symlink", "symlinkat", "link", "linkat", "truncate", "chmod", "fchmodat",
+)
+_CWD_CALLS = ("chdir", "fchdir", "clone", "clone3", "fork", "vfork")
+_OPEN_WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
+#: Places every process may write: the bit bucket, terminals and POSIX semaphores (multiprocessing).
+_ALWAYS_WRITABLE = ("/dev/null", "/dev/tty", "/dev/pts/", "/dev/shm/")
+
+
+@functools.lru_cache(maxsize=1)
+def _strace() -> str | None:
+    """The strace binary, if it can trace a child here (seccomp filtering keeps it cheap)."""
+    binary = shutil.which("strace")
+    if binary is None:
+        return None
+    probe = subprocess.run(
+        [*_cap_prefix(), binary, "-f", "--seccomp-bpf", "-qq", "-e", "trace=openat", "-o", os.devnull, "true"],
+        capture_output=True, check=False,
+    )
+    return binary if probe.returncode == 0 else None
+
+
+def _trace_prefix(trace_path: Path) -> list[str]:
+    binary = _strace()
+    if binary is None:
+        return []
+    calls = ",".join(_WRITE_CALLS + _CWD_CALLS)
+    return [binary, "-f", "--seccomp-bpf", "-qq", "-y", "-s", "65535", "-e", f"trace={calls}", "-o", str(trace_path), "--"]
+
+
+_TRACE_LINE = re.compile(r"^(\d+)\s+(?:<\.\.\. (\w+) resumed>|(\w+)\()(.*)$")
+_TRACE_RESULT = re.compile(r"^(.*)\)\s+=\s+(.*)$")
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+#: A directory fd argument followed by a path; ``-y`` shows the fd's path (also for AT_FDCWD).
+_FD_PATH = re.compile(r"(?:^|,\s*)(AT_FDCWD|-?\d+)(?:<([^>]*)>)?\s*,\s*\"")
+
+
+def _c_string(text: str) -> str:
+    """An strace string literal (C escapes) back to the path it names."""
+    raw = codecs.escape_decode(text.encode("latin-1", "backslashreplace"))[0]
+    return os.fsdecode(raw) if isinstance(raw, bytes) else str(raw)
+
+
+def _writes_outside(trace_path: Path, allowed_root: Path) -> list[str]:
+    """Paths outside ``allowed_root`` that the traced processes wrote to (successful calls only)."""
+    try:
+        text = trace_path.read_text(encoding="latin-1")
+    except OSError:
+        return []
+    roots = {str(allowed_root), os.path.realpath(allowed_root)}
+    cwd: dict[str, str] = {}
+    pending: dict[str, str] = {}
+    outside: list[str] = []
+    for line in text.splitlines():
+        match = _TRACE_LINE.match(line)
+        if not match:
+            continue
+        pid, resumed, call, rest = match.group(1), match.group(2), match.group(3), match.group(4)
+        if rest.endswith("<unfinished ...>"):
+            pending[pid] = (call or resumed or "") + "\x00" + rest[: -len("<unfinished ...>")]
+            continue
+        if resumed:
+            name, _, head = pending.pop(pid, resumed + "\x00").partition("\x00")
+            call, rest = name, head + rest
+        assert call is not None
+        ended = _TRACE_RESULT.match(rest)
+        if not ended or ended.group(2).startswith(("-1", "?")):
+            continue
+        args, result = ended.group(1), ended.group(2)
+        here = cwd.get(pid, str(allowed_root))
+        if call in ("clone", "clone3", "fork", "vfork"):
+            child = result.split()[0].split("<")[0]
+            cwd.setdefault(child, here)  # the child may have moved already (its lines can come first)
+            continue
+        strings = [_c_string(m) for m in _STRING.findall(args)]
+        if call == "chdir" and strings:
+            cwd[pid] = os.path.normpath(os.path.join(here, strings[0]))
+            continue
+        if call == "fchdir":
+            fd = re.search(r"<([^>]*)>", args)
+            if fd:
+                cwd[pid] = fd.group(1)
+            continue
+        if call not in _WRITE_CALLS or not strings:
+            continue
+        if call in ("open", "openat", "openat2", "creat"):
+            if call != "creat" and not any(flag in args for flag in _OPEN_WRITE_FLAGS):
+                continue
+            opened = re.search(r"<([^>]*)>", result)
+            targets = [opened.group(1)] if opened else [_join(args, strings[0], here)]
+        elif call in ("rename", "renameat", "renameat2", "link", "linkat"):
+            dirs = [m.group(2) for m in _FD_PATH.finditer(args)] or [None, None]
+            targets = [os.path.join(d or here, s) for d, s in zip(dirs + [None] * 2, strings[:2])]
+        elif call in ("symlink", "symlinkat"):
+            targets = [_join(args.split(",", 1)[-1], strings[-1], here)]
+        else:
+            targets = [_join(args, strings[0], here)]
+        for target in targets:
+            target = os.path.normpath(target)
+            if any(target == root or target.startswith(root + "/") for root in roots):
+                continue
+            if target.startswith(_ALWAYS_WRITABLE):
+                continue
+            outside.append(f"{call} {target}")
+    return list(dict.fromkeys(outside))
+
+
+def _join(args: str, path: str, here: str) -> str:
+    """``path`` of a call resolved against its directory fd (``-y`` shows its path) or the working folder."""
+    if path.startswith("/"):
+        return path
+    fd = _FD_PATH.search(args)
+    if fd and fd.group(2):
+        return os.path.join(fd.group(2), path)
+    return os.path.join(here, path)
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any], limit: int = 5) -> str:
@@ -1557,6 +2070,7 @@ class _Running:
     stdout_path: Path
     stderr_path: Path
     rss_path: Path
+    trace_path: Path
     code: int | None = None
     rss_kib: int = 0
     cpu: float = 0.0
@@ -1570,13 +2084,15 @@ class Harness:
 
     def __init__(self, *, small: bool = False, quick: bool = False, timeout: float = TIMEOUT, keep: bool = False,
                  python: str | None = None, log: Callable[[Result], None] | None = None,
-                 cpu_limit: float | None = None) -> None:
+                 cpu_limit: float | None = None, trace: bool = True) -> None:
         self.small = small
         self.quick = quick
         self.timeout = timeout
         #: When set, the budget is CPU seconds (kbmine and its workers) and ``timeout`` only
         #: catches hangs: on a machine shared with other work, wall time measures the others.
         self.cpu_limit = cpu_limit
+        #: Trace file-system writes with strace (where it works) to prove none lands outside the case folder.
+        self.trace = trace and _trace_prefix(Path(os.devnull)) != []
         self.keep = keep
         self.python = python or sys.executable
         self.log = log
@@ -1604,13 +2120,17 @@ class Harness:
                 result = Result(case_.name, "*", skipped=skip)
                 self._emit(result)
                 return [result]
-            ctx.data["kb"] = _snapshot(ctx.kb, (".kbmine",))
+            self._baseline(ctx)
             ctx.data["sentinel"] = _snapshot(ctx.sentinel)
             ctx.data["top"] = set(os.listdir(tmp))
             ctx.data["home"] = _snapshot(ctx.home)
             if case_.runner is not None:
-                return case_.runner(case_, ctx, self)
-            return self._sequential(case_, ctx)
+                results = case_.runner(case_, ctx, self)
+            else:
+                results = self._sequential(case_, ctx)
+            for phase in case_.phases_for(self.quick):
+                results.extend(self._phase(case_, ctx, phase))
+            return results
         finally:
             for cleanup in reversed(ctx.cleanups):
                 try:
@@ -1625,6 +2145,50 @@ class Harness:
     def _sequential(self, case_: Case, ctx: Ctx) -> list[Result]:
         return [self.execute(case_, ctx, command) for command in case_.commands_for(self.quick)]
 
+    def _baseline(self, ctx: Ctx) -> None:
+        """Snapshot the KB (and its repository, if it has one) as the commands must leave them."""
+        gitdir = _git_dir(ctx)
+        ignored = {".kbmine", _kb_relative(ctx, ".kbmine")}
+        if gitdir is not None:
+            ctx.data["gitdir"] = gitdir
+            ignored.add(os.path.relpath(gitdir, ctx.kb))
+            ctx.data["repo"] = _repo_state(gitdir)
+            ctx.data["refs"] = _refs(ctx)
+        ctx.data["ignored"] = frozenset(ignored)
+        ctx.data["kb"] = _snapshot(ctx.kb, ignored)
+
+    def _phase(self, case_: Case, ctx: Ctx, phase: str) -> list[Result]:
+        """Run one of the PHASES after the case's own commands (see PHASES)."""
+        if phase == "specs":
+            return [self.execute(case_, ctx, command) for command in SPECS]
+        in_repo = (
+            "gitdir" in ctx.data
+            or os.path.lexists(ctx.kb / ".git")
+            or (Path(ctx.target).is_dir() and _not_in_repo(Path(ctx.target)) is not None)
+        )
+        if phase == "outside-git":
+            if in_repo:
+                return []
+            return [self.execute(case_, ctx, command) for command in OUTSIDE_GIT]
+        if ctx.kb_mutable or _no_git():
+            return []
+        if not in_repo:
+            problem = _commit_kb(ctx)
+            if problem:
+                result = Result(case_.name, "in-git", skipped=problem)
+                self._emit(result)
+                return [result]
+            self._baseline(ctx)
+        results = [self.execute(case_, ctx, command) for command in IN_GIT]
+        if "gitdir" in ctx.data:
+            fsck = Result(case_.name, "git-fsck", code=0)
+            problem = _fsck(ctx)
+            if problem:
+                fsck.reasons.append(problem)
+            self._emit(fsck)
+            results.append(fsck)
+        return results
+
     # -- running ---------------------------------------------------------------
 
     def execute(self, case_: Case, ctx: Ctx, command: Command) -> Result:
@@ -1632,14 +2196,16 @@ class Harness:
 
     def execute_many(self, case_: Case, ctx: Ctx, commands: list[Command]) -> list[Result]:
         """Start ``commands`` at once, wait for all, then check each (snapshots are shared)."""
-        running = [self._spawn(ctx, command) for command in commands]
+        running = [self._spawn(ctx, _bind(ctx, command)) for command in commands]
         threads = [threading.Thread(target=self._wait, args=(r,)) for r in running]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         results = [self._result(case_, ctx, r) for r in running]
-        self._check_filesystem(ctx, results)
+        self._check_filesystem(ctx, results, [r.command for r in running])
+        for result, run in zip(results, running):
+            self._check_writes(ctx, run, result)
         for result in results:
             self._consistency(ctx, result)
             self._emit(result)
@@ -1663,13 +2229,15 @@ class Harness:
             self._counter += 1
             number = self._counter
         args = [a.replace("{kb}", ctx.target) for a in command.args]
+        args = [ctx.data.get(a[1:-1], a) if a in ("{spec}", "{fix}", "{fix-last}") else a for a in args]
         stdout_path = ctx.out / f"{number}.{command.name}.stdout"
         stderr_path = ctx.out / f"{number}.{command.name}.stderr"
         rss_path = ctx.out / f"{number}.{command.name}.rss"
+        trace_path = ctx.out / f"{number}.{command.name}.trace"
         python = shutil.which(self.python) or self.python
         argv = [
             *_cap_prefix(), sys.executable, "-I", "-S", "-c", _RSS_WRAPPER, str(rss_path), str(ADDRESS_SPACE_CAP),
-            python, "-m", "kbmine", *args,
+            *(_trace_prefix(trace_path) if self.trace else []), python, "-m", "kbmine", *args,
         ]
         with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
             started = time.perf_counter()
@@ -1677,7 +2245,9 @@ class Harness:
                 argv, cwd=ctx.tmp, env=self._env(ctx), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                 start_new_session=True,
             )
-        return _Running(command, [python, "-m", "kbmine", *args], proc, started, stdout_path, stderr_path, rss_path)
+        return _Running(
+            command, [python, "-m", "kbmine", *args], proc, started, stdout_path, stderr_path, rss_path, trace_path
+        )
 
     def _wait(self, running: _Running) -> None:
         proc = running.proc
@@ -1745,7 +2315,7 @@ class Harness:
         result.stderr_tail = stderr.decode("utf-8", "replace").strip()[-1500:]
         result.stdout_head = stdout[:500].decode("utf-8", "replace")
         reasons = result.reasons
-        expected = case_.expected(command)
+        expected, mentions = case_.expected(command)
         if running.timed_out:
             reasons.append(f"did not finish in {self.timeout:g}s (killed)")
         if self.cpu_limit is not None and running.cpu > self.cpu_limit:
@@ -1767,7 +2337,7 @@ class Harness:
                 shown = " | ".join(lines[:4]) + (" | ..." if len(lines) > 4 else "")
                 reasons.append(f"exit 2 must print exactly one line 'kbmine: error: ...'; got {len(lines)}: {shown}")
             else:
-                missing = [m for m in case_.mentions if m not in lines[0]]
+                missing = [m for m in mentions if m not in lines[0]]
                 if missing and 2 in expected:
                     reasons.append(f"error line does not name {', '.join(map(repr, missing))}: {lines[0]}")
         elif running.code in OK and text_err.strip():
@@ -1796,9 +2366,15 @@ class Harness:
             document = _strict_json(stdout)
         except (ValueError, UnicodeDecodeError) as exc:
             return f"output is not strict JSON: {str(exc)[:200]}"
+        result.document = document
+        if kind == "json":
+            return None
         if not isinstance(document, dict):
             return "JSON output is not an object"
-        if kind == "check-json":
+        if kind == "mine-json":
+            if not isinstance(document.get("specs"), list):
+                return "mine JSON lacks the 'specs' list"
+        elif kind == "check-json":
             findings = document.get("findings")
             if not isinstance(findings, list) or not isinstance(document.get("summary"), dict):
                 return "check JSON lacks the 'findings' list or 'summary' object"
@@ -1812,7 +2388,7 @@ class Harness:
             return "graph JSON lacks 'nodes'/'edges'"
         return None
 
-    def _check_filesystem(self, ctx: Ctx, results: list[Result]) -> None:
+    def _check_filesystem(self, ctx: Ctx, results: list[Result], commands: list[Command]) -> None:
         problems = []
         if ctx.marker.exists():
             problems.append("a !!python payload ran (marker file created)")
@@ -1826,10 +2402,23 @@ class Harness:
         if new:
             problems.append(f"created {sorted(new)} next to the KB")
             ctx.data["top"] = top
+        leftovers = [name for name in os.listdir(ctx.tmp / "tmp") if name not in ctx.data.setdefault("tmp", set(os.listdir(ctx.tmp / "tmp")))]
+        if leftovers:
+            problems.append(f"left {sorted(leftovers)[:3]} in TMPDIR")
+            ctx.data["tmp"] |= set(leftovers)
+        accepted: set[str] = set()
+        if "gitdir" in ctx.data:
+            problems.extend(self._check_repo(ctx, commands, accepted))
         if not ctx.kb_mutable:
-            kb = _snapshot(ctx.kb, (".kbmine",))
+            kb = _snapshot(ctx.kb, ctx.data["ignored"])
             if kb != ctx.data["kb"]:
-                problems.append("changed the KB: " + _diff(ctx.data["kb"], kb))
+                allowed = {_kb_relative(ctx, name) for command in commands for name in command.changes} | accepted
+                changed = {k for k in set(kb) | set(ctx.data["kb"]) if kb.get(k) != ctx.data["kb"].get(k)}
+                if changed - allowed:
+                    problems.append(
+                        "changed the KB: " + _diff({k: ctx.data["kb"].get(k) for k in changed - allowed if k in ctx.data["kb"]},
+                                                   {k: kb.get(k) for k in changed - allowed if k in kb})
+                    )
                 ctx.data["kb"] = kb
         home = _snapshot(ctx.home)
         if home != ctx.data["home"]:
@@ -1838,6 +2427,72 @@ class Harness:
             ctx.data["home"] = home
         for result in results:
             result.reasons.extend(problems)
+            self._remember(ctx, result)
+
+    def _check_repo(self, ctx: Ctx, commands: list[Command], accepted: set[str]) -> list[str]:
+        """The repository is as before, but for what the commands promise (``Command.git``).
+
+        ``accepted`` receives the KB paths an accepted fix changed (they may differ in the tree).
+        """
+        problems = []
+        gitdir: Path = ctx.data["gitdir"]
+        promises = {command.git for command in commands}
+        before, after = ctx.data["repo"], _repo_state(gitdir)
+        refs_before, refs_after = ctx.data["refs"], _refs(ctx)
+        allowed: set[str] = set()
+        review = "refs/heads/kbmine/review"
+        if "accept" in promises and refs_before.get("HEAD") != refs_after.get("HEAD"):
+            old, new = refs_before.get("HEAD", ""), refs_after.get("HEAD", "")
+            if not _git_ok(ctx, "merge-base", "--is-ancestor", old, new):
+                problems.append(f"accepting moved the branch from {old[:12]} to {new[:12]}, which does not build on it")
+            branch = refs_after.get("HEAD-branch", "")
+            allowed |= {branch, "refs/heads", "refs"}
+            # What a cherry-pick writes, in the git dir or (in a linked worktree) the worktree's own.
+            allowed |= {k for k in set(before) | set(after) if k.rpartition("/")[2] in _ACCEPT_WRITES}
+            top = _toplevel_prefix(ctx)
+            for path in _git_lines(ctx, "diff", "--name-only", "-z", old, new):
+                accepted.add(top + path)
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)} - allowed
+        if changed:
+            problems.append("changed the repository: " + _diff({k: before[k] for k in changed if k in before},
+                                                               {k: after[k] for k in changed if k in after}))
+        moved = {k for k in set(refs_before) | set(refs_after) if refs_before.get(k) != refs_after.get(k)}
+        moved -= {"HEAD", "HEAD-branch", refs_after.get("HEAD-branch", "")} if "accept" in promises else set()
+        if "review" in promises:
+            moved.discard(review)
+            tip = refs_after.get(review)
+            if tip and refs_after.get("HEAD"):
+                messages = _git_lines(ctx, "log", "-z", "--format=%B", f"{refs_after['HEAD']}..{tip}")
+                if any("Kbmine-Fingerprint:" not in message for message in messages):
+                    problems.append("the review branch holds a commit that is not a whole kbmine fix")
+        if moved:
+            problems.append("moved refs: " + ", ".join(f"{k} {refs_before.get(k, '-')[:12]}->{refs_after.get(k, '-')[:12]}" for k in sorted(moved)))
+        if promises & {"review", "accept"}:
+            problem = _fsck(ctx)
+            if problem:
+                problems.append(problem)
+        ctx.data["repo"], ctx.data["refs"] = after, refs_after
+        return problems
+
+    def _remember(self, ctx: Ctx, result: Result) -> None:
+        """Keep the ids later commands of the case refer to (``{spec}``, ``{fix}``, ``{fix-last}``)."""
+        document = result.document
+        if result.command == "mine" and isinstance(document, dict):
+            ids = [s.get("id") for s in document.get("specs", []) if isinstance(s, dict) and s.get("state") == "proposed"]
+            if ids:
+                ctx.data["spec"] = ids[0]
+        if result.command == "mutate" and isinstance(document, dict):
+            shas = [c.get("sha") for c in document.get("committed", []) if isinstance(c, dict)]
+            if shas:
+                ctx.data["fix"], ctx.data["fix-last"] = shas[0], shas[-1]
+
+    def _check_writes(self, ctx: Ctx, running: _Running, result: Result) -> None:
+        """Fail the command if its trace shows a write outside the case folder."""
+        if not self.trace:
+            return
+        outside = _writes_outside(running.trace_path, ctx.tmp)
+        if outside:
+            result.reasons.append(f"wrote outside the case folder: {', '.join(outside[:3])}" + (" ..." if len(outside) > 3 else ""))
 
     def _consistency(self, ctx: Ctx, result: Result) -> None:
         if ctx.kb_mutable:
@@ -1922,6 +2577,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("--json", type=Path, help="also write every result to this JSON file")
     parser.add_argument("--python", help="interpreter that has kbmine installed (default: this one)")
+    parser.add_argument("--no-trace", action="store_true", help="do not trace file-system writes with strace")
     options = parser.parse_args(argv)
 
     selected = [c for c in CASES.values() if not options.only or any(k in c.name for k in options.only)]
@@ -1936,6 +2592,8 @@ def main(argv: list[str] | None = None) -> int:
         print("# running as root: kbmine runs without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH (" + " ".join(prefix) + ")")
     if probe:
         print(f"# permission cases will be skipped: {probe}")
+    if not options.no_trace and _strace() is None:
+        print("# strace is missing or cannot trace here: writes outside the case folder are only found by snapshots")
     sys.stdout.flush()
 
     def log(result: Result) -> None:
@@ -1945,8 +2603,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
 
     harness = Harness(small=options.small, quick=options.quick, timeout=options.timeout, keep=options.keep,
-                      python=options.python, log=log, cpu_limit=options.cpu_limit)
+                      python=options.python, log=log, cpu_limit=options.cpu_limit, trace=not options.no_trace)
     results: list[Result] = []
+    started = time.perf_counter()
     for c in selected:
         try:
             results.extend(harness.run_case(c))
@@ -1963,6 +2622,15 @@ def main(argv: list[str] | None = None) -> int:
     if failing:
         print(f"# failing cases: {', '.join(failing)}")
     print(f"# {len(skipped)} skipped" + (": " + "; ".join(f"{r.case} ({r.skipped})" for r in skipped) if skipped else ""))
+    ran = [r for r in results if r.status != "SKIP" and r.argv]
+    if ran:
+        peak = max(ran, key=lambda r: r.rss_kib)
+        slowest = max(ran, key=lambda r: r.seconds)
+        print(
+            f"# {len({r.case for r in ran})} cases, {len(ran)} commands in {time.perf_counter() - started:.0f}s; "
+            f"peak RSS {peak.rss_kib / 1024:.0f} MiB ({peak.case} {peak.command}); "
+            f"slowest {slowest.seconds:.1f}s ({slowest.case} {slowest.command})"
+        )
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

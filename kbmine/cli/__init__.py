@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import signal
 import sys
 from typing import Annotated
 
@@ -76,6 +77,7 @@ def main() -> None:
     _register()
     _tolerant_output()
     debug = "--debug" in sys.argv or bool(os.environ.get("KBMINE_DEBUG"))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # ``python -m kbmine`` let it kill the import
     try:
         code = app(standalone_mode=False)
     except NoArgsIsHelpError as exc:

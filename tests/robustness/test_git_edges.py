@@ -1,0 +1,259 @@
+"""kbmine mutate and review in odd git states: a clear one-line refusal or the right result, never a changed repo.
+
+Each test builds a throwaway repository in the odd state (an operation
+stopped on a conflict, a stale ``index.lock``, another kbmine holding the
+lock, a detached HEAD, no commits, a shallow clone, the KB in a subfolder
+or in a linked worktree, names with spaces and accents, no git program),
+runs the commands, and checks the user's side of the repository (HEAD, the
+index, every ref but the review branch, the git directory's markers and
+every working-tree byte) is exactly as it was unless a fix was accepted,
+and that ``git fsck`` is clean.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git_env, run_kbmine
+from tests.mutate.test_mutate import BRANCH, git, make_repo
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+#: Two notes that mention a third without linking it: mutate has two fixes to make.
+NOTES = {
+    "zebra-crossing.md": "# Zebra Crossing\n\nStripes on the road.\n",
+    "walk.md": "# Walk\n\nWe stopped at the zebra crossing.\n",
+    "drive.md": "# Drive\n\nWe drove past the zebra crossing.\n",
+    "tracked.md": "# Tracked\n\nfirst\n",
+}
+
+
+def quiet_git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A git command that may fail (stopping on a conflict is the point)."""
+    return subprocess.run(["git", *args], cwd=root, env=git_env(), capture_output=True, text=True, check=False)
+
+
+def state(root: Path) -> dict[str, object]:
+    """The user's side of the repository: refs (review branch aside), git-dir files, working-tree bytes."""
+    gitdir = Path(quiet_git(root, "rev-parse", "--path-format=absolute", "--git-dir").stdout.strip())
+    refs = quiet_git(root, "for-each-ref", "--format=%(refname) %(objectname)").stdout.splitlines()
+    meta: dict[str, str] = {}
+    for path in sorted(gitdir.rglob("*")):
+        relative = path.relative_to(gitdir).as_posix()
+        if path.is_file() and not relative.startswith(("objects/", "logs/", "kbmine/", "refs/heads/kbmine/", "worktrees/")):
+            meta[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+    tree = {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(root).parts
+    }
+    return {"refs": [r for r in refs if not r.startswith(f"refs/heads/{BRANCH} ")], "git": meta, "tree": tree}
+
+
+def fsck_clean(root: Path) -> None:
+    fsck = quiet_git(root, "fsck", "--no-progress", "--no-dangling")
+    assert fsck.returncode == 0 and not fsck.stdout.strip(), fsck.stdout + fsck.stderr
+
+
+def one_error_line(result: subprocess.CompletedProcess[str], *mentions: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kbmine: error:"), result.stderr
+    for mention in mentions:
+        assert mention in lines[0], lines[0]
+
+
+def pending(root: Path) -> int:
+    listed = run_kbmine("review", "list", "-C", str(root), env=git_env())
+    assert listed.returncode == 0, listed.stderr
+    return int(listed.stdout.strip().splitlines()[-1].split()[0])
+
+
+def diverged(tmp_path: Path, files: Mapping[str, str] = NOTES) -> Path:
+    """Branches ``main`` and ``side`` that changed the same line of tracked.md."""
+    root = make_repo(tmp_path / "repo", files)
+    git(root, "checkout", "-q", "-b", "side")
+    (root / "tracked.md").write_text("# Tracked\n\nside\n", encoding="utf-8")
+    git(root, "commit", "-qam", "side")
+    git(root, "checkout", "-q", "main")
+    (root / "tracked.md").write_text("# Tracked\n\nmain\n", encoding="utf-8")
+    git(root, "commit", "-qam", "main")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("operation", "marker"),
+    [
+        ("merge", "MERGE_HEAD"),
+        ("rebase", "rebase-merge"),
+        ("rebase-apply", "rebase-apply"),
+        ("cherry-pick", "CHERRY_PICK_HEAD"),
+        ("revert", "REVERT_HEAD"),
+    ],
+)
+def test_an_operation_stopped_on_a_conflict_gets_fixes_but_no_accept(tmp_path: Path, operation: str, marker: str) -> None:
+    root = diverged(tmp_path)
+    if operation == "merge":
+        quiet_git(root, "merge", "side")
+    elif operation.startswith("rebase"):
+        git(root, "checkout", "-q", "side")
+        quiet_git(root, "rebase", *(["--apply"] if operation == "rebase-apply" else []), "main")
+    elif operation == "cherry-pick":
+        quiet_git(root, "cherry-pick", "side")
+    else:
+        (root / "tracked.md").write_text("# Tracked\n\nmain again\n", encoding="utf-8")
+        git(root, "commit", "-qam", "main again")
+        quiet_git(root, "revert", "--no-edit", "HEAD~1")
+    assert (root / ".git" / marker).exists()
+    before = state(root)
+    made = run_kbmine("mutate", str(root), env=git_env())
+    assert made.returncode == 0, made.stderr
+    assert pending(root) == 2
+    accepted = run_kbmine("review", "accept", "--all", "-C", str(root), env=git_env())
+    one_error_line(accepted, "in progress")
+    assert state(root) == before
+    assert (root / ".git" / marker).exists()
+    fsck_clean(root)
+
+
+def test_a_stale_index_lock_is_named_and_left_alone(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", NOTES)
+    (root / ".git" / "index.lock").write_bytes(b"")
+    before = state(root)
+    made = run_kbmine("mutate", str(root), env=git_env())
+    assert made.returncode == 0, made.stderr  # the user's index is never touched: its lock does not matter
+    accepted = run_kbmine("review", "accept", "--all", "-C", str(root), env=git_env())
+    one_error_line(accepted, "index.lock")
+    assert state(root) == before and (root / ".git" / "index.lock").exists()
+    assert pending(root) == 2
+    fsck_clean(root)
+
+
+def test_a_second_run_while_one_holds_the_lock_refuses_in_one_line(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", NOTES)
+    assert run_kbmine("mutate", str(root), "--limit", "1", env=git_env()).returncode == 0
+    before = state(root)
+    tip = git(root, "rev-parse", BRANCH)
+    (root / ".git" / "kbmine").mkdir(exist_ok=True)
+    with open(root / ".git" / "kbmine" / "lock", "w", encoding="utf-8") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        for args in (("mutate", str(root)), ("mutate", str(root), "--dry-run"), ("review", "accept", "--all", "-C", str(root))):
+            one_error_line(run_kbmine(*args, env=git_env()), "another kbmine run")
+    assert state(root) == before and git(root, "rev-parse", BRANCH) == tip
+    # Once the other run ends, the next one carries on.
+    assert run_kbmine("mutate", str(root), env=git_env()).returncode == 0
+    assert pending(root) == 2
+    fsck_clean(root)
+
+
+def test_detached_head_gets_fixes_from_head_but_accepting_refuses(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", NOTES)
+    (root / "later.md").write_text("# Later\n", encoding="utf-8")
+    git(root, "add", "later.md")
+    git(root, "commit", "-qm", "later")
+    git(root, "checkout", "-q", "--detach", "HEAD~1")
+    before = state(root)
+    assert run_kbmine("mutate", str(root), env=git_env()).returncode == 0
+    assert git(root, "merge-base", "HEAD", BRANCH) == git(root, "rev-parse", "HEAD")
+    one_error_line(run_kbmine("review", "accept", "--all", "-C", str(root), env=git_env()), "detached")
+    assert state(root) == before
+    fsck_clean(root)
+
+
+def test_an_empty_repository_has_nothing_to_mutate(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    for name, text in NOTES.items():
+        (root / name).write_text(text, encoding="utf-8")
+    before = state(root)
+    for args in (("mutate", str(root)), ("mutate", str(root), "--dry-run")):
+        one_error_line(run_kbmine(*args, env=git_env()), "no commits yet")
+    assert pending(root) == 0
+    accepted = run_kbmine("review", "accept", "--all", "-C", str(root), env=git_env())
+    assert accepted.returncode == 0 and "nothing to accept" in accepted.stdout
+    assert state(root) == before
+    assert quiet_git(root, "for-each-ref").stdout == ""
+
+
+def test_a_shallow_clone_accepts_its_fixes(tmp_path: Path) -> None:
+    origin = make_repo(tmp_path / "origin", NOTES)
+    (origin / "later.md").write_text("# Later\n\nThe zebra crossing again.\n", encoding="utf-8")
+    git(origin, "add", "later.md")
+    git(origin, "commit", "-qm", "later")
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", str(clone))
+    assert (clone / ".git" / "shallow").exists()
+    head = git(clone, "rev-parse", "HEAD")
+    assert run_kbmine("mutate", str(clone), env=git_env()).returncode == 0
+    accepted = run_kbmine("review", "accept", "--all", "-C", str(clone), env=git_env())
+    assert accepted.returncode == 0, accepted.stderr
+    assert git(clone, "rev-list", "--count", f"{head}..HEAD") == "3"
+    assert quiet_git(clone, "status", "--porcelain").stdout == ""
+    assert pending(clone) == 0
+    fsck_clean(clone)
+
+
+def test_a_kb_in_a_subfolder_with_spaces_and_accents_changes_only_its_own_notes(tmp_path: Path) -> None:
+    folder = "my notes/été"
+    files = {f"{folder}/{name}": text for name, text in NOTES.items()}
+    files[f"{folder}/sub dir/Zèbra Note.md"] = "# Zèbra Note\n\nAn accented name.\n"
+    files[f"{folder}/sub dir/about.md"] = "# About\n\nSee the zèbra note and the zebra crossing.\n"
+    files["outside.md"] = "# Outside\n\nThe zebra crossing, outside the KB.\n"
+    root = make_repo(tmp_path / "the repo ü", files)
+    kb = root / folder
+    before = state(root)
+    made = run_kbmine("mutate", str(kb), "--format", "json", env=git_env())
+    assert made.returncode == 0, made.stderr
+    assert state(root) == before
+    changed = git(root, "diff", "--name-only", "-z", f"HEAD..{BRANCH}").split("\0")
+    assert changed and all(path.startswith(folder + "/") for path in changed if path), changed
+    assert f"{folder}/sub dir/about.md" in changed
+    accepted = run_kbmine("review", "accept", "--all", "-C", str(kb), env=git_env())
+    assert accepted.returncode == 0, accepted.stderr
+    assert (root / "outside.md").read_text(encoding="utf-8") == files["outside.md"]
+    # Both mentions in the accented, spaced folder are links now, and they resolve.
+    checked = run_kbmine("check", str(kb), "--format", "json", "--select", "broken-link,missing-link", env=git_env())
+    findings = json.loads(checked.stdout)["findings"]
+    assert not [f for f in findings if f["rule"] == "broken-link" or f["path"] == "sub dir/about.md"], findings
+    assert (kb / "sub dir" / "about.md").read_text(encoding="utf-8").count("](") == 2
+    assert quiet_git(root, "status", "--porcelain").stdout == ""
+    fsck_clean(root)
+
+
+def test_a_kb_in_a_linked_worktree_of_another_repository(tmp_path: Path) -> None:
+    origin = make_repo(tmp_path / "origin", NOTES)
+    worktree = tmp_path / "wt"
+    git(origin, "worktree", "add", "-q", "-b", "wt-branch", str(worktree))
+    main_tip = git(origin, "rev-parse", "main")
+    before_origin = state(origin)
+    assert run_kbmine("mutate", str(worktree), env=git_env()).returncode == 0
+    assert pending(worktree) == 2
+    accepted = run_kbmine("review", "accept", "--all", "-C", str(worktree), env=git_env())
+    assert accepted.returncode == 0, accepted.stderr
+    assert git(worktree, "rev-list", "--count", "main..wt-branch") == "2"
+    assert git(origin, "rev-parse", "main") == main_tip and state(origin)["tree"] == before_origin["tree"]
+    assert len(git(origin, "worktree", "list", "--porcelain").split("\n\n")) == 2  # no throwaway worktree left
+    assert quiet_git(worktree, "status", "--porcelain").stdout == ""
+    fsck_clean(origin)
+
+
+def test_without_a_git_program_mutate_and_review_say_so(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", NOTES)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    env = {**git_env(), "PATH": str(bin_dir)}
+    env.pop("GIT_PYTHON_GIT_EXECUTABLE", None)
+    for args in (("mutate", str(root)), ("review", "list", "-C", str(root)), ("review", "accept", "--all", "-C", str(root))):
+        one_error_line(run_kbmine(*args, env=env), "git is not installed")
+    assert not (root / ".git" / "kbmine").exists()
+    assert os.listdir(root / ".git" / "refs" / "heads") == ["main"]
