@@ -36,7 +36,7 @@ DANGLING = frozenset({
     "while", "with", "without",
 })
 _BLOCK_MARKER = re.compile(r"^[ \t]*(?:(?:>[ \t]?)+|[-*+][ \t]+(?:\[[ xX]\][ \t]+)?|\d{1,9}[.)][ \t]+|#{1,6}[ \t]+)")
-_SENTENCE_END = re.compile(r"[.!?][\"')\]*_”’`]*\s+(?=[\"'(\[*_“‘`]*[A-Z0-9`])")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]*_”’`]*\s+(?=\[|[\"'(*_“‘`]*[A-Z0-9`])")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _REF_LINK = re.compile(r"!?\[([^\]]+)\]\[[^\]]*\]")
 _WIKI_LINK = re.compile(r"!?\[\[([^\]|#]*)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
@@ -73,8 +73,8 @@ def without_label(markdown: str) -> str:
 def first_sentence(text: str) -> str:
     """The first sentence of one line of ``text`` (all of it when it holds one sentence).
 
-    A period ends a sentence only before a capital, a digit or an opening
-    quote or bracket, and never after an abbreviation, an initial ("J.") or
+    A period ends a sentence only before a capital, a digit, a link or an
+    opening quote, and never after an abbreviation, an initial ("J.") or
     a list number at the start ("61.").
     """
     text = text.strip()

@@ -16,6 +16,7 @@ be plugged in without touching the rest.
 from __future__ import annotations
 
 import hashlib
+import math
 import posixpath
 import re
 from collections import Counter, defaultdict
@@ -29,6 +30,7 @@ from kbmine.mutate.model import Mutation
 from kbmine.mutate.newnote import (
     DESCRIPTION_KEYS,
     free_path,
+    name_style,
     note_text,
     sibling_frontmatter,
     slug,
@@ -55,6 +57,7 @@ _STOPWORDS = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how", "in", "into",
     "is", "it", "its", "no", "not", "of", "on", "or", "our", "that", "the", "their", "this", "to", "via", "vs",
     "what", "when", "where", "which", "why", "with", "without", "your",
+    "should", "must", "may", "might", "will", "would", "could", "shall", "than", "more", "less", "only",
 })
 _WORD = re.compile(r"[^\W\d_][\w'-]*")
 #: An index entry: a list item that is a link followed by a description.
@@ -133,6 +136,9 @@ def propose_hubs(kb: KB, writer: HubWriter | None = None) -> list[Mutation]:
     communities = _topics(graph, nx.community.louvain_communities(graph, seed=0))
     planned: set[str] = set()
     mutations = []
+    title_frequency: Counter[str] = Counter()
+    for note in kb.notes.values():
+        title_frequency.update(_title_words(note.title))
     for community in sorted(communities, key=lambda c: sorted(c)):
         members = sorted(community)
         if not MIN_MEMBERS <= len(members) <= MAX_MEMBERS:
@@ -141,7 +147,7 @@ def propose_hubs(kb: KB, writer: HubWriter | None = None) -> list[Mutation]:
             continue
         if _has_hub(kb, members):
             continue
-        mutation = _hub(kb, members, write, planned)
+        mutation = _hub(kb, members, write, planned, title_frequency)
         if mutation is not None:
             planned.update(path for path, _ in mutation.new_files)
             mutations.append(mutation)
@@ -200,28 +206,28 @@ def _has_hub(kb: KB, members: list[str]) -> bool:
     return False
 
 
-def _hub(kb: KB, members: list[str], write: HubWriter, planned: set[str]) -> Mutation | None:
+def _hub(
+    kb: KB, members: list[str], write: HubWriter, planned: set[str], title_frequency: Counter[str]
+) -> Mutation | None:
     folder = Counter(posixpath.dirname(path) for path in members).most_common(1)[0][0]
     indexes = _index_notes(kb)
     index = _nearest_index(indexes, folder)
     if index is None:
         return None
-    title = _title(kb, members)
-    hub_path = free_path(kb, folder, slug(title, fallback="hub"), planned)
+    title = _title(kb, members, title_frequency)
+    hub_path = free_path(kb, folder, slug(title, name_style(kb, folder), fallback="hub"), planned)
     member_folders = sorted({posixpath.dirname(p) for p in members})
     cluster = Cluster(
         folder,
         title,
         tuple(Member(p, kb.notes[p].title, _summary(kb, kb.notes[p])) for p in members),
-        tuple((f, kb.notes[indexes[f]].title) for f in member_folders if f in indexes),
+        tuple((f, name) for f in member_folders if (name := _folder_name(kb, indexes, f))),
         _entry_separator(kb, index),
     )
     description = f"{title} — {len(members)} closely linked notes, each with its own summary"
     text = note_text(sibling_frontmatter(kb, folder, title, description), title, write(cluster, hub_path))
-    data = kb.read_bytes(index)
-    entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index) or '.')})\n"
-    addition = (entry if data.endswith(b"\n") or not data else "\n" + entry).encode("utf-8")
-    edit = Edit(index, len(data), len(data), b"", addition, f"link the hub {hub_path}")
+    entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index) or '.')})"
+    edit = _index_entry(kb, index, set(members), entry, hub_path)
     digest = hashlib.sha256("\n".join(members).encode()).hexdigest()[:16]
     return Mutation(
         "synthesise",
@@ -236,6 +242,48 @@ def _hub(kb: KB, members: list[str], write: HubWriter, planned: set[str]) -> Mut
         f"lists them with their own summaries and is linked from {index}.",
         new_files=((hub_path, text.encode("utf-8")),),
     )
+
+
+def _index_entry(kb: KB, index: str, members: set[str], entry: str, hub_path: str) -> Edit:
+    """Insert ``entry`` into the index: after the last list item linking a member, else at the end.
+
+    The hub then sits in the list where the index already points at its
+    topic, not under whatever section happens to end the file.
+    """
+    data = kb.read_bytes(index)
+    source = kb.source(index)
+    reason = f"link the hub {hub_path}"
+    newline = "\r\n" if b"\r\n" in data else "\n"
+    if source is not None:
+        resolver = kb.resolver
+        after = [
+            link.span.start
+            for link in kb.notes[index].links
+            if not link.in_frontmatter and resolver.resolve(index, link).path in members
+        ]
+        for start in sorted(after, reverse=True):
+            line_start = data.rfind(b"\n", 0, start) + 1
+            line_end = data.find(b"\n", start)
+            line = data[line_start : line_end if line_end >= 0 else len(data)].decode(source.encoding, "replace")
+            marker = re.match(r"[ \t]*[-*+][ \t]+", line)
+            if marker is None or line_end < 0:
+                continue
+            indent = marker.group(0)[: len(marker.group(0)) - len(marker.group(0).lstrip(" \t"))]
+            addition = f"{indent}{entry}{newline}".encode(source.encoding)
+            return Edit(index, line_end + 1, line_end + 1, b"", addition, reason)
+    tail = entry + newline if data.endswith(b"\n") or not data else newline + entry + newline
+    return Edit(index, len(data), len(data), b"", tail.encode("utf-8"), reason)
+
+
+def _folder_name(kb: KB, indexes: Mapping[str, str], folder: str) -> str:
+    """A section heading for ``folder``: its index's title, or the nearest index's title and the way down."""
+    current = folder
+    while current not in indexes:
+        if not current:
+            return folder
+        current = posixpath.dirname(current)
+    title = kb.notes[indexes[current]].title
+    return title if current == folder else f"{title} / {posixpath.relpath(folder, current)}"
 
 
 def _index_notes(kb: KB) -> dict[str, str]:
@@ -268,15 +316,29 @@ def _entry_separator(kb: KB, index: str) -> str:
     return counts.most_common(1)[0][0] if counts else ": "
 
 
-def _title(kb: KB, members: list[str]) -> str:
-    """The words the members' titles share most, as a topic title."""
+def _title_words(title: str) -> set[str]:
+    return {w for w in (w.lower() for w in _WORD.findall(title)) if len(w) > 2 and w not in _STOPWORDS}
+
+
+def _title(kb: KB, members: list[str], title_frequency: Counter[str]) -> str:
+    """The words that set the members' titles apart, as a topic title.
+
+    A word counts by how many member titles use it, weighted by how rare it
+    is among all the KB's titles: a word most titles carry (a prefix such
+    as "Ingest:") names no topic. Up to three words at least two titles
+    share, each at least half as telling as the best of them.
+    """
     counts: Counter[str] = Counter()
     for path in members:
-        words = {w.lower() for w in _WORD.findall(kb.notes[path].title)} - _STOPWORDS
-        counts.update(w for w in words if len(w) > 2)
-    top = [word for word, count in counts.most_common(3) if count >= 2] or [
-        w for w, _ in counts.most_common(2)
-    ]
+        counts.update(_title_words(kb.notes[path].title))
+    total = max(1, len(kb.notes))
+
+    def weight(word: str) -> float:
+        return counts[word] * math.log(total / max(1, title_frequency[word]))
+
+    ranked = sorted(counts, key=lambda w: (-weight(w), w))
+    shared = [w for w in ranked if counts[w] >= 2 and weight(w) > 0]
+    top = [w for w in shared if weight(w) >= weight(shared[0]) / 2][:3] if shared else ranked[:2]
     if not top:
         return "Hub"
     topic = top[0] if len(top) == 1 else ", ".join(top[:-1]) + " and " + top[-1]

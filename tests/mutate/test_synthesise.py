@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from kbmine.kb import load
-from kbmine.mutate.synthesise import Cluster, propose_hubs, verify_hub
+from kbmine.mutate.edits import apply_edits
+from kbmine.mutate.synthesise import Cluster, _index_entry, propose_hubs, verify_hub
 from tests.conftest import run_kbmine
 from tests.mutate.test_mutate import branch_file, git, make_repo, mutate, user_state
 
@@ -101,14 +102,43 @@ def test_hub_text_follows_the_index_and_reads_well(tmp_path: Path) -> None:
 
 
 def test_names_with_spaces_are_percent_encoded_and_the_hub_verifies(tmp_path: Path) -> None:
-    names = [f"retrieval {word}" for word in ("chunking", "ranking", "caching", "latency", "budget")]
+    names = [f"retrieval {word}" for word in ("chunking", "ranking", "caching", "latency", "budget", "scoring", "storage")]
     files = {"my notes/README.md": "# My notes\n"}
-    for name in names:
-        links = " ".join(f"[{o}](<{o}.md>)" for o in names if o != name)
+    for index, name in enumerate(names):
+        links = " ".join(f"[{o}](<{o}.md>)" for o in (names * 2)[index + 1 : index + 4])
         files[f"my notes/{name}.md"] = f"# {name.title()}\n\nAll about {name} and its neighbours. {links}\n"
     kb = load(make_repo(tmp_path / "repo", files), use_cache=False)
     [mutation] = propose_hubs(kb)
     ((hub_path, data),) = mutation.new_files
-    assert hub_path == "my notes/notes-on-retrieval.md"
-    assert "- [Retrieval Budget](retrieval%20budget.md): All about retrieval budget and its neighbours." in data.decode()
+    # The folder names its notes in lowercase words with spaces; so is the hub.
+    assert hub_path == "my notes/notes on retrieval.md"
+    assert "- [Retrieval Caching](retrieval%20caching.md): All about retrieval caching and its neighbours.\n" in data.decode()
     assert verify_hub(kb, mutation, {"my notes/README.md": kb.read_bytes("my notes/README.md")}) is None
+    [edit] = mutation.edits
+    assert edit.new == b"- [Notes on retrieval](notes%20on%20retrieval.md)\n"
+
+
+def test_the_index_lists_the_hub_next_to_the_topic_it_already_lists(tmp_path: Path) -> None:
+    index = "# Home\r\n\r\n- [Soil](soil.md)\r\n  - [Water](water.md) — how often\r\n\r\nA closing paragraph.\r\n"
+    kb = load(make_repo(tmp_path / "repo", {"index.md": index, "soil.md": "# Soil\n", "water.md": "# Water\n"}))
+    edit = _index_entry(kb, "index.md", {"water.md"}, "- [Hub](hub.md)", "hub.md")
+    assert apply_edits(kb.read_bytes("index.md"), [edit]) == (
+        b"# Home\r\n\r\n- [Soil](soil.md)\r\n  - [Water](water.md) \xe2\x80\x94 how often\r\n  - [Hub](hub.md)\r\n"
+        b"\r\nA closing paragraph.\r\n"
+    )
+    # No list item links the topic: the entry goes at the end.
+    edit = _index_entry(kb, "index.md", {"other.md"}, "- [Hub](hub.md)", "hub.md")
+    assert apply_edits(kb.read_bytes("index.md"), [edit]).endswith(b"paragraph.\r\n- [Hub](hub.md)\r\n")
+
+
+def test_the_hub_title_names_what_sets_the_cluster_apart(tmp_path: Path) -> None:
+    # Every title in this KB starts with "Ingest": a prefix, not a topic.
+    files = {
+        "README.md": "# Home\n\n- [Notes](notes/README.md)\n",
+        "notes/README.md": "# Notes\n",
+        **_cluster_files([f"ingest {n}" for n in TOPIC], "notes"),
+        **_cluster_files([f"ingest {n}" for n in OTHER], "notes"),
+        **{f"notes/ingest-paper-{i}.md": f"# Ingest paper {i}\n" for i in range(6)},
+    }
+    titles = sorted(Path(path).name for m in propose_hubs(load(make_repo(tmp_path / "repo", files))) for path, _ in m.new_files)
+    assert titles == ["notes-on-garden.md", "notes-on-retrieval.md"]
