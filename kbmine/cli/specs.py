@@ -24,8 +24,10 @@ from kbmine.mine.mutants import MUTANT_KINDS
 
 if TYPE_CHECKING:
     from kbmine.mine.mutants import MutationReport
+    from kbmine.mine.review import Verdict
     from kbmine.mine.spec import Spec
     from kbmine.mine.specfile import State
+    from kbmine.model import Note
 
 specs_app = typer.Typer(help="Review, accept and reject mined specs (kbmine.specs.yaml).", no_args_is_help=True)
 app.add_typer(specs_app, name="specs")
@@ -147,7 +149,7 @@ def show(
     typer.echo("\n".join(lines))
 
 
-def _decide(ids: list[str], path: Path, state: State) -> None:
+def _decide(ids: list[str], path: Path, state: State, fmt: OutputFormat) -> None:
     from kbmine.mine.specfile import SPECS_FILE, decide
 
     root = _root(path)
@@ -155,19 +157,236 @@ def _decide(ids: list[str], path: Path, state: State) -> None:
     updated = decide(text, ids, state)
     if updated != text:
         (root / SPECS_FILE).write_text(updated, encoding="utf-8")
+    if fmt is OutputFormat.json:
+        _json({"state": state, "ids": ids, "specs_file": str(root / SPECS_FILE)})
+        return
     typer.echo(f"{state} {len(ids)} spec{'s' if len(ids) != 1 else ''} in {root / SPECS_FILE}")
 
 
+def _json(document: Any) -> None:
+    emit(json.dumps(document, indent=2) + "\n", None, "json")
+
+
 @specs_app.command("accept")
-def accept(ids: IdsArgument, path: KBOption = Path(".")) -> None:
+def accept(ids: IdsArgument, path: KBOption = Path("."), fmt: FormatOption = OutputFormat.text) -> None:
     """Accept specs: `kbmine check` enforces them from now on (rule spec/<id>)."""
-    _decide(ids, path, "accepted")
+    _decide(ids, path, "accepted", fmt)
 
 
 @specs_app.command("reject")
-def reject(ids: IdsArgument, path: KBOption = Path(".")) -> None:
+def reject(ids: IdsArgument, path: KBOption = Path("."), fmt: FormatOption = OutputFormat.text) -> None:
     """Reject specs: they are remembered and never proposed again."""
-    _decide(ids, path, "rejected")
+    _decide(ids, path, "rejected", fmt)
+
+
+def _notes(path: Path, dialect: str | None, jobs: int | None) -> tuple[Path, dict[str, Note]]:
+    """The KB root and its notes, for measuring specs on them."""
+    from kbmine.kb import load
+
+    config = resolve_config(path, {"dialect": dialect})
+    kb = load(kb_folder(path), config, jobs=jobs)
+    notes = kb.notes
+    for notice in kb.notices:
+        typer.echo(f"kbmine: note: {notice}", err=True)
+    return kb.root, notes
+
+
+@specs_app.command("review")
+def review(
+    path: PathArgument = Path("."),
+    apply: Annotated[
+        list[str] | None, typer.Option("--apply", help="Carry out the proposal for this spec id (repeatable).")
+    ] = None,
+    slack: Annotated[
+        float, typer.Option("--slack", min=0.0, max=1.0, help="How much the violation rate may grow before a spec is flagged.")
+    ] = 0.05,
+    new_value_notes: Annotated[
+        int, typer.Option("--new-value-notes", min=1, help="Notes a value outside a vocabulary needs to be flagged.")
+    ] = 3,
+    retire_below: Annotated[
+        float, typer.Option("--retire-below", min=0.0, max=1.0, help="Confidence under which an unrescuable spec is retired.")
+    ] = 0.5,
+    min_confidence: Annotated[
+        float, typer.Option("--min-confidence", min=0.01, max=1.0, help="How well a relaxed spec must hold.")
+    ] = 0.9,
+    fmt: FormatOption = OutputFormat.text,
+    dialect: DialectOption = None,
+    jobs: JobsOption = None,
+) -> None:
+    """Re-test accepted specs on the KB as it is now; propose to relax or retire those that drifted.
+
+    A spec is flagged when its violation rate grew more than `--slack` past
+    the rate recorded when it was accepted, or when a value outside its
+    vocabulary is used by `--new-value-notes` notes or more. The proposal is
+    the relaxation that holds best on today's notes (a widened vocabulary, a
+    key no longer required, a broader type, a narrower scope), else today's
+    confidence as the new record; a spec under `--retire-below` that nothing
+    rescues is to retire. `--apply ID` carries the proposal out in the specs
+    file: the relaxed spec is accepted in place of the old one (which is
+    rejected, so it is never proposed again), or the spec is retired.
+    """
+    from kbmine.errors import ConfigError
+    from kbmine.mine.review import ReviewSettings
+    from kbmine.mine.review import review as review_specs
+    from kbmine.mine.specedit import apply_verdict
+    from kbmine.mine.specfile import SPECS_FILE, read_entries
+
+    root, notes = _notes(path, dialect, jobs)
+    text = _read(root)
+    settings = ReviewSettings(slack, new_value_notes, retire_below, min_confidence)
+    verdicts = review_specs(notes, read_entries(text, str(root / SPECS_FILE)), settings)
+    by_id = {verdict.accepted.id: verdict for verdict in verdicts}
+    applied: list[str] = []
+    for spec_id in apply or ():
+        if spec_id not in by_id:
+            raise ConfigError(f"--apply {spec_id}: no accepted spec with that id; `kbmine specs list --state accepted` shows them")
+        if by_id[spec_id].action == "keep":
+            raise ConfigError(f"--apply {spec_id}: the spec still holds; there is nothing to apply")
+    for spec_id in dict.fromkeys(apply or ()):
+        text = apply_verdict(text, by_id[spec_id])
+        applied.append(spec_id)
+    if applied:
+        (root / SPECS_FILE).write_text(text or "", encoding="utf-8")
+    if fmt is OutputFormat.json:
+        _json({"kbmine": __version__, "root": str(root), "specs": [_verdict_record(v) for v in verdicts], "applied": applied})
+        return
+    typer.echo(_review_text(verdicts, applied, root / SPECS_FILE, path))
+
+
+def _verdict_record(verdict: Verdict) -> dict[str, Any]:
+    now = verdict.now
+    return {
+        "id": verdict.accepted.id,
+        "statement": verdict.accepted.statement,
+        "action": verdict.action,
+        "reasons": list(verdict.reasons),
+        "recorded": {
+            "support": verdict.accepted.support,
+            "confidence": round(verdict.accepted.confidence, 4),
+            "violations": verdict.recorded_violations,
+        },
+        "now": {
+            "support": now.support,
+            "confidence": round(now.confidence, 4),
+            "violations": len(now.counterexamples),
+            "counterexamples": list(now.counterexamples),
+        },
+        "relaxed": None if verdict.relaxed is None else {"how": verdict.how, **spec_record(verdict.relaxed, "proposed")},
+    }
+
+
+def _review_text(verdicts: list[Verdict], applied: list[str], target: Path, path: Path) -> str:
+    if not verdicts:
+        return "no accepted specs to review (`kbmine specs accept ID` accepts one)"
+    lines = []
+    for verdict in verdicts:
+        spec, now = verdict.accepted, verdict.now
+        figures = (
+            f"{now.support} notes {now.confidence:.1%} ({len(now.counterexamples)} violations); "
+            f"accepted at {spec.support} notes {spec.confidence:.1%} ({verdict.recorded_violations})"
+        )
+        lines.append(f"{spec.id}  {verdict.action:<6}  {figures}  {spec.statement}")
+        lines.extend(f"    why: {reason}" for reason in verdict.reasons)
+        if verdict.relaxed is not None:
+            relaxed = verdict.relaxed
+            lines.append(f"    relax: {verdict.how}")
+            if relaxed.id != spec.id:
+                lines.append(f"      -> {relaxed.id}  {relaxed.support} notes {relaxed.confidence:.1%}  {relaxed.statement}")
+    flagged = [v.accepted.id for v in verdicts if v.action != "keep" and v.accepted.id not in applied]
+    lines.append(
+        f"{len(verdicts)} accepted spec{'s' if len(verdicts) != 1 else ''}: "
+        f"{sum(v.action == 'keep' for v in verdicts)} hold, {sum(v.action == 'relax' for v in verdicts)} to relax, "
+        f"{sum(v.action == 'retire' for v in verdicts)} to retire"
+    )
+    if applied:
+        lines.append(f"applied {', '.join(applied)} in {target}")
+    if flagged:
+        lines.append(f"apply with: kbmine specs review {path} --apply {' --apply '.join(flagged)}")
+    return "\n".join(lines)
+
+
+def _in_editor(text: str) -> str:
+    """``text`` as the person left it in ``$VISUAL`` / ``$EDITOR`` (default ``vi``)."""
+    import os
+    import shlex
+    import subprocess
+    import tempfile
+
+    from kbmine.errors import InputError
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.TemporaryDirectory(prefix="kbmine-spec-") as folder:
+        target = Path(folder) / "spec.yaml"
+        target.write_text(text, encoding="utf-8")
+        try:
+            completed = subprocess.run(f"{editor} {shlex.quote(str(target))}", shell=True, check=False)
+        except OSError as exc:
+            raise InputError(f"cannot run the editor {editor!r}: {exc}") from None
+        if completed.returncode != 0:
+            raise InputError(f"the editor {editor!r} exited with status {completed.returncode}; spec unchanged")
+        return target.read_text(encoding="utf-8")
+
+
+@specs_app.command("edit")
+def edit(
+    spec_id: Annotated[str, typer.Argument(help="A spec id.")],
+    path: KBOption = Path("."),
+    assignments: Annotated[
+        list[str] | None, typer.Option("--set", help="NAME=VALUE: set a parameter (lists comma-separated; repeatable).")
+    ] = None,
+    scope: Annotated[str | None, typer.Option("--scope", help="New scope: all, folder:PATH or where:KEY=VALUE.")] = None,
+    editor: Annotated[bool, typer.Option("--editor", help="Edit the spec's scope and parameters in $EDITOR.")] = False,
+    fmt: FormatOption = OutputFormat.text,
+    dialect: DialectOption = None,
+    jobs: JobsOption = None,
+) -> None:
+    """Change a spec's scope or parameters; its statement and figures are measured again.
+
+    `--set values=a,b,c`, `--set required=false`, `--scope folder:notes`; with
+    none of these in a terminal (or with `--editor`), `$EDITOR` opens on the
+    spec's scope and parameters. The id stays, so decisions and suppressions
+    still refer to it. A bad edit is an error and leaves the file unchanged.
+    """
+    from kbmine.errors import ConfigError
+    from kbmine.mine.spec import Scope
+    from kbmine.mine.specedit import (
+        edit_spec,
+        editable_block,
+        parse_assignments,
+        parse_block,
+    )
+    from kbmine.mine.specfile import SPECS_FILE, read_entries
+
+    root = _root(path)
+    text = _read(root)
+    found = [e for e in read_entries(text, str(root / SPECS_FILE)) if e.spec.id == spec_id]
+    if not found:
+        raise ConfigError(f"no spec {spec_id!r} in {SPECS_FILE}; `kbmine specs list` shows them")
+    spec = found[0].spec
+    if editor or (not assignments and scope is None):
+        if not editor and not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise ConfigError("nothing to change: give --set NAME=VALUE or --scope SCOPE (or --editor)")
+        block = editable_block(spec)
+        edited = _in_editor(block)
+        if edited == block:
+            typer.echo(f"spec {spec_id} unchanged (the editor saved nothing new)")
+            return
+        new_scope, params = parse_block(edited, spec)
+    else:
+        new_scope = Scope.parse(scope) if scope is not None else spec.scope
+        params = parse_assignments(spec, assignments or ())
+    _, notes = _notes(root, dialect, jobs)
+    updated, result = edit_spec(text, spec_id, new_scope, params, list(notes.values()))
+    changed = updated != text
+    if changed:
+        (root / SPECS_FILE).write_text(updated, encoding="utf-8")
+    if fmt is OutputFormat.json:
+        _json({"changed": changed, "spec": spec_record(result, found[0].state), "specs_file": str(root / SPECS_FILE)})
+        return
+    if not changed:
+        typer.echo(f"spec {spec_id} unchanged")
+        return
+    typer.echo(f"edited spec {spec_id} in {root / SPECS_FILE}:\n  {spec_line(result, found[0].state)}")
 
 
 @specs_app.command("test")
@@ -199,7 +418,7 @@ def test(
     kb = load(kb_folder(path), config, use_cache=False, jobs=jobs)
     report = run_mutation_test(kb, kinds or (), count, seed, jobs)
     if fmt is OutputFormat.json:
-        emit(json.dumps(mutation_record(report, kb.root), indent=2) + "\n", None, "json")
+        _json(mutation_record(report, kb.root))
     else:
         typer.echo(mutation_text(report))
     if fail_under is not None and (report.score or 0.0) < fail_under:
