@@ -190,10 +190,16 @@ def _verb(args: tuple[str, ...]) -> str:
 
 
 def _reason(stderr: str) -> str:
-    """The line of git's stderr that says what went wrong (its last ``fatal:``/``error:`` line)."""
+    """The line of git's stderr that says what went wrong.
+
+    The first ``error:`` line names the cause (``unable to unlink old 'a.md':
+    Permission denied``); a ``fatal:`` line after it only says that the
+    command failed, so it is the answer only when there is no ``error:``.
+    """
     lines = [line.strip().removeprefix("stderr: ").strip("'\" ") for line in stderr.splitlines() if line.strip()]
-    important = [line for line in lines if line.startswith(("fatal:", "error:"))]
-    return (important or lines or [""])[-1]
+    errors = [line for line in lines if line.startswith("error:")]
+    fatal = [line for line in lines if line.startswith("fatal:")]
+    return errors[0] if errors else (fatal or lines or [""])[-1]
 
 
 #: The identity of the commits kbmine proposes (a person's name goes on them when accepted).
@@ -400,7 +406,8 @@ class Repository:
                     self._git("cherry-pick", "--abort")
                 except GitError:
                     pass
-            self._git("reset", "--quiet", "--keep", before)
+            if self.head() != before:  # some fixes went in before one failed
+                self._git("reset", "--quiet", "--keep", before)
             raise GitError(
                 f"accepting failed and was undone, nothing changed ({exc}); if the notes changed since the "
                 "fixes were proposed, run kbmine mutate again"

@@ -455,6 +455,8 @@ def _markdown_destination(note: Note, written: str, target: str, new: str, reach
             destination = "./" + destination
     if not target.lower().endswith(_NOTE_EXTENSIONS) and destination.lower().endswith(".md") and new.lower().endswith(".md"):
         destination = destination[:-3]  # the note used extensionless links
+    if not destination.isascii() and any("\udc80" <= char <= "\udcff" for char in destination):
+        return None  # a file name that is not UTF-8 has no spelling in a markdown link
     if not angle:
         destination = quote(destination, safe="/-_.~()!$&'*+,;=:@")
     elif ">" in destination or "\n" in destination:
