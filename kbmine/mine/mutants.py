@@ -20,8 +20,9 @@ batches: each mutant has a *footprint* (the notes it changes and the notes
 whose findings it may change: those linking to it, or the note a dropped
 link pointed at), mutants in one batch have disjoint footprints, and a new
 finding is credited to the mutant whose footprint holds its note. The copy
-keeps every note's modification time, so rules that order notes by age
-(duplicate-claim) see the same order as in the KB.
+keeps the notes' order by modification time (ties made distinct), so rules
+that order notes by age (duplicate-claim) see the same order before and after
+a mutant renames a note.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kbmine.errors import ConfigError
 from kbmine.model import Edit, Finding, Note, path_stem
@@ -623,7 +624,6 @@ def run_mutation_test(
 ) -> MutationReport:
     """Copy ``kb`` to a temporary folder, plan mutants there, run every check on each batch,
     and credit each new finding to the mutant whose footprint holds its note."""
-    from kbmine.baseline import filter_new
     from kbmine.checks import run_checks
     from kbmine.checks.spec import enforced_specs
     from kbmine.kb import load
@@ -636,7 +636,6 @@ def run_mutation_test(
         baseline = run_checks(pristine)
         mutants, candidates = plan_mutants(pristine, kinds, count, seed)
         specs = len(enforced_specs(root))
-        known: list[dict[str, Any]] = [{"fingerprint": f.fingerprint, "identity": f.identity, "path": f.path} for f in baseline]
         outcomes: dict[str, Outcome] = {}
         unattributed = 0
         batches = pack_batches(mutants)
@@ -645,7 +644,7 @@ def run_mutation_test(
             try:
                 # The pristine copy's cache object: each batch parses only the notes it changed.
                 mutated = dataclasses.replace(load(root, kb.config, use_cache=False, jobs=jobs), cache=pristine.cache)
-                new = filter_new(run_checks(mutated), known, set(mutated.notes))
+                new = _new_findings(run_checks(mutated), baseline, batch)
             finally:
                 _restore(root, pristine, batch)
             credited: dict[str, list[Finding]] = defaultdict(list)
@@ -664,20 +663,46 @@ def run_mutation_test(
     return MutationReport(ordered, candidates, specs, len(baseline), len(batches), unattributed, seconds, tuple(candidates))
 
 
+def _new_findings(findings: Sequence[Finding], baseline: Sequence[Finding], batch: Sequence[Mutant]) -> list[Finding]:
+    """The findings of a mutated copy that the pristine copy did not have.
+
+    Compared by note and path-free identity, with the pristine paths moved
+    through the batch's renames, each pristine finding absorbing one: a renamed
+    note keeps its old findings, and no mutant's rename can absorb another's
+    (which matching any moved finding by identity alone would allow).
+    """
+    moved = {old: new for mutant in batch for old, new in mutant.renames}
+    known = Counter((f.identity, moved.get(f.path, f.path)) for f in baseline)
+    new = []
+    for finding in findings:
+        key = (finding.identity, finding.path)
+        if known[key]:
+            known[key] -= 1
+        else:
+            new.append(finding)
+    return new
+
+
 def _copy(kb: KB, root: Path) -> None:
     """The KB's notes (as it read them, with their modification times), empty stand-ins for
     its other files (so links to them still resolve) and its specs file, under ``root``."""
     from kbmine.mine.specfile import SPECS_FILE
 
+    ages: list[tuple[int, str]] = []
     for path, data in kb.contents.items():
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         try:
-            info = os.stat(kb.root / path)
-            os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+            ages.append((os.stat(kb.root / path).st_mtime_ns, path))
         except OSError:
-            pass
+            ages.append((0, path))
+    # Rules that order notes by age break ties by path, and a renamed note would change
+    # places: distinct times in the KB's own order keep that order whatever the names.
+    ages.sort()
+    for rank, (mtime, path) in enumerate(ages):
+        stamp = mtime + rank * 1000
+        os.utime(root / path, ns=(stamp, stamp))
     for path in kb.files:
         target = root / path
         if not target.exists():

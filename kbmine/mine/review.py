@@ -4,7 +4,7 @@ A spec is accepted on the figures of the day it was mined (support,
 confidence, violations: the specs file keeps them, and nothing rewrites a
 decided entry). KBs move on. When a spec's violation rate has grown well
 past that record, or a key's vocabulary has gained a value several notes
-use, the spec is probably stricter than the KB's real convention, and
+use (a value the recorded counterexamples already had is not new), the spec is probably stricter than the KB's real convention, and
 enforcing it as it stands turns a change of habit into a pile of findings.
 Each such spec gets a proposal:
 
@@ -106,7 +106,7 @@ def _verdict(entry: Entry, notes: Sequence[Note], settings: ReviewSettings) -> V
             f"violations grew from {entry.violations} of {accepted.support} ({verdict.recorded_rate:.1%}) "
             f"to {len(now.counterexamples)} of {now.support} ({verdict.rate:.1%})"
         )
-    gained = _gained_values(accepted, notes, settings)
+    gained = _gained_values(entry, now, notes, settings)
     if gained:
         reasons.append("the vocabulary gained " + ", ".join(f"`{value}` ({count} notes)" for value, count in gained))
     if not reasons:
@@ -122,8 +122,11 @@ def _verdict(entry: Entry, notes: Sequence[Note], settings: ReviewSettings) -> V
     return dataclasses.replace(verdict, action="relax", reasons=tuple(reasons), relaxed=now, how=how)
 
 
-def _gained_values(spec: Spec, notes: Sequence[Note], settings: ReviewSettings) -> list[tuple[str, int]]:
-    """Values outside a vocabulary (or a folder's one value) that enough notes of the scope use."""
+def _gained_values(entry: Entry, now: Spec, notes: Sequence[Note], settings: ReviewSettings) -> list[tuple[str, int]]:
+    """Values outside a vocabulary (or a folder's one value) that enough notes of the scope
+    use and that spread since the spec was accepted: a note uses one that was not among the
+    recorded counterexamples (or, when the record lists only some, violations grew)."""
+    spec = entry.spec
     params = spec.parameters
     if spec.kind == "enum_values":
         allowed = set(params["values"])
@@ -131,11 +134,19 @@ def _gained_values(spec: Spec, notes: Sequence[Note], settings: ReviewSettings) 
         allowed = {str(params["value"])}
     else:
         return []
-    used: Counter[str] = Counter()
+    users: dict[str, list[str]] = {}
     for note in notes:
         if spec.scope.contains(note):
-            used.update(set(value_tokens(note.frontmatter.get(params["key"])) or ()) - allowed)
-    return sorted(((value, n) for value, n in used.items() if n >= settings.new_value_notes), key=lambda item: (-item[1], item[0]))
+            for value in set(value_tokens(note.frontmatter.get(params["key"])) or ()) - allowed:
+                users.setdefault(value, []).append(note.path)
+    complete = entry.violations <= len(spec.counterexamples)
+    recorded = set(spec.counterexamples)
+
+    def spread(paths: list[str]) -> bool:
+        return any(path not in recorded for path in paths) if complete else len(now.counterexamples) > entry.violations
+
+    gained = [(value, len(paths)) for value, paths in users.items() if len(paths) >= settings.new_value_notes and spread(paths)]
+    return sorted(gained, key=lambda item: (-item[1], item[0]))
 
 
 def _relaxations(spec: Spec, notes: Sequence[Note], gained: list[tuple[str, int]], settings: ReviewSettings) -> list[tuple[str, Spec]]:

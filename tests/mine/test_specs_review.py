@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+import pytest
+from clikit import run_cli as run_kbmine
 from minekit import MakeKB, note
-
-from tests.conftest import run_kbmine
 
 NAMES = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
 
@@ -114,24 +113,24 @@ def test_edit_validates_keeps_comments_and_measures_again(make_kb: MakeKB) -> No
     assert len(json.loads(check.stdout)["findings"]) == 3
 
 
-def test_edit_in_the_editor(make_kb: MakeKB) -> None:
+def test_edit_in_the_editor(make_kb: MakeKB, monkeypatch: pytest.MonkeyPatch) -> None:
     root, spec = _accepted(make_kb)
-    env = {**os.environ, "EDITOR": "sed -i -e 's/^scope: .*/scope: all/'"}
-    env.pop("VISUAL", None)
-    result = run_kbmine("specs", "edit", spec, "--path", str(root), "--editor", env=env)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", "sed -i -e 's/^scope: .*/scope: all/'")
+    result = run_kbmine("specs", "edit", spec, "--path", str(root), "--editor")
     assert result.returncode == 0, result.stderr
     # the README has no status: it breaks the spec over the whole KB
     assert f"{spec}  accepted      7 notes  85.7%  every note has `status` set to one of `done`, `draft`" in result.stdout
     # a spec saying what another already says is refused
-    env["EDITOR"] = "sed -i 's/required: true/required: false/'"
-    same = run_kbmine("specs", "edit", spec, "--path", str(root), "--editor", env=env)
+    monkeypatch.setenv("EDITOR", "sed -i 's/required: true/required: false/'")
+    same = run_kbmine("specs", "edit", spec, "--path", str(root), "--editor")
     assert same.returncode == 2 and "already says this" in same.stderr
     before = (root / "kbmine.specs.yaml").read_bytes()
-    env["EDITOR"] = "sed -i 's/^params:/parameters:/'"
-    bad = run_kbmine("specs", "edit", spec, "--path", str(root), "--editor", env=env)
+    monkeypatch.setenv("EDITOR", "sed -i 's/^params:/parameters:/'")
+    bad = run_kbmine("specs", "edit", spec, "--path", str(root), "--editor")
     assert bad.returncode == 2 and "only scope and params can be edited, not 'parameters'" in bad.stderr
-    env["EDITOR"] = "false"
-    failed = run_kbmine("specs", "edit", spec, "--path", str(root), "--editor", env=env)
+    monkeypatch.setenv("EDITOR", "false")
+    failed = run_kbmine("specs", "edit", spec, "--path", str(root), "--editor")
     assert failed.returncode == 2 and "exited with status 1" in failed.stderr
     assert (root / "kbmine.specs.yaml").read_bytes() == before
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from clikit import run_cli as run_kbmine
 from minekit import MakeKB, note
-
-from tests.conftest import run_kbmine
 
 
 def _kb(make_kb: MakeKB) -> tuple[Path, str]:
