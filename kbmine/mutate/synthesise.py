@@ -20,7 +20,7 @@ import math
 import posixpath
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
@@ -52,6 +52,8 @@ MAX_MEMBERS = 40
 MIN_DENSITY = 1.5
 #: A note that links to this share of the members already is their hub.
 HUB_SHARE = 0.6
+#: A title prefix before a colon that this many titles share is a label ("Ingest: ..."), not a topic.
+LABEL_TITLES = 5
 INDEX_NAMES = ("readme.md", "index.md", "_index.md", "home.md", "moc.md")
 _STOPWORDS = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how", "in", "into",
@@ -127,18 +129,14 @@ def _escape(text: str) -> str:
 
 def propose_hubs(kb: KB, writer: HubWriter | None = None) -> list[Mutation]:
     """One hub mutation per dense cluster without a hub."""
-    import networkx as nx
-
     write = writer or DeterministicHubWriter()
     graph = _note_graph(kb)
     if graph.number_of_nodes() < MIN_MEMBERS:
         return []
-    communities = _topics(graph, nx.community.louvain_communities(graph, seed=0))
+    communities = _topics(graph, _louvain(graph, graph.nodes))
     planned: set[str] = set()
     mutations = []
-    title_frequency: Counter[str] = Counter()
-    for note in kb.notes.values():
-        title_frequency.update(_title_words(note.title))
+    vocabulary = _TitleVocabulary.of(kb)
     for community in sorted(communities, key=lambda c: sorted(c)):
         members = sorted(community)
         if not MIN_MEMBERS <= len(members) <= MAX_MEMBERS:
@@ -147,7 +145,7 @@ def propose_hubs(kb: KB, writer: HubWriter | None = None) -> list[Mutation]:
             continue
         if _has_hub(kb, members):
             continue
-        mutation = _hub(kb, members, write, planned, title_frequency)
+        mutation = _hub(kb, members, write, planned, vocabulary)
         if mutation is not None:
             planned.update(path for path, _ in mutation.new_files)
             mutations.append(mutation)
@@ -156,19 +154,36 @@ def propose_hubs(kb: KB, writer: HubWriter | None = None) -> list[Mutation]:
 
 def _topics(graph: nx.Graph[str], communities: list[set[str]], depth: int = 0) -> list[set[str]]:
     """Communities split again (Louvain on each) until topic-sized: a whole area is not one topic."""
-    import networkx as nx
-
     topics: list[set[str]] = []
     for community in communities:
         if len(community) <= MAX_MEMBERS or depth >= 4:
             topics.append(community)
             continue
-        parts = nx.community.louvain_communities(graph.subgraph(community), seed=0)
+        parts = _louvain(graph, community)
         if len(parts) < 2:
             topics.append(community)
         else:
             topics.extend(_topics(graph, parts, depth + 1))
     return topics
+
+
+def _louvain(graph: nx.Graph[str], nodes: Iterable[str]) -> list[set[str]]:
+    """Louvain communities of the subgraph on ``nodes``, the same in every process.
+
+    networkx's Louvain iterates over sets of nodes, and a set of strings is
+    ordered by Python's per-process hash seed, so ``seed=0`` alone let two
+    runs on one KB propose different hubs. On integer labels (the paths in
+    sorted order) set order, and so the result, is fixed.
+    """
+    import networkx as nx
+
+    names = sorted(nodes)
+    number = {name: index for index, name in enumerate(names)}
+    numbered: nx.Graph[int] = nx.Graph()
+    numbered.add_nodes_from(range(len(names)))
+    edges = ((number[a], number[b]) for a, b in graph.subgraph(names).edges())
+    numbered.add_edges_from(sorted((min(a, b), max(a, b)) for a, b in edges))
+    return [{names[i] for i in part} for part in nx.community.louvain_communities(numbered, seed=0)]
 
 
 def _note_graph(kb: KB) -> nx.Graph[str]:
@@ -207,14 +222,14 @@ def _has_hub(kb: KB, members: list[str]) -> bool:
 
 
 def _hub(
-    kb: KB, members: list[str], write: HubWriter, planned: set[str], title_frequency: Counter[str]
+    kb: KB, members: list[str], write: HubWriter, planned: set[str], vocabulary: _TitleVocabulary
 ) -> Mutation | None:
     folder = Counter(posixpath.dirname(path) for path in members).most_common(1)[0][0]
     indexes = _index_notes(kb)
     index = _nearest_index(indexes, folder)
     if index is None:
         return None
-    title = _title(kb, members, title_frequency)
+    title = _title(kb, members, vocabulary)
     hub_path = free_path(kb, folder, slug(title, name_style(kb, folder), fallback="hub"), planned)
     member_folders = sorted({posixpath.dirname(p) for p in members})
     cluster = Cluster(
@@ -316,28 +331,58 @@ def _entry_separator(kb: KB, index: str) -> str:
     return counts.most_common(1)[0][0] if counts else ": "
 
 
-def _title_words(title: str) -> set[str]:
-    return {w for w in (w.lower() for w in _WORD.findall(title)) if len(w) > 2 and w not in _STOPWORDS}
+@dataclass(frozen=True)
+class _TitleVocabulary:
+    """The words of all the KB's titles: in how many titles each occurs, and which prefixes are labels.
+
+    A prefix before a colon that many titles share ("Ingest: ...",
+    "Review: ...") says what kind of note it is, not what it is about.
+    """
+
+    frequency: Counter[str]
+    labels: frozenset[str]
+
+    @classmethod
+    def of(cls, kb: KB) -> _TitleVocabulary:
+        prefixes = Counter(_label(note.title) for note in kb.notes.values())
+        labels = frozenset(p for p, n in prefixes.items() if p and n >= LABEL_TITLES)
+        vocabulary = cls(Counter(), labels)
+        for note in kb.notes.values():
+            vocabulary.frequency.update(vocabulary.words(note.title))
+        return vocabulary
+
+    def words(self, title: str) -> set[str]:
+        """The topic words of ``title``: no stopwords, no short words, no label prefix."""
+        if _label(title) in self.labels:
+            title = title.split(":", 1)[1]
+        return {w for w in (w.lower() for w in _WORD.findall(title)) if len(w) > 2 and w not in _STOPWORDS}
 
 
-def _title(kb: KB, members: list[str], title_frequency: Counter[str]) -> str:
+def _label(title: str) -> str:
+    """The prefix of ``title`` before a colon, when it is one or two words (``""`` otherwise)."""
+    head, colon, _ = title.partition(":")
+    return head.strip().lower() if colon and 0 < len(head.split()) <= 2 else ""
+
+
+def _title(kb: KB, members: list[str], vocabulary: _TitleVocabulary) -> str:
     """The words that set the members' titles apart, as a topic title.
 
     A word counts by how many member titles use it, weighted by how rare it
-    is among all the KB's titles: a word most titles carry (a prefix such
-    as "Ingest:") names no topic. Up to three words at least two titles
-    share, each at least half as telling as the best of them.
+    is among all the KB's titles (label prefixes such as "Ingest:" left
+    out). Up to three words that a fifth of the titles (at least two)
+    share, each at least half as telling as the best.
     """
     counts: Counter[str] = Counter()
     for path in members:
-        counts.update(_title_words(kb.notes[path].title))
+        counts.update(vocabulary.words(kb.notes[path].title))
     total = max(1, len(kb.notes))
 
     def weight(word: str) -> float:
-        return counts[word] * math.log(total / max(1, title_frequency[word]))
+        return counts[word] * math.log(total / max(1, vocabulary.frequency[word]))
 
     ranked = sorted(counts, key=lambda w: (-weight(w), w))
-    shared = [w for w in ranked if counts[w] >= 2 and weight(w) > 0]
+    # A word two titles of thirty share is chance, not the cluster's topic.
+    shared = [w for w in ranked if counts[w] >= max(2, math.ceil(0.2 * len(members))) and weight(w) > 0]
     top = [w for w in shared if weight(w) >= weight(shared[0]) / 2][:3] if shared else ranked[:2]
     if not top:
         return "Hub"
