@@ -139,3 +139,17 @@ def test_every_specs_command_has_help_and_json() -> None:
     for command in ("list", "show", "accept", "reject", "test", "review", "edit"):
         result = run_kbmine("specs", command, "--help")
         assert result.returncode == 0 and "--format" in result.stdout, command
+
+
+def test_a_value_already_among_the_recorded_counterexamples_is_not_new(make_kb: MakeKB) -> None:
+    root, spec = _accepted(make_kb)
+    for name in ("golf", "hotel", "india"):
+        (root / "notes" / f"{name}.md").write_text(note(f"# {name}\n", status="archived"), encoding="utf-8")
+    # an edit measures the spec again: the three archived notes become recorded counterexamples
+    edited = run_kbmine("specs", "edit", spec, "--path", str(root), "--set", "key=status")
+    assert edited.returncode == 0 and edited.stdout.startswith(f"edited spec {spec}"), edited.stderr
+    verdict = _review(root)[spec]
+    assert verdict["action"] == "keep" and verdict["recorded"]["violations"] == 3
+    (root / "notes" / "juliet.md").write_text(note("# juliet\n", status="archived"), encoding="utf-8")
+    verdict = _review(root)[spec]
+    assert verdict["action"] == "relax" and verdict["reasons"][-1] == "the vocabulary gained `archived` (4 notes)"
