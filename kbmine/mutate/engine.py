@@ -18,14 +18,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kbmine.checks import run_checks
-from kbmine.config import load_config
+from kbmine.config import Config, load_config
 from kbmine.errors import ConfigError
 from kbmine.gitops import Repository
 from kbmine.kb import KB, load
 from kbmine.model import Edit
 from kbmine.mutate.edits import EditConflict, apply_edits
-from kbmine.mutate.model import Mutation
 from kbmine.mutate.extract import propose_extracts, verify_extract
+from kbmine.mutate.model import Mutation
 from kbmine.mutate.relink import propose_relinks
 from kbmine.mutate.synthesise import propose_hubs, verify_hub
 from kbmine.mutate.verify import NoteParser, verify_relink
@@ -75,7 +75,7 @@ def mutate(
     """
     unknown = set(kinds) - set(KINDS)
     if unknown:
-        raise ConfigError(f"unknown mutation kind {sorted(unknown)[0]!r}; kinds: {', '.join(KINDS)}")
+        raise ConfigError(f"unknown mutation kind {min(unknown)!r}; kinds: {', '.join(KINDS)}")
     repo = Repository(kb_path)
     with repo.lock():
         head = repo.head()
@@ -88,8 +88,9 @@ def mutate(
             kb_root = tree / repo.kb_prefix if repo.kb_prefix else tree
             attempted: set[str] = set()
             branch_at = tip
+            config = _load_config(repo, tree, kb_root)
             for round_index in range(ROUNDS):
-                kb = load(kb_root, load_config(kb_root), use_cache=False, jobs=jobs)
+                kb = load(kb_root, config, use_cache=False, jobs=jobs)
                 if progress:
                     progress(f"checking {len(kb.notes)} notes")
                 findings = run_checks(kb)
@@ -123,6 +124,14 @@ def mutate(
                 # word, say); check the fixed tree again so the branch ends at a fixed point.
                 branch_at = run.committed[-1][1]
     return run
+
+
+def _load_config(repo: Repository, tree: Path, kb_root: Path) -> Config:
+    """The KB's config as committed; an error in it names the user's file, not the throwaway worktree's copy."""
+    try:
+        return load_config(kb_root)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace(str(tree), str(repo.root))) from None
 
 
 def _apply_all(
