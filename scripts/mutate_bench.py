@@ -22,7 +22,8 @@ under ``../shared`` is written):
    findings before and after, the net change per rule, and every finding
    whose fingerprint was not there before, counted by rule (the new ones a
    fix brought; a duplicate-claim finding that only moved to another copy of
-   a passage already reported does not count).
+   a passage already reported does not count), and how many of those sit
+   in the notes the fixes created.
 
 ``--show N`` writes the first N commits of each kind (``git show``) to
 ``--show-to`` for reading by hand. kbmine runs as ``sys.executable -m
@@ -107,19 +108,24 @@ def measure(corpus: str, kind: str, work: Path, show: int) -> tuple[dict[str, An
         shas = [c["sha"] for c in run["committed"][:show]]
         shown = "".join(git(root, "show", "--format=commit %h%n%B", sha) + "\n" for sha in shas)
     after = before
+    created: set[str] = set()
     if run["committed"]:
+        base = git(root, "rev-parse", "HEAD").strip()
         git(root, "merge", "-q", "--ff-only", BRANCH)
         after = check(root)
+        created = set(git(root, "diff", "--name-only", "--diff-filter=A", base, "HEAD").split())
     known = {f["fingerprint"] for f in before}
     pairs = {pair for f in before for pair in _duplicate_pairs(f)}
     # A duplicate-claim finding moves to another copy when the earliest copy is edited (it is
     # reported at every copy but the least recently changed): new only if its notes were not
     # duplicates of each other before.
-    new = Counter(
-        f["rule"]
+    fresh = [
+        f
         for f in after
         if f["fingerprint"] not in known and not (f["rule"] == "duplicate-claim" and _duplicate_pairs(f) & pairs)
-    )
+    ]
+    new = Counter(f["rule"] for f in fresh)
+    in_new_notes = Counter(f["rule"] for f in fresh if f["path"] in created)
     net = Counter(f["rule"] for f in after)
     net.subtract(Counter(f["rule"] for f in before))
 
@@ -138,6 +144,7 @@ def measure(corpus: str, kind: str, work: Path, show: int) -> tuple[dict[str, An
         "orphan_note": [count(before, "orphan-note"), count(after, "orphan-note")],
         "findings": [len(before), len(after)],
         "new_findings": dict(new.most_common()),
+        "new_findings_in_new_notes": dict(in_new_notes.most_common()),
         "net_change": {rule: n for rule, n in sorted(net.items()) if n},
     }
     return row, shown
@@ -156,7 +163,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         dup = "{} -> {}".format(*row["duplicate_claim"])
         orphans = "{} -> {}".format(*row["orphan_note"])
-        new = ", ".join(f"{rule} {n}" for rule, n in row["new_findings"].items()) or "none"
+        created = row["new_findings_in_new_notes"]
+        new = ", ".join(f"{rule} {n} ({created.get(rule, 0)} in new notes)" for rule, n in row["new_findings"].items()) or "none"
         net = ", ".join(f"{rule} {n:+d}" for rule, n in row["net_change"].items()) or "none"
         print(
             f"{row['corpus']:<16}{row['kind']:<12}{row['seconds']:>7}{row['proposed']:>10}{row['committed']:>10}"

@@ -225,6 +225,9 @@ def verify_extract(kb: KB, mutation: Mutation, before: Mapping[str, bytes]) -> s
     for link, resolution in zip(edited.new[new_path].links, edited.resolve(edited.new[new_path])):
         if resolution.status in BAD:
             return f"the new note would have a broken link: {link.raw}"
+        if resolution.anchor_ok is False:
+            # "[x](#part)" meant a heading of the note the claim came from, not of the new note.
+            return f"the new note would have a broken anchor: {link.raw}"
     claim = set(shingle_hashes(list(mutation.claim)))
     if len(claim & set(shingle_hashes(passage_words(new_bytes.decode("utf-8"))))) < 0.9 * len(claim):
         return "the claim did not make it into the new note"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kbmine.checks import run_checks
 from kbmine.kb import load
-from kbmine.mutate.extract import propose_extracts
+from kbmine.mutate.extract import propose_extracts, verify_extract
 from kbmine.mutate.model import Mutation
 from tests.conftest import git_env, run_kbmine
 from tests.mutate.test_mutate import branch_file, git, make_repo, mutate, user_state
@@ -162,3 +162,20 @@ def test_a_shared_table_is_not_a_claim(make_kb: Callable[..., Path]) -> None:
     kb = load(make_kb(files), use_cache=False)
     duplicates = [f for f in run_checks(kb) if f.rule == "duplicate-claim"]
     assert duplicates and propose_extracts(kb, duplicates) == []
+
+
+def test_a_claim_pointing_at_its_own_notes_heading_is_not_moved(make_kb: Callable[..., Path]) -> None:
+    claim = (
+        "Retrieval quality depends less on the embedding model than on how the notes are cut into passages, "
+        "as the [cutting rules](#cutting) below show for every kind of note we keep in this knowledge base."
+    )
+    files = {
+        "a.md": f"# A\n\n{claim}\n\n## Cutting\n\nRules.\n",
+        "b.md": f"# B\n\n{claim}\n\n## Cutting\n\nRules.\n",
+        "index.md": "[a](a.md) [b](b.md)\n",
+    }
+    root = make_kb(files)
+    kb = load(root, use_cache=False)
+    [mutation] = propose_extracts(kb, [f for f in run_checks(kb) if f.rule == "duplicate-claim"])
+    before = {path: kb.read_bytes(path) for path in ("a.md", "b.md")}
+    assert verify_extract(kb, mutation, before) == "the new note would have a broken anchor: [cutting rules](#cutting)"
