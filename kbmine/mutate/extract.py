@@ -37,7 +37,13 @@ from kbmine.mutate.newnote import (
     sibling_frontmatter,
     slug,
 )
-from kbmine.mutate.prose import block_marker, first_sentence, plain_text, title_from, without_label
+from kbmine.mutate.prose import (
+    block_marker,
+    first_sentence,
+    plain_text,
+    title_from,
+    without_label,
+)
 from kbmine.mutate.verify import BAD, edited_notes
 from kbmine.parse.passages import passage_words, shingle_hashes
 
