@@ -23,9 +23,10 @@ from typing import Any, Literal, cast
 from kbmine.errors import ConfigError
 from kbmine.mine import Mining, freeze_params
 from kbmine.mine.kinds import Kind, all_kinds
+from kbmine.mine.replay import SpecHistory, history_from_record, history_record
 from kbmine.mine.spec import Holdout, Scope, Spec
 
-__all__ = ["SPECS_FILE", "STATES", "Entry", "read_entries", "merge", "decide", "accepted_specs", "MergeSummary"]
+__all__ = ["SPECS_FILE", "STATES", "Entry", "MergeSummary", "accepted_specs", "decide", "merge", "read_entries"]
 
 SPECS_FILE = "kbmine.specs.yaml"
 State = Literal["proposed", "accepted", "rejected"]
@@ -41,11 +42,13 @@ and `kbmine specs reject ID` set it for you; comments you add here are kept."""
 
 @dataclass(frozen=True)
 class Entry:
-    """One spec of the file with the decision on it and its recorded violation count."""
+    """One spec of the file with the decision on it, its recorded violation count and,
+    when ``kbmine mine --history`` replayed it, what its history showed."""
 
     spec: Spec
     state: State
     violations: int
+    history: SpecHistory | None = None
 
 
 @dataclass(frozen=True)
@@ -104,11 +107,14 @@ def accepted_specs(root: Path) -> list[Spec]:
     return [entry.spec for entry in read_entries(text, str(path)) if entry.state == "accepted"]
 
 
-def merge(text: str | None, mining: Mining) -> tuple[str, MergeSummary]:
+def merge(text: str | None, mining: Mining, history: Mapping[str, SpecHistory] | None = None) -> tuple[str, MergeSummary]:
     """The file's new text after a mining run, and what changed.
 
     Decided entries stay untouched (comments and all); proposals are refreshed
-    in place or added; proposals no longer mined are dropped.
+    in place or added; proposals no longer mined are dropped. ``history``
+    (spec id → replayed figures) refreshes a proposal's ``history``; without
+    it the figures of an earlier replay stay, stamped with the commit they
+    were replayed up to.
     """
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -132,12 +138,12 @@ def merge(text: str | None, mining: Mining) -> tuple[str, MergeSummary]:
         if spec.id in old:
             item = old[spec.id]
             before = dict(item)
-            _fill(item, spec)
+            _fill(item, spec, (history or {}).get(spec.id))
             if dict(item) != before:
                 updated.append(spec.id)
         else:
             item = CommentedMap()
-            _fill(item, spec)
+            _fill(item, spec, (history or {}).get(spec.id))
             added.append(spec.id)
         items.append(item)
     dropped = sorted(key for key in old if states[key] == "proposed" and key not in mined)
@@ -170,7 +176,7 @@ def _dump(document: Any) -> str:
     return out.getvalue()
 
 
-def _fill(item: Any, spec: Spec) -> None:
+def _fill(item: Any, spec: Spec, history: SpecHistory | None = None) -> None:
     """Write ``spec``'s fields into a file entry, in a fixed key order, keeping its comments."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -200,12 +206,21 @@ def _fill(item: Any, spec: Spec) -> None:
         "confidence": round(spec.confidence, 3),
         "violations": len(spec.counterexamples),
         "holdout": holdout,
-        "counterexamples": CommentedSeq(spec.counterexamples[:LISTED]),
     }
-    for key, value in fields.items():
+    if history is not None:
+        replayed = CommentedMap(history_record(history))
+        replayed.fa.set_flow_style()
+        fields["history"] = replayed
+    elif "history" in item:
+        fields["history"] = item["history"]
+    fields["counterexamples"] = CommentedSeq(spec.counterexamples[:LISTED])
+    for position, (key, value) in enumerate(fields.items()):
         if key in item and _same(item[key], value):
             continue
-        item[key] = value
+        if key in item:
+            item[key] = value
+        else:
+            item.insert(min(position, len(item)), key, value)
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -259,6 +274,7 @@ def _figures(item: Any, state: State, kind: Kind, scope: Scope, frozen: tuple[tu
         if isinstance(holdout, dict)
         else None
     )
+    replayed = item.get("history")
     spec = Spec(
         id=item["id"],
         kind=kind.name,
@@ -270,4 +286,5 @@ def _figures(item: Any, state: State, kind: Kind, scope: Scope, frozen: tuple[tu
         counterexamples=tuple(str(path) for path in item.get("counterexamples") or ()),
         holdout=figures,
     )
-    return Entry(spec, state, int(item.get("violations") or 0))
+    history = history_from_record(replayed) if isinstance(replayed, dict) else None
+    return Entry(spec, state, int(item.get("violations") or 0), history)
