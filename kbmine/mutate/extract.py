@@ -216,7 +216,12 @@ def _replacement(kb: KB, note: Note, written: str, new_path: str, title: str, kb
     else:
         link = f"[{label}]({quote(posixpath.relpath(new_path, posixpath.dirname(note.path) or '.'), safe='/-_.~()')})"
     if first:
-        kept = f"{first[:-1]} ({link}){first[-1]}" if first[-1] in ".!?" else f"{first} ({link})"
+        if first[-1] in ".!?":
+            kept = f"{first[:-1]} ({link}){first[-1]}"
+        elif re.search(r"[.!?]\W+$", first):
+            kept = f"{first} See {link}."  # the sentence ends inside emphasis or quotes: "**Done.**"
+        else:
+            kept = f"{first} ({link})"
     else:
         kept = f"See {link}."
     return marker + kept

@@ -85,7 +85,8 @@ def first_sentence(text: str) -> str:
             last in _ABBREVIATIONS or len(last) == 1 and last.isalpha() or len(words) == 1 and last.isdigit()
         ):
             continue
-        return text[: match.start() + 1].strip()
+        # The sentence keeps what closes with it ('.**', '."', '.)'): a cut inside would unbalance it.
+        return text[: match.end()].strip()
     return text
 
 
@@ -114,6 +115,10 @@ def title_from(sentence: str) -> str:
     while len(words) > MIN_TITLE_WORDS and len(" ".join(words)) > TITLE_CHARS:
         words.pop()
     title = " ".join(words).strip(" .,;:!?-—–*_\"'`()[]")
+    if title.count("(") > title.count(")"):
+        # Cut inside a parenthesis: end before it, or drop the bracket when too little precedes it.
+        before = title[: title.rfind("(")].rstrip(" ,;:—–-")
+        title = before if len(before.split()) >= MIN_TITLE_WORDS else title.replace("(", "")
     while " " in title and title.rsplit(" ", 1)[-1].lower().strip(",;:") in DANGLING:
         title = title.rsplit(" ", 1)[0].rstrip(" ,;:—–-")
     return title[:1].upper() + title[1:]

@@ -179,3 +179,15 @@ def test_a_claim_pointing_at_its_own_notes_heading_is_not_moved(make_kb: Callabl
     [mutation] = propose_extracts(kb, [f for f in run_checks(kb) if f.rule == "duplicate-claim"])
     before = {path: kb.read_bytes(path) for path in ("a.md", "b.md")}
     assert verify_extract(kb, mutation, before) == "the new note would have a broken anchor: [cutting rules](#cutting)"
+
+
+def test_a_first_sentence_ending_in_emphasis_stays_balanced(make_kb: Callable[..., Path]) -> None:
+    claim = (
+        "**Index semantics preserved.** When the index is given, the snapshot is the source of truth and the "
+        "listed files filter into it, never past it, which matches what the index already means."
+    )
+    [mutation] = _extracts(make_kb, {"a.md": f"# A\n\n5. {claim}\n", "b.md": f"# B\n\n- {claim}\n", "i.md": "[a](a.md) [b](b.md)"})
+    assert {edit.path: edit.new.decode() for edit in mutation.edits} == {
+        "a.md": "5. **Index semantics preserved.** See [details](index-semantics-preserved.md).",
+        "b.md": "- **Index semantics preserved.** See [details](index-semantics-preserved.md).",
+    }

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kbmine.mutate.prose import block_marker, first_sentence, plain_text, title_from, without_label
+from kbmine.mutate.prose import (
+    block_marker,
+    first_sentence,
+    plain_text,
+    title_from,
+    without_label,
+)
 
 
 @pytest.mark.parametrize(
@@ -20,6 +26,8 @@ from kbmine.mutate.prose import block_marker, first_sentence, plain_text, title_
         ("[The lesson](../a.md) has two modes. [The reading](b.md) says so.", "[The lesson](../a.md) has two modes."),
         ("no capital after. the period", "no capital after. the period"),
         ("Only one sentence", "Only one sentence"),
+        ("**`--index` semantics preserved.** When it is given.", "**`--index` semantics preserved.**"),
+        ('He said "stop." Then left.', 'He said "stop."'),
     ],
 )
 def test_first_sentence(text: str, sentence: str) -> None:
@@ -59,6 +67,11 @@ def test_plain_text(markdown: str, plain: str) -> None:
         ),
         ("Reach is not intrinsically an LLM-only capability; it is general.", "Reach is not intrinsically an LLM-only capability"),
         (
+            "Summary gets a one-line lint count (e.g. Schema: 5 errors and 2 warnings in the report header).",
+            "Summary gets a one-line lint count",
+        ),
+        ("By section (top 10 of the sections in the knowledge base by their count of notes)", "By section top 10 of the sections in the knowledge base"),
+        (
             "one two three four five six seven eight nine ten of the twelve thirteen fourteen",
             "One two three four five six seven eight nine ten",
         ),
@@ -91,8 +104,10 @@ def test_title_is_at_most_twelve_words_and_one_line(text: str) -> None:
         ("*Note*: this holds.", "This holds"),
         ("Plain: not a label.", "Plain: not a label"),
         (
-            "Missing: `a/one.md`, `b/two-long-name.md`, `c/three-longer-name.md`, `d/four-much-longer-name.md`, "
-            "`e/five-even-longer-name.md`, `f/six.md`.",
+            (
+                "Missing: `a/one.md`, `b/two-long-name.md`, `c/three-longer-name.md`, `d/four-much-longer-name.md`, "
+                "`e/five-even-longer-name.md`, `f/six.md`."
+            ),
             "Missing: a/one.md, b/two-long-name.md, c/three-longer-name.md, d/four-much-longer-name.md",
         ),
     ],
