@@ -22,7 +22,7 @@ from kbmine import __version__
 
 __all__ = ["ParseCache", "default_cache_path", "DB_SUFFIXES"]
 
-_SCHEMA = 4
+_SCHEMA = 5
 #: Derived results kept per name (e.g. findings for a few rule selections).
 _BLOB_SLOTS = 8
 
@@ -116,6 +116,9 @@ class ParseCache:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE IF NOT EXISTS notes (hash TEXT, key TEXT, data BLOB, PRIMARY KEY (hash, key))")
         db.execute("CREATE TABLE IF NOT EXISTS blobs (name TEXT, key TEXT, data BLOB, stamp REAL, PRIMARY KEY (name, key))")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS derived (kind TEXT, key TEXT, hash TEXT, data BLOB, PRIMARY KEY (kind, key, hash))"
+        )
         db.execute("SELECT count(*) FROM notes WHERE 0").fetchall()
         return db
 
@@ -164,6 +167,60 @@ class ParseCache:
             except sqlite3.Error:
                 pass
 
+    def get_derived(self, kind: str, variant: str, hashes: Iterable[str]) -> dict[str, object]:
+        """Per-note results of a graph-wide rule (``kind``) by content hash, computed under
+        ``variant`` (what else they depend on, e.g. the set of note names searched for).
+
+        This is what makes a one-note change cheap for rules that look at every
+        note: the others' results come from here instead of being recomputed.
+        """
+        if self._db is None:
+            return {}
+        wanted = list(hashes)
+        found: dict[str, object] = {}
+        key = f"{self.key}:{variant}"
+        try:
+            for offset in range(0, len(wanted), 500):
+                chunk = wanted[offset : offset + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT hash, data FROM derived WHERE kind = ? AND key = ? AND hash IN ({marks})", (kind, key, *chunk)
+                )
+                for digest, data in rows:
+                    try:
+                        found[digest] = pickle.loads(data)
+                    except Exception:  # a damaged entry is a miss, whatever pickle raises
+                        continue
+        except sqlite3.DatabaseError:
+            return {}
+        return found
+
+    def put_derived(self, kind: str, variant: str, items: Iterable[tuple[str, object]], keep: Iterable[str]) -> None:
+        """Store per-note results (see :meth:`get_derived`) and drop this kind's entries for
+        other variants and for content no longer in ``keep`` (the KB's current hashes)."""
+        if self._db is None:
+            return
+        key = f"{self.key}:{variant}"
+        try:
+            rows = [(kind, key, digest, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for digest, value in items]
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM derived WHERE kind = ? AND key != ?", (kind, key))
+            if rows:
+                self._db.executemany("INSERT OR REPLACE INTO derived VALUES (?, ?, ?, ?)", rows)
+            current = set(keep)
+            stale = [
+                (kind, key, digest)
+                for (digest,) in self._db.execute("SELECT hash FROM derived WHERE kind = ? AND key = ?", (kind, key))
+                if digest not in current
+            ]
+            self._db.executemany("DELETE FROM derived WHERE kind = ? AND key = ? AND hash = ?", stale)
+            self._db.execute("COMMIT")
+        except (sqlite3.DatabaseError, pickle.PicklingError, TypeError):
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
     def get_blob(self, name: str, key: str) -> object | None:
         """A derived result (e.g. a whole run's findings) stored under ``name`` for ``key``."""
         if self._db is None:
@@ -200,6 +257,7 @@ class ParseCache:
             try:
                 self._db.execute("DELETE FROM notes")
                 self._db.execute("DELETE FROM blobs")
+                self._db.execute("DELETE FROM derived")
                 self._db.execute("VACUUM")
             except sqlite3.DatabaseError:
                 self._discard()

@@ -77,3 +77,33 @@ def test_config_change_invalidates_cached_findings(kb_root: Path) -> None:
     (kb_root / "kbmine.toml").write_text('ignore = ["missing-link"]\n', encoding="utf-8")
     after = _same(kb_root)
     assert after != before and not any(rule == "missing-link" for rule, *_ in after)
+
+
+def test_a_one_note_edit_rescans_and_rescores_only_that_note(kb_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Graph-wide rules reuse the other notes' per-note work from the cache."""
+    from kbmine.checks import missing_link
+
+    (kb_root / "delta.md").write_text(f"# Delta\n\n{CLAIM}\n", encoding="utf-8")
+    cold = _same(kb_root)
+    assert any(rule == "duplicate-claim" for rule, *_ in cold)
+
+    scanned: list[str] = []
+    real_mentions = missing_link._mentions
+    monkeypatch.setattr(
+        missing_link, "_mentions", lambda note, *rest: scanned.append(note.path) or real_mentions(note, *rest)
+    )
+    compared: list[tuple[str, str]] = []
+    from rapidfuzz import fuzz
+
+    real_ratio = fuzz.ratio
+    monkeypatch.setattr(fuzz, "ratio", lambda a, b, **kw: compared.append((a, b)) or real_ratio(a, b, **kw))
+
+    beta = kb_root / "beta-notes.md"
+    beta.write_text(beta.read_text(encoding="utf-8") + f"\n{CLAIM}\n", encoding="utf-8")
+    scanned.clear()
+    cached = _findings(kb_root, use_cache=True)
+    assert scanned == ["beta-notes.md"]
+    # alpha-delta was scored last run; only the pairs with the new copy in beta are compared.
+    assert len(compared) == 2
+    monkeypatch.undo()
+    assert cached == _findings(kb_root, use_cache=False)

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from kbmine.kb import KB
 
 _ROWS = 4
+#: Odd 64-bit multipliers that mix a band's rows into one key.
+_MIX = (0x85EBCA77C2B2AE63, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93)
 #: A band shared by more passages than this is template text, not a claim.
 _BUCKET_LIMIT = 64
 
@@ -115,13 +117,31 @@ def _similar_pairs(
             texts[index] = " ".join(passage_words(raw))
         return texts[index]
 
+    # Scores of candidate pairs from earlier runs, by the passages' content: after a
+    # one-note edit only the pairs touching that note are compared (and decoded) again.
+    identity = {note.path: note.content_hash for note in kb.notes.values()}
+
+    def key(index: int) -> tuple[str, int, int]:
+        passage = items[index]
+        return (identity[passage.path], passage.start, passage.end)
+
+    cache_name = f"duplicate-scores:{threshold}"
+    stored = kb.cache.get_blob(cache_name, "") if kb.cache is not None else None
+    known: dict[tuple[Any, Any], float] = stored if isinstance(stored, dict) else {}
+    scores: dict[tuple[Any, Any], float] = {}
     found: list[tuple[int, int, float]] = []
     for index, other in sorted(_candidate_pairs(matrix)):
         if items[other].path == items[index].path:
             continue
-        score = fuzz.ratio(text(index), text(other), score_cutoff=threshold * 100) / 100
+        pair = (key(index), key(other))
+        score = known.get(pair)
+        if score is None:
+            score = fuzz.ratio(text(index), text(other), score_cutoff=threshold * 100) / 100
+        scores[pair] = score
         if score >= threshold:
             found.append((index, other, round(score, 3)))
+    if kb.cache is not None and scores != known:
+        kb.cache.put_blob(cache_name, "", scores)
     return found
 
 
@@ -131,27 +151,43 @@ def _candidate_pairs(matrix: Any) -> set[tuple[int, int]]:
     With 32 bands of 4 rows, pairs with 3-shingle Jaccard similarity 0.3 (a
     25-word paragraph with four words changed) are found with probability
     ~0.23 per band, ~0.9996 over all bands.
+
+    Each band's rows are mixed into one 64-bit key (tagged with the band) and
+    all bands are sorted at once; only buckets of two or more rows are looked
+    at, the pairs of two-row buckets (most of them) without a Python loop. A
+    64-bit collision can only add a candidate, which the exact similarity
+    then rejects.
     """
     import numpy as np
 
+    count, width = matrix.shape
+    bands = width // _ROWS
+    if count < 2 or bands == 0:
+        return set()
+    rows = matrix[:, : bands * _ROWS].astype(np.uint64).reshape(count, bands, _ROWS)
+    with np.errstate(over="ignore"):
+        keys = np.zeros((count, bands), dtype=np.uint64)
+        for position in range(_ROWS):
+            keys = (keys ^ rows[:, :, position]) * np.uint64(_MIX[position])
+        keys ^= np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    flat = keys.ravel()
+    order = np.argsort(flat)
+    ordered = flat[order]
+    boundaries = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    starts = np.concatenate(([0], boundaries))
+    sizes = np.diff(np.concatenate((starts, [len(flat)])))
+    members = order // bands  # row (passage) of each sorted entry
     pairs: set[tuple[int, int]] = set()
-    count = matrix.shape[0]
-    for band in range(matrix.shape[1] // _ROWS):
-        block = np.ascontiguousarray(matrix[:, band * _ROWS : (band + 1) * _ROWS])
-        keys = block.view(np.dtype((np.void, block.dtype.itemsize * _ROWS))).ravel()
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        boundaries = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
-        starts = np.concatenate(([0], boundaries))
-        ends = np.concatenate((boundaries, [count]))
-        for start, end in zip(starts.tolist(), ends.tolist()):
-            size = end - start
-            if size < 2 or size > _BUCKET_LIMIT:
-                continue
-            members = sorted(order[start:end].tolist())
-            for i, first in enumerate(members):
-                for second in members[i + 1 :]:
-                    pairs.add((first, second))
+    two = starts[sizes == 2]
+    first, second = members[two], members[two + 1]
+    low, high = np.minimum(first, second), np.maximum(first, second)
+    keep = low != high
+    pairs.update(zip(low[keep].tolist(), high[keep].tolist()))
+    for start, size in zip(starts[(sizes > 2) & (sizes <= _BUCKET_LIMIT)].tolist(), sizes[(sizes > 2) & (sizes <= _BUCKET_LIMIT)].tolist()):
+        group = sorted(set(members[start : start + size].tolist()))
+        for index, row in enumerate(group):
+            for other in group[index + 1 :]:
+                pairs.add((row, other))
     return pairs
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
 from bisect import bisect_right
@@ -13,7 +14,7 @@ from urllib.parse import quote
 
 from kbmine.checks import rule
 from kbmine.files import glob_matcher
-from kbmine.model import Edit, Finding, Note
+from kbmine.model import Edit, Finding, Note, Span
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
@@ -165,29 +166,22 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
 
     linked = _linked_targets(kb)
     paths = [path for path in kb.notes if skip_notes is None or not skip_notes.match(path)]
-    size = sum(kb.notes[path].size for path in paths)
-    from kbmine.parallel import fork_map
-
-    hits: dict[str, list[tuple[int, int, str, int]]] = dict(
-        fork_map(_scan, paths, (kb, automaton, keys, exact), size=size, jobs=kb.jobs)
-    )
+    hits = _all_mentions(kb, paths, automaton, keys, exact)
     document_frequency: Counter[str] = Counter()
     #: Notes where a one-word name also appears as an ordinary word (another spelling).
     ordinary: Counter[str] = Counter()
     for path, found in hits.items():
         own_links = linked.get(path, set())
-        document_frequency.update({key for _, _, key, _ in found if names[key] not in own_links})
-        ordinary.update({key for _, _, key, how in found if how == _ORDINARY})
+        document_frequency.update({key for key, _, _, _ in found if names[key] not in own_links})
+        ordinary.update({key for key, how, _, _ in found if how == _ORDINARY})
     common = max(min_common, int(max_share * len(kb.notes)))
     inbound: Counter[str] = Counter(target for targets in linked.values() for target in targets)
     kb_style = _kb_style(kb)
 
     for path, found in hits.items():
         note = kb.notes[path]
-        source = kb.source(path)
-        assert source is not None
         reported: set[str] = set()
-        for start, end, key, how in found:
+        for key, how, span, mention in found:
             target = names[key]
             limit = common if key in learned else max(common, 2 * inbound[target])
             if how == _ORDINARY or how == _SENTENCE_START and ordinary[key] or document_frequency[key] > limit:
@@ -195,7 +189,8 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
             if target == path or target in reported or target in linked.get(path, ()):
                 continue
             reported.add(target)
-            yield _finding(kb, note, source, start, end, target, kb_style)
+            assert span is not None
+            yield _finding(kb, note, span, mention, target, kb_style)
 
 
 def _collect_names(
@@ -290,30 +285,60 @@ def _linked_targets(kb: KB) -> dict[str, set[str]]:
     return linked
 
 
-def _scan(paths: Sequence[str]) -> list[tuple[str, list[tuple[int, int, str, int]]]]:
+#: One mention: its key, how it is written, and (unless ``_ORDINARY``) its span and text.
+Mention = tuple[str, int, Span | None, str]
+
+
+def _all_mentions(
+    kb: KB, paths: list[str], automaton: Any, keys: list[str], exact: dict[str, set[str]]
+) -> dict[str, list[Mention]]:
+    """The mentions in every note of ``paths``, in order; unchanged notes' from the cache.
+
+    A note's mentions depend on its bytes and on the names searched for
+    (with their required spellings), so they are cached under the content hash
+    and a digest of the names: after a one-note edit only that note is
+    scanned. Renaming or retitling a note changes the names, and every note
+    is scanned again.
+    """
+    names = sorted((key, sorted(exact.get(key, ()))) for key in keys)
+    digest = hashlib.sha256(repr(names).encode()).hexdigest()[:32]
+    hashes = {path: kb.notes[path].content_hash for path in paths}
+    cache = kb.cache
+    stored: dict[str, Any] = cache.get_derived("mentions", digest, set(hashes.values())) if cache is not None else {}
+    todo = [path for path in paths if hashes[path] not in stored or not isinstance(stored[hashes[path]], list)]
+    size = sum(kb.notes[path].size for path in todo)
+    from kbmine.parallel import fork_map
+
+    scanned = dict(fork_map(_scan, todo, (kb, automaton, keys, exact), size=size, jobs=kb.jobs))
+    if cache is not None:
+        fresh = [(hashes[path], scanned[path]) for path in todo if hashes[path]]
+        cache.put_derived("mentions", digest, fresh, keep=hashes.values())
+    return {path: scanned[path] if path in scanned else stored[hashes[path]] for path in paths}
+
+
+def _scan(paths: Sequence[str]) -> list[tuple[str, list[Mention]]]:
     """The mentions in each of ``paths`` (run in a forked worker on big KBs; see :mod:`kbmine.parallel`)."""
     from kbmine.parallel import shared
 
     kb, automaton, keys, exact = shared()
-    found = []
+    found: list[tuple[str, list[Mention]]] = []
     for path in paths:
         source = kb.source(path)
-        if source is not None:
-            found.append((path, _mentions(kb.notes[path], source, automaton, keys, exact)))
+        found.append((path, _mentions(kb.notes[path], source, automaton, keys, exact) if source is not None else []))
     return found
 
 
 def _mentions(
     note: Note, source: SourceText, automaton: Any, keys: list[str], exact: dict[str, set[str]]
-) -> list[tuple[int, int, str, int]]:
+) -> list[Mention]:
     """Non-overlapping whole-word mentions in prose, longest first, in text order.
 
-    The last field says how the mention is written: ``_WRITTEN`` as the name
+    The second field says how the mention is written: ``_WRITTEN`` as the name
     requires; ``_SENTENCE_START`` a one-word name as written but where any
     word is capitalised (a mention only if the KB never uses the word in
     another spelling: "Synapptic" is a name, "Memory" may be the word);
-    ``_ORDINARY`` a one-word name in another spelling, listed last as
-    ``(-1, -1, key, _ORDINARY)``, which counts towards frequency and nothing else.
+    ``_ORDINARY`` a one-word name in another spelling, listed last without a
+    span, which counts towards frequency and nothing else.
     """
     flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
     allowed = list(zip(flat[::2], flat[1::2]))
@@ -350,14 +375,14 @@ def _mentions(
             continue
         candidates.append((start, end, key))
     candidates.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0])))
-    chosen: list[tuple[int, int, str, int]] = []
+    chosen: list[Mention] = []
     cursor = -1
     for start, end, key in candidates:
         if start >= cursor:
             how = _SENTENCE_START if key in exact and _sentence_start(text, start) else _WRITTEN
-            chosen.append((start, end, key, how))
+            chosen.append((key, how, source.span(start, end), source.text[start:end]))
             cursor = end
-    chosen.extend((-1, -1, key, _ORDINARY) for key in ordinary)
+    chosen.extend((key, _ORDINARY, None, "") for key in sorted(ordinary))
     return chosen
 
 
@@ -367,19 +392,15 @@ def _sentence_start(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?:\n-+|#" or before.endswith("\n")
 
 
-def _finding(
-    kb: KB, note: Note, source: SourceText, start: int, end: int, target: str, kb_style: tuple[int, int]
-) -> Finding:
-    mention = source.text[start:end]
+def _finding(kb: KB, note: Note, span: Span, mention: str, target: str, kb_style: tuple[int, int]) -> Finding:
     target_note = kb.notes[target]
     replacement = _link_text(kb, note, mention, target_note, kb_style)
-    span = source.span(start, end)
     edit = Edit(
         path=note.path,
         start=span.start,
         end=span.end,
-        old=mention.encode(source.encoding),
-        new=replacement.encode(source.encoding),
+        old=mention.encode(note.encoding),
+        new=replacement.encode(note.encoding),
         reason=f"link the first mention of {target}",
     )
     message = (

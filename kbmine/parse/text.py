@@ -19,6 +19,8 @@ from kbmine.model import Span
 __all__ = ["SourceText", "DecodeError", "decode_note"]
 
 _NEWLINE = re.compile("\n")
+#: The line breaks :func:`decode_note` turns into ``\n`` (``\r\n`` counts once), in bytes.
+_BYTE_NEWLINE = re.compile(rb"\r\n|\r|\n")
 #: Bytes looked at to tell a binary file from text, as git does.
 _BINARY_SNIFF = 8000
 
@@ -173,7 +175,12 @@ def decode_note(data: bytes) -> SourceText:
     line_starts = [0]
     line_starts.extend(m.end() for m in _NEWLINE.finditer(normalized))
     line_bytes: list[int] | None = None
-    if encoding != "utf-8" or not text.isascii():
+    if encoding == "utf-8" and not text.isascii():
+        # In UTF-8 every line break is its own byte, so the lines' byte offsets are
+        # found in the bytes directly: no line is encoded again.
+        line_bytes = [bom]
+        line_bytes.extend(m.end() for m in _BYTE_NEWLINE.finditer(data, bom))
+    elif encoding != "utf-8":
         line_bytes = []
         position = bom
         previous = 0
