@@ -15,6 +15,7 @@ from kbmine.cli import app
 from kbmine.cli._common import (
     DialectOption,
     JobsOption,
+    NoCacheOption,
     PathArgument,
     emit,
     kb_folder,
@@ -400,22 +401,26 @@ def test(
     ] = None,
     fmt: FormatOption = OutputFormat.text,
     dialect: DialectOption = None,
+    no_cache: NoCacheOption = False,
     jobs: JobsOption = None,
 ) -> None:
     """Mutation-test the checker suite: inject small defects into a copy of the KB and
     report which accepted specs and built-in rules catch each.
 
-    The KB itself is never touched: its notes and specs file are copied to a
-    temporary folder, where each mutant kind (`--kind`; all by default) strikes
+    The KB itself is never touched (its parse cache, if it has one, is only
+    read): its notes and specs file are copied to a temporary folder, where each mutant kind (`--kind`; all by default) strikes
     `--count` notes chosen with `--seed`. A mutant is killed when a check
     reports something new in the notes it changed (or the notes linking to
     them); a kind with survivors is a gap in the KB's checker suite.
     """
+    from kbmine.cache import default_cache_path
     from kbmine.kb import load
     from kbmine.mine.mutants import run_mutation_test
 
     config = resolve_config(path, {"dialect": dialect})
-    kb = load(kb_folder(path), config, use_cache=False, jobs=jobs)
+    root = kb_folder(path)
+    # An existing parse cache is read (never written): the KB gets no .kbmine/ it did not have.
+    kb = load(root, config, use_cache=not no_cache and default_cache_path(root).is_file(), jobs=jobs)
     report = run_mutation_test(kb, kinds or (), count, seed, jobs)
     if fmt is OutputFormat.json:
         _json(mutation_record(report, kb.root))

@@ -37,7 +37,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kbmine.errors import ConfigError
 from kbmine.model import Edit, Finding, Note, path_stem
@@ -623,7 +623,10 @@ def run_mutation_test(
     kb: KB, kinds: Iterable[str] = (), count: int = 5, seed: int = 0, jobs: int | None = None
 ) -> MutationReport:
     """Copy ``kb`` to a temporary folder, plan mutants there, run every check on each batch,
-    and credit each new finding to the mutant whose footprint holds its note."""
+    and credit each new finding to the mutant whose footprint holds its note.
+
+    ``kb`` needs only its files read (its notes are parsed in the copy); when it
+    has a cache, parsed notes are read from it, never written to it."""
     from kbmine.checks import run_checks
     from kbmine.checks.spec import enforced_specs
     from kbmine.kb import load
@@ -633,6 +636,8 @@ def run_mutation_test(
         root = Path(folder) / "kb"
         _copy(kb, root)
         pristine = load(root, kb.config, jobs=jobs)
+        if kb.cache is not None and pristine.cache is not None:
+            pristine = dataclasses.replace(pristine, cache=_ReadThrough(pristine.cache, kb.cache))
         baseline = run_checks(pristine)
         mutants, candidates = plan_mutants(pristine, kinds, count, seed)
         specs = len(enforced_specs(root))
@@ -661,6 +666,28 @@ def run_mutation_test(
     ordered = tuple(outcomes[m.id] for m in mutants)
     seconds = time.perf_counter() - started
     return MutationReport(ordered, candidates, specs, len(baseline), len(batches), unattributed, seconds, tuple(candidates))
+
+
+class _ReadThrough:
+    """The copy's cache, taking the parsed notes it lacks from the KB's own cache.
+
+    The copy's notes are the KB's, byte for byte, so the KB's cache (when it
+    has one) spares parsing them again; nothing is ever written to it: every
+    store, blob and derived result goes to the copy's cache.
+    """
+
+    def __init__(self, own: Any, kb_cache: Any) -> None:
+        self._own = own
+        self._kb_cache = kb_cache
+
+    def get_many(self, hashes: Iterable[str]) -> dict[str, bytes]:
+        wanted = list(hashes)
+        found: dict[str, bytes] = self._own.get_many(wanted)
+        found.update(self._kb_cache.get_many([digest for digest in wanted if digest not in found]))
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._own, name)
 
 
 def _new_findings(findings: Sequence[Finding], baseline: Sequence[Finding], batch: Sequence[Mutant]) -> list[Finding]:
