@@ -225,7 +225,7 @@ def plan_mutants(kb: KB, kinds: Iterable[str] = (), count: int = 5, seed: int = 
         sites = _OPERATORS[kind](context)
         candidates[kind] = len(sites)
         order = sorted(sites, key=lambda m: (_struck(m), m.line, m.description))
-        random.Random(f"{seed}/{kind}").shuffle(order)
+        _rng(f"{seed}/{kind}").shuffle(order)
         struck: set[str] = set()
         for mutant in order:
             if len(struck) >= count:
@@ -237,6 +237,11 @@ def plan_mutants(kb: KB, kinds: Iterable[str] = (), count: int = 5, seed: int = 
             renamed |= new_names
             mutants.append(dataclasses.replace(mutant, id=f"{kind}-{len(struck)}"))
     return mutants, candidates
+
+
+def _rng(seed: str) -> random.Random:
+    """A generator seeded by text (a path may hold undecodable bytes as surrogates)."""
+    return random.Random(seed.encode("utf-8", "surrogateescape"))
 
 
 def _struck(mutant: Mutant) -> str:
@@ -362,7 +367,7 @@ def _bad_enum(context: _Context) -> list[Mutant]:
             span = _scalar(source, entries[key])
             if tokens is None or len(tokens) != 1 or span is None or source.normalized[span[0] : span[1]] != tokens[0]:
                 continue
-            typo = _typo(tokens[0], random.Random(f"{path}/{key}"), vocabularies[key])
+            typo = _typo(tokens[0], _rng(f"{path}/{key}"), vocabularies[key])
             if tokens[0].lower() not in vocabularies[key] or typo is None:
                 continue
             edit = _edit(context, path, span[0], span[1], typo, f"`{key}` outside its vocabulary")
@@ -470,7 +475,7 @@ def _break_link(context: _Context) -> list[Mutant]:
             written = data[span.start : span.end].decode("utf-8", "replace")
             folder, slash, name = written.rpartition("/")
             stem, dot, extension = name.rpartition(".") if name.lower().endswith(".md") else (name, "", "")
-            typo = None if "%" in stem or "#" in stem else _typo(stem, random.Random(f"{path}/{span.start}"), context.names)
+            typo = None if "%" in stem or "#" in stem else _typo(stem, _rng(f"{path}/{span.start}"), context.names)
             if typo is None:
                 continue
             new = f"{folder}{slash}{typo}{dot}{extension}"
@@ -527,7 +532,7 @@ def _rename_note(context: _Context) -> list[Mutant]:
     linked = _linked_by_name(context)
     mutants = []
     for path, note in context.notes.items():
-        fresh = _renamed_stem(note.stem, random.Random(path), context.names)
+        fresh = _renamed_stem(note.stem, _rng(path), context.names)
         if linked[path] and stems[note.stem.lower()] == 1 and fresh is not None:
             mutants.append(_rename(context, path, fresh, "rename-note", "renamed without relinking to"))
     return mutants

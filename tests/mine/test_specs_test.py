@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from clikit import run_cli as run_kbmine
@@ -74,3 +75,15 @@ def test_unknown_kind_is_a_usage_error(make_kb: MakeKB) -> None:
     root = make_kb({"a.md": "# A\n"})
     result = run_kbmine("specs", "test", str(root), "--kind", "nope")
     assert result.returncode == 2 and result.stderr.startswith("kbmine: error: unknown mutant kind 'nope'")
+
+
+def test_hostile_notes_are_copied_or_skipped_never_a_traceback(make_kb: MakeKB) -> None:
+    root, _ = _kb(make_kb)
+    (root / "notes" / "bad.md").write_text("---\nstatus: [unclosed\n---\n# bad\n", encoding="utf-8")
+    (root / "notes" / "crlf.md").write_bytes(b"---\r\nstatus: done\r\n---\r\n# crlf\r\n\r\n## Sources\r\n")
+    os.symlink("/etc/passwd", root / "notes" / "out.md")
+    (root / os.fsdecode(b"notes/caf\xe9.md")).write_bytes(b"# cafe\n\nSee [alpha](alpha.md).\n")
+    result = run_kbmine("specs", "test", str(root), "--count", "3", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert len(document["mutants"]) >= 15 and 0 < document["score"] < 1
