@@ -364,6 +364,8 @@ def edit(
     if not found:
         raise ConfigError(f"no spec {spec_id!r} in {SPECS_FILE}; `kbmine specs list` shows them")
     spec = found[0].spec
+    if editor and (assignments or scope is not None):
+        raise ConfigError("--editor edits the whole spec: give it alone, or use --set/--scope without it")
     if editor or (not assignments and scope is None):
         if not editor and not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise ConfigError("nothing to change: give --set NAME=VALUE or --scope SCOPE (or --editor)")

@@ -145,6 +145,8 @@ def edit_spec(text: str | None, spec_id: str, scope: Scope, params: Mapping[str,
         if other_id != spec_id and str(other.get("kind")) == kind and (str(other.get("scope")), _frozen(other)) == wanted:
             raise ConfigError(f"spec {other_id} already says this; edit or decide on that one instead")
     edited = measure(kind, scope, params, notes, spec_id)
+    if not edited.support and scope != Scope.parse(str(item.get("scope", "all"))):
+        raise ConfigError(f"scope {scope} holds no note the spec applies to; is the folder or value spelled right?")
     _fill(item, edited)
     return _dump(document), edited
 

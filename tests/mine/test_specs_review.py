@@ -93,6 +93,8 @@ def test_edit_validates_keeps_comments_and_measures_again(make_kb: MakeKB) -> No
         ("--set", "required=maybe"): "--set required: expected true or false, not 'maybe'",
         ("--set", "values"): "--set 'values': expected NAME=VALUE",
         ("--scope", "bogus"): "unknown scope 'bogus'",
+        ("--scope", "folder:nots"): "scope folder:nots holds no note the spec applies to",
+        ("--editor", "--scope", "all"): "--editor edits the whole spec: give it alone",
         (): "nothing to change",
     }
     for args, message in bad.items():
