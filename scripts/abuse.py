@@ -671,6 +671,18 @@ def _bytes_50mb(ctx: Ctx) -> None:
     return None
 
 
+@case("bytes/note-at-size-limit", slow=True, quick_commands=(CHECK_JSON, MINE_DRY))
+def _bytes_at_limit(ctx: Ctx) -> None:
+    """A note just under ``max_note_size`` (3.9 MB; 1 MB in quick runs): read and parsed in full by every command."""
+    _plain_notes(ctx)
+    paragraph = "Lorem ipsum dolor sit amet, [[good]] consectetur adipiscing elit, sed do [x](other.md) tempor.\n\n"
+    plain = "Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo.\n\n"
+    chunk = "## Section\n\n" + paragraph + plain * 6
+    target = ctx.size(3_900_000, 1_000_000)
+    ctx.write("big.md", ("# Big\n\n" + chunk * (target // len(chunk) + 1))[:target])
+    return None
+
+
 @case("bytes/5mb-line", slow=True)
 def _bytes_5mb_line(ctx: Ctx) -> None:
     """A single 5 MB line with links sprinkled in (1 MB in quick runs)."""
