@@ -103,15 +103,16 @@ def free_path(kb: KB, folder: str, name: str, planned: Collection[str] = ()) -> 
     return posixpath.join(folder, candidate)
 
 
-def sibling_frontmatter(kb: KB, folder: str, title: str, description: str = "") -> dict[str, Any]:
+def sibling_frontmatter(kb: KB, folder: str | None, title: str, description: str = "") -> dict[str, Any]:
     """The frontmatter a new note in ``folder`` should carry, learned from its siblings.
 
     A key most siblings carry is kept: ``title`` gets the new title, date
     keys today's date, a description key ``description`` (when given), and
     any other key the value most siblings share (only when most of them
     agree; a key whose values differ is left out rather than invented).
+    With ``folder`` ``None`` the siblings are all the KB's notes.
     """
-    siblings = [note for path, note in kb.notes.items() if posixpath.dirname(path) == folder]
+    siblings = [note for path, note in kb.notes.items() if folder is None or posixpath.dirname(path) == folder]
     if len(siblings) < 3:
         siblings = list(kb.notes.values())
     with_front = [note for note in siblings if note.has_frontmatter]

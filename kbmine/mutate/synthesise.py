@@ -22,7 +22,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from kbmine.model import Edit, Note
@@ -240,7 +240,7 @@ def _hub(
         _entry_separator(kb, index),
     )
     description = f"{title} — {len(members)} closely linked notes, each with its own summary"
-    text = note_text(sibling_frontmatter(kb, folder, title, description), title, write(cluster, hub_path))
+    text = note_text(_hub_frontmatter(kb, folder, title, description), title, write(cluster, hub_path))
     entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index) or '.')})"
     edit = _index_entry(kb, index, set(members), entry, hub_path)
     digest = hashlib.sha256("\n".join(members).encode()).hexdigest()[:16]
@@ -257,6 +257,17 @@ def _hub(
         f"lists them with their own summaries and is linked from {index}.",
         new_files=((hub_path, text.encode("utf-8")),),
     )
+
+
+def _hub_frontmatter(kb: KB, folder: str, title: str, description: str) -> dict[str, Any]:
+    """The folder's frontmatter conventions that hold KB-wide, with the hub's title and description.
+
+    A folder of ADRs or reviews agrees on ``type: adr`` and ``status:
+    accepted``; a hub in that folder is neither, so only what the whole KB
+    agrees on (and the folder too) is carried over.
+    """
+    everywhere = sibling_frontmatter(kb, None, title, description)
+    return {k: v for k, v in sibling_frontmatter(kb, folder, title, description).items() if everywhere.get(k) == v}
 
 
 def _index_entry(kb: KB, index: str, members: set[str], entry: str, hub_path: str) -> Edit:

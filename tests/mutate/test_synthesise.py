@@ -174,3 +174,18 @@ print(sorted(sorted(part) for part in _louvain(graph, set(big))))
         for seed in ("1", "2", "3", "4")
     }
     assert len(runs) == 1 and runs.pop().count("n/") > 40
+
+
+def test_a_hub_among_adrs_is_not_an_adr(tmp_path: Path) -> None:
+    adrs = {p: t.replace("---\n", "---\ntype: adr\nstatus: accepted\n", 1) for p, t in _cluster_files(TOPIC, "adr").items()}
+    files = {
+        "README.md": "# Home\n\n- [ADRs](adr/README.md)\n",
+        "adr/README.md": "# Decisions\n",
+        **adrs,
+        **{p: t.replace("---\n", "---\ntype: note\n", 1) for p, t in _cluster_files(OTHER, "notes").items()},
+        "notes/garden.md": "# Garden\n\n" + "".join(f"- [{n}]({n.replace(' ', '-')}.md)\n" for n in OTHER),
+    }
+    [mutation] = propose_hubs(load(make_repo(tmp_path / "repo", files), use_cache=False))
+    ((_, data),) = mutation.new_files
+    # Both folders agree on a description, each on its own type: only the description is a KB convention.
+    assert data.decode().startswith("---\ndescription: Notes on retrieval — 5 closely linked notes, each with its own summary\n---\n")
