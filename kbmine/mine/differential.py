@@ -8,8 +8,9 @@ they speak about (kind, scope, key), so two vocabularies of the same key are
 one disagreement, not two unrelated specs.
 
 A spec found on one side only is reported only when the other side has
-enough notes in its scope to have found it (``min_support``): a folder that
-exists only among the older notes is not a disagreement.
+enough notes in its scope to have found it (``min_support``), and it does not
+hold there: a folder that exists only among the older notes, or a spec the
+other side left out because a stronger one implies it, is not a disagreement.
 """
 
 from __future__ import annotations
@@ -130,6 +131,9 @@ def differential(a: Half, b: Half, settings: MineSettings, kinds: Iterable[str] 
                 other = on_a if left is None else on_b
                 if other.support < settings.min_support:
                     not_comparable += 1
+                    continue
+                if other.confidence >= settings.min_confidence:
+                    agreed += 1  # it holds there too: that side kept a stronger spec that implies it
                     continue
                 found.append(Disagreement("only-b" if left is None else "only-a", left, right, on_a, on_b))
             elif left.params != right.params:
