@@ -17,6 +17,7 @@ import sys
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from kbmine.checks.stale_status import DEAD, LINEAGE_KEYS, LIVE, SUCCESSOR_KEYS
@@ -172,13 +173,20 @@ class EditedNotes:
         return sum(1 for r in self.resolve(self.after[path]) if r.status in BAD) > bad_before
 
 
+@lru_cache(maxsize=64)
+def _parse_version(path: str, data: bytes, dialect: str, timeout: float) -> Note:
+    """One version of a note, parsed once: a note a run edits again is verified against the version
+    the previous fix left, which that fix's verification already parsed. Verification reads links and
+    text, never the passages' MinHash signatures."""
+    return parse_note(path, data, dialect, timeout, min_passage_words=sys.maxsize)
+
+
 def edited_notes(kb: KB, mutation: Mutation, before: Mapping[str, bytes]) -> EditedNotes:
     """Parse what ``mutation`` would leave: its edited notes (``before`` holds their current bytes) and new notes."""
     config = kb.config
 
     def parse(path: str, data: bytes) -> Note:
-        # Verification reads links and text, never the passages' MinHash signatures.
-        return parse_note(path, data, config.dialect, config.parse_timeout, min_passage_words=sys.maxsize)
+        return _parse_version(path, data, config.dialect, config.parse_timeout)
 
     old = {path: kb.notes[path] if data == kb.read_bytes(path) else parse(path, data) for path, data in before.items()}
     after = {
