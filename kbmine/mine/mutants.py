@@ -120,6 +120,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class KindSummary:
+    """One row of the report: a mutant kind, how many were injected and killed, by which checks."""
+
     kind: str
     mutants: int
     killed: int
@@ -173,8 +175,11 @@ class MutationReport:
 # Planning mutants on a parsed KB (pure: nothing is written)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Context:
+    """What every mutation operator reads: the parsed copy, its notes fit to mutate
+    (decoded, no parse problem), who links to each note, and the names in use."""
+
     kb: KB
     notes: dict[str, Note]
     inbound: dict[str, set[str]]
@@ -194,9 +199,6 @@ class _Context:
     def near(self, path: str) -> frozenset[str]:
         """The note and the notes linking to it: whose findings a change to it may change."""
         return frozenset({path} | self.inbound.get(path, set()))
-
-
-Site = tuple[str, Callable[[], "Mutant | None"]]
 
 
 def plan_mutants(kb: KB, kinds: Iterable[str] = (), count: int = 5, seed: int = 0) -> tuple[list[Mutant], dict[str, int]]:
