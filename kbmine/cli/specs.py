@@ -30,7 +30,10 @@ if TYPE_CHECKING:
     from kbmine.mine.specfile import State
     from kbmine.model import Note
 
-specs_app = typer.Typer(help="Review, accept and reject mined specs (kbmine.specs.yaml).", no_args_is_help=True)
+specs_app = typer.Typer(
+    help="Review, accept, reject and edit mined specs (kbmine.specs.yaml); re-test them (review) and the checker suite (test).",
+    no_args_is_help=True,
+)
 app.add_typer(specs_app, name="specs")
 
 
