@@ -122,3 +122,26 @@ def test_mine_at_a_past_commit_reads_the_notes_from_git(make_kb: MakeKB) -> None
     assert [s for s in now["specs"] if s["kind"] == "required_key" and s["params"] == {"key": "owner"}]
     bad = run_kbmine("mine", str(root), "--at", "no-such-rev")
     assert bad.returncode == 2 and "no such commit" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_replayed_figures_never_touch_a_decided_spec(make_kb: MakeKB) -> None:
+    from minekit import mine_files
+
+    from kbmine.mine.specfile import decide, merge, read_entries
+
+    root = _history(make_kb)
+    mining = mine_files(root)
+    found = replay(root, mining.specs, Config(), 0.9, samples=10)
+    assert found is not None
+    owner = next(s.id for s in mining.specs if s.kind == "required_key" and s.parameters == {"key": "owner"})
+    other = next(s.id for s in mining.specs if s.id != owner)
+    text = decide(merge(None, mining)[0], [other], "accepted")
+    text = merge(text, mining, found.specs)[0]
+    entries = {entry.spec.id: entry for entry in read_entries(text)}
+    assert entries[other].state == "accepted" and entries[other].history is None
+    history = entries[owner].history
+    assert history is not None and (history.verdict, history.true_positives, history.false_alarms) == ("strong", 3, 1)
+    # the history sits between the holdout and the counterexamples in every proposal
+    block = text.split(f"id: {owner}")[1].split("- id:")[0]
+    assert block.index("holdout:") < block.index("history:") < block.index("counterexamples:")
+    assert merge(text, mining, found.specs)[0] == text, "replaying again with the same figures changes nothing"
