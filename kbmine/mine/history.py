@@ -345,7 +345,7 @@ def notes_at(root: Path, rev: str, config: Config, cache: Any = None, jobs: int 
     """
     commit = _git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}")
     if commit is None:
-        raise InputError(f"--at {rev}: no such commit in the git repository of {root}")
+        raise InputError(f"--at {rev}: no such commit (or {root} is not in a git repository)")
     listing = _git(root, "ls-tree", "-r", "-z", commit.decode().strip())
     if listing is None:
         raise InputError(f"--at {rev}: cannot list its tree")
