@@ -1978,19 +1978,22 @@ def _strace() -> str | None:
     binary = shutil.which("strace")
     if binary is None:
         return None
+    # The same options as the real runs: an architecture without some of the calls (no plain
+    # open() on arm64) makes strace refuse them, and then the battery runs untraced.
     probe = subprocess.run(
-        [*_cap_prefix(), binary, "-f", "--seccomp-bpf", "-qq", "-e", "trace=openat", "-o", os.devnull, "true"],
-        capture_output=True, check=False,
+        [*_cap_prefix(), *_strace_options(binary, Path(os.devnull)), "true"], capture_output=True, check=False
     )
     return binary if probe.returncode == 0 else None
 
 
-def _trace_prefix(trace_path: Path) -> list[str]:
-    binary = _strace()
-    if binary is None:
-        return []
+def _strace_options(binary: str, trace_path: Path) -> list[str]:
     calls = ",".join(_WRITE_CALLS + _CWD_CALLS)
     return [binary, "-f", "--seccomp-bpf", "-qq", "-y", "-s", "65535", "-e", f"trace={calls}", "-o", str(trace_path), "--"]
+
+
+def _trace_prefix(trace_path: Path) -> list[str]:
+    binary = _strace()
+    return [] if binary is None else _strace_options(binary, trace_path)
 
 
 _TRACE_LINE = re.compile(r"^(\d+)\s+(?:<\.\.\. (\w+) resumed>|(\w+)\()(.*)$")

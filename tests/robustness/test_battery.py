@@ -15,6 +15,10 @@ wall-clock guard still catches a hang.
 
 from __future__ import annotations
 
+import sys
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 import abuse
@@ -38,3 +42,16 @@ def test_case(name: str) -> None:
         assert failures, f"{name} passes now: remove its known_bug ({known})"
         pytest.xfail(known)
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.skipif(abuse._strace() is None, reason="strace is missing or cannot trace here")
+def test_the_battery_catches_a_write_outside_the_case_folder(tmp_path: Path) -> None:
+    """The write tracer is the only guard against writes the snapshots cannot see: prove it fires."""
+    escaped = tmp_path / "escaped"
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\ntouch "{escaped}"\nrm -f "{escaped}"\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    harness = abuse.Harness(small=True, quick=True, timeout=HANG_GUARD, python=str(python))
+    results = harness.run_case(replace(abuse.CASES["frontmatter/yaml-scalar"], quick_commands=(abuse.CHECK_JSON,)))
+    assert [r.command for r in results] == ["check-json"]
+    assert any(f"wrote outside the case folder: openat {escaped}" in reason for reason in results[0].reasons), results[0].reasons
