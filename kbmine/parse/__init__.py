@@ -152,7 +152,9 @@ def parse_note(
     heading_starts = {start for start, _ in text_blocks}
     claims = []
     for start, end in body.prose_ranges:
-        if start in heading_starts:
+        # n words need n word characters and n - 1 separators: shorter ranges (most
+        # list items and table cells) cannot be a claim and are not split into words.
+        if start in heading_starts or end - start < 2 * min_passage_words - 1:
             continue
         words = passage_words(source.text[start:end])
         if len(words) >= min_passage_words:
