@@ -18,6 +18,9 @@ from kbmine.errors import ConfigError
 
 __all__ = ["Config", "DIALECTS", "load_config", "find_config_file"]
 
+#: The specs file (``kbmine mine`` writes it, ``kbmine check`` enforces its accepted specs), next to the config.
+SPECS_FILE = "kbmine.specs.yaml"
+
 DIALECTS = ("obsidian", "foam", "dendron")
 SEVERITIES = ("error", "warning", "info", "off")
 CONFIG_NAMES = ("kbmine.toml", ".kbmine.toml", "pyproject.toml")

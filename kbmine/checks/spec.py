@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kbmine.checks import rule
+from kbmine.config import SPECS_FILE
 from kbmine.errors import ConfigError
 from kbmine.model import Finding, Note, Span
 
@@ -23,7 +24,6 @@ _ZERO = Span(0, 0, 1, 1, 1, 1)
 
 def specs_digest(kb: KB) -> str:
     """The specs file's content digest: accepting or rejecting a spec must invalidate cached findings."""
-    from kbmine.mine.specfile import SPECS_FILE
 
     try:
         data = (kb.root / SPECS_FILE).read_bytes()
@@ -52,7 +52,6 @@ def spec(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     if exceptions pile up, reject the spec or mine it again.
     """
     from kbmine.mine.kinds import all_kinds
-    from kbmine.mine.specfile import SPECS_FILE
 
     specs = enforced_specs(kb.root)
     if not specs:
@@ -82,7 +81,6 @@ def spec(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
 def enforced_specs(root: Path) -> tuple[Spec, ...]:
     """The accepted specs at ``root``, read once per content of the file: ruamel.yaml is slow,
     and ``kbmine specs test`` checks the same specs file once per batch of mutants."""
-    from kbmine.mine.specfile import SPECS_FILE
 
     try:
         text = (root / SPECS_FILE).read_text(encoding="utf-8")

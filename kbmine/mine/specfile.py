@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from kbmine.config import SPECS_FILE
 from kbmine.errors import ConfigError
 from kbmine.mine import Mining, freeze_params
 from kbmine.mine.kinds import Kind, all_kinds
@@ -28,7 +29,6 @@ from kbmine.mine.spec import Holdout, Scope, Spec
 
 __all__ = ["SPECS_FILE", "STATES", "Entry", "MergeSummary", "accepted_specs", "decide", "merge", "read_entries"]
 
-SPECS_FILE = "kbmine.specs.yaml"
 State = Literal["proposed", "accepted", "rejected"]
 STATES: tuple[State, ...] = ("proposed", "accepted", "rejected")
 #: Counterexamples listed per spec; the rest are counted in ``violations``.
