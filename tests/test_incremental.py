@@ -107,3 +107,23 @@ def test_a_one_note_edit_rescans_and_rescores_only_that_note(kb_root: Path, monk
     assert len(compared) == 2
     monkeypatch.undo()
     assert cached == _findings(kb_root, use_cache=False)
+
+
+def test_a_warm_check_imports_neither_the_parser_nor_numpy(kb_root: Path) -> None:
+    """A warm run replays the stored report: importing the parser or numpy would cost it more than the rest."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from kbmine.cli import main\n"
+        f"sys.argv = ['kbmine', 'check', {str(kb_root)!r}, '--format', 'json', '-o', {str(kb_root.parent / 'report.json')!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('markdown_it', 'numpy', 'networkx', 'ruamel') if m in sys.modules))\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)  # cold: fills the cache
+    warm = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
+    assert warm.stdout.strip().splitlines()[-1] == "[]"

@@ -21,7 +21,6 @@ from kbmine.cli._common import (
     kb_folder,
     resolve_config,
 )
-from kbmine.mine.mutants import MUTANT_KINDS
 
 if TYPE_CHECKING:
     from kbmine.mine.mutants import MutationReport
@@ -441,6 +440,8 @@ def _share(value: float | None) -> str:
 
 def mutation_text(report: MutationReport) -> str:
     """The mutation report for people: a row per mutant kind, the score, the gaps."""
+    from kbmine.mine.mutants import MUTANT_KINDS
+
     heading = (
         f"{len(report.outcomes)} mutants in {report.batches} batch{'es' if report.batches != 1 else ''} "
         f"against {report.specs} accepted spec{'s' if report.specs != 1 else ''} and the built-in rules "
@@ -471,6 +472,8 @@ def mutation_text(report: MutationReport) -> str:
 
 def mutation_record(report: MutationReport, root: Path) -> dict[str, Any]:
     """The mutation report as JSON."""
+    from kbmine.mine.mutants import MUTANT_KINDS
+
     return {
         "kbmine": __version__,
         "root": str(root),
