@@ -34,7 +34,7 @@ from kbmine.slugs import EXPLICIT_ID, SlugCounter
 from kbmine.parse.text import SourceText
 from kbmine.parse.wikilinks import split_wikilink, wikilink_target_range
 
-__all__ = ["BodyParse", "parse_body", "split_destination", "is_external"]
+__all__ = ["BodyParse", "destination_end", "parse_body", "split_destination", "is_external"]
 
 _INLINE_TRIGGERS = frozenset("[<`$")
 _DENDRON_TRIGGERS = frozenset("[<`$#@")
@@ -194,15 +194,40 @@ def _link_shape(state: StateInline, label_start: int, nested: bool = False) -> d
         pos += 1
         while pos < len(src) and src[pos] in " \t\n":
             pos += 1
-        result = state.md.helpers.parseLinkDestination(src, pos, len(src))
-        if result.ok:
-            return {"dest": (pos, result.pos), "label_range": (label_start + 1, label_end)}
+        end = destination_end(src, pos)
+        if end is not None:
+            return {"dest": (pos, end), "label_range": (label_start + 1, label_end)}
         return {"label_range": (label_start + 1, label_end)}
     if pos < len(src) and src[pos] == "[":
         close = src.find("]", pos + 1)
         if close > pos + 1:
             return {"ref": src[pos + 1 : close], "label_range": (label_start + 1, label_end)}
     return {"ref": src[label_start + 1 : label_end], "label_range": (label_start + 1, label_end)}
+
+
+_ANGLE_DESTINATION = re.compile(r"<(?:[^\n<>\\]|\\[\s\S])*>")
+_PLAIN_DESTINATION = re.compile(r"(?:[^\x00-\x20\x7f()\\]|\\[^ ])+")
+
+
+def destination_end(src: str, pos: int) -> int | None:
+    """Where the link destination starting at ``pos`` ends, or ``None`` if there is none.
+
+    The same answer as markdown-it's ``parseLinkDestination``, which walks the
+    destination character by character; the link rule has just done that
+    once, and doing it again was a twentieth of the parse. Destinations with
+    parentheses, or a backslash where the match stops, go to markdown-it.
+    """
+    if src.startswith("<", pos):
+        match = _ANGLE_DESTINATION.match(src, pos)
+        return match.end() if match else None
+    match = _PLAIN_DESTINATION.match(src, pos)
+    end = match.end() if match else pos
+    if end < len(src) and src[end] in "(\\":
+        from markdown_it.helpers import parseLinkDestination
+
+        result = parseLinkDestination(src, pos, len(src))
+        return result.pos if result.ok else None
+    return end if end > pos else None
 
 
 @lru_cache(maxsize=None)
