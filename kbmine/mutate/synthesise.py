@@ -36,7 +36,7 @@ from kbmine.mutate.newnote import (
     slug,
 )
 from kbmine.mutate.prose import first_sentence, plain_text
-from kbmine.mutate.verify import BAD, edited_notes
+from kbmine.mutate.verify import BAD, NoteParser, edited_notes
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -231,15 +231,18 @@ def _hub(
         return None
     title = _title(kb, members, vocabulary)
     hub_path = free_path(kb, folder, slug(title, name_style(kb, folder), fallback="hub"), planned)
-    member_folders = sorted({posixpath.dirname(p) for p in members})
+    # A hub is a live note: listing a superseded or dead member would be a stale-status finding.
+    is_live = NoteParser(kb).is_live
+    listed = [p for p in members if is_live(kb.notes[p])]
+    member_folders = sorted({posixpath.dirname(p) for p in listed})
     cluster = Cluster(
         folder,
         title,
-        tuple(Member(p, kb.notes[p].title, _summary(kb, kb.notes[p])) for p in members),
+        tuple(Member(p, kb.notes[p].title, _summary(kb, kb.notes[p])) for p in listed),
         tuple((f, name) for f in member_folders if (name := _folder_name(kb, indexes, f))),
         _entry_separator(kb, index),
     )
-    description = f"{title} — {len(members)} closely linked notes, each with its own summary"
+    description = f"{title} — {len(listed)} closely linked notes, each with its own summary"
     text = note_text(_hub_frontmatter(kb, folder, title, description), title, write(cluster, hub_path))
     entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index) or '.')})"
     edit = _index_entry(kb, index, set(members), entry, hub_path)
@@ -406,12 +409,17 @@ def _summary(kb: KB, note: Note) -> str:
 
     Links are reduced to their text (their targets are relative to another
     note); table rows and sentences under five words (a date line, a
-    caption) are passed over.
+    caption) are passed over. An entry (title and summary) stays shorter
+    than a passage duplicate-claim compares, so a hub listing what an index
+    or the member already says is not reported as a copy of it.
     """
+    limit = kb.config.passage_min_words - 1 - len(note.title.split())
+    if limit < 5:
+        return ""
     for key in DESCRIPTION_KEYS:
         value = note.frontmatter.get(key)
         if isinstance(value, str) and value.strip():
-            return plain_text(value)[:240]
+            return _shortened(plain_text(value).split(), limit)
     source = kb.source(note.path)
     if source is None:
         return ""
@@ -424,9 +432,13 @@ def _summary(kb: KB, note: Note) -> str:
             sentence = first_sentence(text)
             words = plain_text(sentence).rstrip(":").split()
             if len(words) >= 5:
-                return " ".join(words[:30]) + (" ..." if len(words) > 30 else "")
+                return _shortened(words, limit)
             text = text[len(sentence) :].strip()
     return ""
+
+
+def _shortened(words: list[str], limit: int) -> str:
+    return " ".join(words) if len(words) <= limit else " ".join(words[: limit - 1]) + " ..."
 
 
 def verify_hub(kb: KB, mutation: Mutation, before: Mapping[str, bytes]) -> str | None:

@@ -189,3 +189,19 @@ def test_a_hub_among_adrs_is_not_an_adr(tmp_path: Path) -> None:
     ((_, data),) = mutation.new_files
     # Both folders agree on a description, each on its own type: only the description is a KB convention.
     assert data.decode().startswith("---\ndescription: Notes on retrieval — 5 closely linked notes, each with its own summary\n---\n")
+
+
+def test_dead_members_are_not_listed_and_entries_stay_shorter_than_a_passage(tmp_path: Path) -> None:
+    files = dict(_cluster_files(TOPIC, "notes"))
+    files["notes/retrieval-caching.md"] = files["notes/retrieval-caching.md"].replace("---\n", "---\nstatus: superseded\n", 1)
+    long = " ".join(f"word{i}" for i in range(40))
+    files["notes/retrieval-ranking.md"] = files["notes/retrieval-ranking.md"].replace(
+        "description: What retrieval ranking means here [[x]].", f"description: {long}"
+    )
+    files.update({"README.md": "# Home\n\n- [Notes](notes/README.md)\n", "notes/README.md": "# Notes\n"})
+    [mutation] = propose_hubs(load(make_repo(tmp_path / "repo", files), use_cache=False))
+    hub = mutation.new_files[0][1].decode()
+    assert "retrieval-caching.md" not in hub and "4 closely linked notes" in hub
+    # 25-word passages are compared: the title (2 words) and the summary stay under that.
+    shortened = " ".join(f"word{i}" for i in range(21)) + " ..."
+    assert f"- [Retrieval Ranking](retrieval-ranking.md): {shortened}\n" in hub
