@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from kbmine.mine.spec import MineSettings, Scope, Spec
+from kbmine.mine.spec import MineSettings, Scope, Spec, value_tokens
 from kbmine.model import Note
 
 __all__ = ["Kind", "KINDS", "kind", "all_kinds", "Params", "key_label"]
@@ -113,6 +113,12 @@ def scope_keys(notes: Sequence[Note], scope: Scope) -> list[str]:
 def shares(counts: Mapping[str, int], total: int, threshold: float) -> list[str]:
     """The names whose count reaches ``threshold`` of ``total``."""
     return sorted(name for name, count in counts.items() if total and count / total >= threshold)
+
+
+def single_value(note: Note, key: str) -> str | None:
+    """The value of ``key`` when it is one scalar (or a one-item list), else ``None``."""
+    tokens = value_tokens(note.frontmatter.get(key))
+    return tokens[0] if tokens is not None and len(tokens) == 1 else None
 
 
 Matcher = Callable[[str], bool]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from kbmine.mine.kinds import Kind, Params, key_label, kind, scope_keys
-from kbmine.mine.spec import MineSettings, Scope, Spec, value_tokens
+from kbmine.mine.kinds import Kind, Params, key_label, kind, scope_keys, single_value
+from kbmine.mine.spec import MineSettings, Scope, Spec
 from kbmine.model import Note
 
 
@@ -27,7 +27,7 @@ class FolderImpliesValue(Kind):
         if not scope.folder:
             return
         for key in scope_keys(notes, scope):
-            values = Counter(_single(note, key) for note in notes)
+            values = Counter(single_value(note, key) for note in notes)
             values.pop(None, None)
             if not values:
                 continue
@@ -36,7 +36,7 @@ class FolderImpliesValue(Kind):
                 yield {"key": key, "value": value}
 
     def holds(self, note: Note, params: Params) -> bool:
-        return _single(note, params["key"]) == str(params["value"])
+        return single_value(note, params["key"]) == str(params["value"])
 
     def statement(self, scope: Scope, params: Params) -> str:
         return f"{scope.describe()} has {key_label(params['key'])} set to `{params['value']}`"
@@ -56,8 +56,3 @@ class FolderImpliesValue(Kind):
         if other.kind == "enum_values":
             return tuple(theirs["values"]) == (params["value"],)
         return other.kind in ("required_key", "value_type")
-
-
-def _single(note: Note, key: str) -> str | None:
-    tokens = value_tokens(note.frontmatter.get(key))
-    return tokens[0] if tokens is not None and len(tokens) == 1 else None

@@ -1,0 +1,74 @@
+"""The structural and implication spec kinds: a small KB where each must be found, ones
+where it must not, and an accepted spec of each kind enforced by ``kbmine check``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from clikit import run_cli
+from minekit import MakeKB, find, mine_files, note
+
+
+def enforced(root: Path, kind: str, **params: Any) -> list[dict[str, Any]]:
+    """Mine ``root``, accept the one spec of ``kind`` with ``params``, and return what
+    ``kbmine check`` then reports for it."""
+    mined = run_cli("mine", str(root), "--holdout", "0", "--format", "json")
+    assert mined.returncode == 0, mined.stderr
+    (spec,) = [
+        s for s in json.loads(mined.stdout)["specs"] if s["kind"] == kind and all(s["params"].get(k) == v for k, v in params.items())
+    ]
+    assert run_cli("specs", "accept", spec["id"], "--path", str(root)).returncode == 0
+    checked = run_cli("check", str(root), "--select", "spec", "--format", "json")
+    assert checked.returncode == 1, checked.stderr
+    findings: list[dict[str, Any]] = json.loads(checked.stdout)["findings"]
+    assert {f["rule"] for f in findings} == {f"spec/{spec['id']}"}
+    return findings
+
+
+def _superseded_kb(make_kb: MakeKB, pairs: int = 12) -> Path:
+    files = {f"n{i:02}.md": note(status="current", owner=f"o{i}") for i in range(20)}
+    files.update({f"s{i:02}.md": note(status="superseded", superseded_by=f"n{i:02}", owner=f"o{i}") for i in range(pairs)})
+    files["s99.md"] = note(status="superseded", owner="o")
+    return make_kb(files)
+
+
+def test_key_implies_key_value_premise_found(make_kb: MakeKB) -> None:
+    mining = mine_files(_superseded_kb(make_kb))
+    (spec,) = find(mining, "key_implies_key", then_key="superseded_by")
+    assert (spec.parameters["if_key"], spec.parameters["if_value"]) == ("status", "superseded")
+    assert (spec.support, spec.counterexamples) == (13, ("s99.md",))
+    assert "`status` set to `superseded`" in spec.statement
+    # owner is on every note: "has status => has owner" would say nothing
+    assert not find(mining, "key_implies_key", then_key="owner")
+
+
+def test_key_implies_key_presence_premise_makes_value_premises_redundant(make_kb: MakeKB) -> None:
+    files = {f"n{i:02}.md": note(source=f"https://e.org/{i}", accessed="2024-01-01", kind="a" if i % 2 else "b") for i in range(24)}
+    files.update({f"m{i:02}.md": note(title=f"t{i}", **({"accessed": "2024-02-02"} if i < 5 else {})) for i in range(20)})
+    mining = mine_files(make_kb(files))
+    assert [s.parameters["if_value"] for s in find(mining, "key_implies_key", if_key="source", then_key="accessed")] == [""]
+    # "kind is a" and "kind is b" each imply accessed too, but "has kind" says both at once
+    assert [s.parameters["if_value"] for s in find(mining, "key_implies_key", if_key="kind", then_key="accessed")] == [""]
+
+
+def test_key_implies_key_one_direction_for_keys_that_always_come_together(make_kb: MakeKB) -> None:
+    files = {f"n{i:02}.md": note(isbn=f"i{i}", publisher=f"p{i}") for i in range(12)}
+    files.update({f"m{i:02}.md": note(title=f"t{i}") for i in range(20)})
+    specs = find(mine_files(make_kb(files)), "key_implies_key")
+    assert [(s.parameters["if_key"], s.parameters["then_key"]) for s in specs] == [("isbn", "publisher")]
+
+
+def test_key_implies_key_not_found_below_support_or_confidence(make_kb: MakeKB) -> None:
+    few = mine_files(_superseded_kb(make_kb, pairs=5))
+    assert not find(few, "key_implies_key", then_key="superseded_by")
+    files = {f"n{i:02}.md": note(status="current") for i in range(20)}
+    files.update({f"s{i:02}.md": note(status="superseded", **({"superseded_by": "x"} if i % 2 else {})) for i in range(20)})
+    assert not find(mine_files(make_kb(files)), "key_implies_key", then_key="superseded_by")
+
+
+def test_key_implies_key_enforced_by_check(make_kb: MakeKB) -> None:
+    (finding,) = enforced(_superseded_kb(make_kb), "key_implies_key", then_key="superseded_by")
+    assert finding["path"] == "s99.md" and finding["line"] == 2
+    assert "add `superseded_by:`" in finding["message"]
