@@ -57,6 +57,8 @@ _CITATION = re.compile(
     r"\bet al\.|\barXiv\b|\bdoi:|\bIn: |\bProceedings of\b|\bpp\. \d|\bURL https?://|\((?:1[89]|20)\d\d[a-z]?\)\."
 )
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+#: A markdown table: its header separator row (also after a label line, "**By section**: | a | b |").
+_TABLE = re.compile(r"\|\s*:?-{3,}:?\s*\|")
 _QUOTE_MARKER = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
 #: Share of the claim's word shingles a former place may keep (its first sentence), far below
 #: what duplicate-claim calls a copy.
@@ -125,7 +127,7 @@ def _extract(
         return None
     written = kb.read_bytes(home_path)[home_start:home_end].decode(source.encoding, "replace")
     claim_text = _plain(written[len(block_marker(written)) :])
-    if _CITATION.search(claim_text) and _YEAR.search(claim_text) or claim_text.startswith("|"):
+    if _CITATION.search(claim_text) and _YEAR.search(claim_text) or _TABLE.search(claim_text):
         return None  # a reference two sources share, or a table: data, not a claim to move
     sentence = plain_text(first_sentence(without_label(claim_text)))
     title = title_from(sentence) or _shared_heading(kb, locations)

@@ -158,7 +158,8 @@ def test_two_claims_moved_out_of_the_same_notes_are_both_committed(tmp_path: Pat
 
 def test_a_shared_table_is_not_a_claim(make_kb: Callable[..., Path]) -> None:
     table = "| Page type | Count |\n|---|---|\n" + "".join(f"| guide number {i} of the set | {i} |\n" for i in range(12))
-    files = {"a.md": f"# A\n\n{table}", "b.md": f"# B\n\n{table}", "index.md": "[a](a.md) [b](b.md)"}
+    label = "**By type** (top 12):\n"
+    files = {"a.md": f"# A\n\n{label}{table}", "b.md": f"# B\n\n{label}{table}", "index.md": "[a](a.md) [b](b.md)"}
     kb = load(make_kb(files), use_cache=False)
     duplicates = [f for f in run_checks(kb) if f.rule == "duplicate-claim"]
     assert duplicates and propose_extracts(kb, duplicates) == []
