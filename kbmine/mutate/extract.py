@@ -10,7 +10,8 @@ the value most of them share; a description key gets the first sentence).
 Each copy, the original included, keeps its first sentence and links to the
 new note, in the note's own link style, so the claim lives once and every
 reader still finds it. A reference-list entry two sources share is a
-citation and a table is data, not a claim: both stay where they are.
+citation, a table is data, and "[Note](note.md) — what it says" is an
+entry pointing at the note the claim lives in: all stay where they are.
 
 Verification checks what the mutation promises: the new note's links all
 resolve, every former location links to it, no link got worse, and the
@@ -57,6 +58,8 @@ _CITATION = re.compile(
     r"\bet al\.|\barXiv\b|\bdoi:|\bIn: |\bProceedings of\b|\bpp\. \d|\bURL https?://|\((?:1[89]|20)\d\d[a-z]?\)\."
 )
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+#: An index entry: a link, then a dash or colon and what the linked note says.
+_ENTRY = re.compile(r"(?:\[[^\]]+\]\([^)]+\)|\[\[[^\]]+\]\])\s*(?:[—–-]|:)\s")
 #: A markdown table: its header separator row (also after a label line, "**By section**: | a | b |").
 _TABLE = re.compile(r"\|\s*:?-{3,}:?\s*\|")
 _QUOTE_MARKER = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
@@ -129,6 +132,8 @@ def _extract(
     claim_text = _plain(written[len(block_marker(written)) :])
     if _CITATION.search(claim_text) and _YEAR.search(claim_text) or _TABLE.search(claim_text):
         return None  # a reference two sources share, or a table: data, not a claim to move
+    if _ENTRY.match(claim_text):
+        return None  # "[Note](note.md) — what it explains": an index entry; the claim lives in that note
     sentence = plain_text(first_sentence(without_label(claim_text)))
     title = title_from(sentence) or _shared_heading(kb, locations)
     if not title:

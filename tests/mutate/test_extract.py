@@ -192,3 +192,14 @@ def test_a_first_sentence_ending_in_emphasis_stays_balanced(make_kb: Callable[..
         "a.md": "5. **Index semantics preserved.** See [details](index-semantics-preserved.md).",
         "b.md": "- **Index semantics preserved.** See [details](index-semantics-preserved.md).",
     }
+
+
+def test_a_shared_index_entry_is_not_a_claim(make_kb: Callable[..., Path]) -> None:
+    entry = (
+        "- [Rule-based context selection needs a pre-existing signal](signal.md) — explains why a targeted push needs "
+        "an identifier already on the table or a content inference, and grounds the read-back signal of each review."
+    )
+    files = {"signal.md": "# Rule-based context selection needs a pre-existing signal\n", "a.md": f"# A\n\n{entry}\n", "b.md": f"# B\n\n{entry}\n"}
+    kb = load(make_kb(files), use_cache=False)
+    duplicates = [f for f in run_checks(kb) if f.rule == "duplicate-claim"]
+    assert duplicates and propose_extracts(kb, duplicates) == []
