@@ -37,6 +37,8 @@ __all__ = ["KB", "load", "LoadStats"]
 
 #: Below this many bytes to parse, worker start-up costs more than it saves.
 PARALLEL_MIN_BYTES = 3_000_000
+#: Note bytes whose decoded sources :meth:`KB.source` keeps (least recently used dropped first).
+SOURCE_CACHE_BYTES = 64_000_000
 _ZERO = Span(0, 0, 1, 1, 1, 1)
 
 Progress = Callable[[int, int], None]
@@ -78,6 +80,7 @@ class KB:
     progress: Progress | None = None
     notices: list[str] = field(default_factory=list)
     _sources: dict[str, SourceText | None] = field(default_factory=dict, repr=False)
+    _source_bytes: int = field(default=0, repr=False)
 
     @cached_property
     def fingerprint(self) -> str:
@@ -165,16 +168,27 @@ class KB:
 
     def source(self, path: str) -> SourceText | None:
         """The decoded text of note ``path`` with its offset maps (``None`` if unread or undecodable)."""
-        cached = self._sources.get(path)
-        if cached is None and path not in self._sources:
-            from kbmine.parse.text import DecodeError, decode_note
+        sources = self._sources
+        if path in sources:
+            cached = sources.pop(path)
+            sources[path] = cached  # most recently used last
+            return cached
+        from kbmine.parse.text import DecodeError, decode_note
 
-            data = self.contents.get(path)
-            try:
-                cached = decode_note(data) if data is not None else None
-            except DecodeError:
-                cached = None
-            self._sources[path] = cached
+        data = self.contents.get(path)
+        try:
+            cached = decode_note(data) if data is not None else None
+        except DecodeError:
+            cached = None
+        sources[path] = cached
+        self._source_bytes += len(data or b"")
+        # Bounded: a decoded note with its offset tables takes several times its
+        # bytes, and on a KB of hundreds of megabytes keeping every one was
+        # gigabytes. Rules visit notes mostly in order, so recent ones suffice.
+        while self._source_bytes > SOURCE_CACHE_BYTES and len(sources) > 1:
+            oldest = next(iter(sources))
+            del sources[oldest]
+            self._source_bytes -= len(self.contents.get(oldest) or b"")
         return cached
 
 

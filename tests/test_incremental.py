@@ -127,3 +127,16 @@ def test_a_warm_check_imports_neither_the_parser_nor_numpy(kb_root: Path) -> Non
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)  # cold: fills the cache
     warm = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
     assert warm.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_tiny_source_budget_changes_no_finding(kb_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decoded sources are dropped least recently used first; the answer must not depend on it."""
+    import kbmine.kb
+
+    (kb_root / "delta.md").write_text(f"# Delta\n\n{CLAIM}\n\nAlpha notes and Beta notes.\n", encoding="utf-8")
+    roomy = _findings(kb_root, use_cache=False)
+    monkeypatch.setattr(kbmine.kb, "SOURCE_CACHE_BYTES", 1)
+    kb = load(kb_root, load_config(kb_root), use_cache=False, jobs=1)
+    tight = [(f.rule, f.path, f.span.line, f.span.column, f.message, f.fingerprint) for f in run_checks(kb)]
+    assert tight == roomy
+    assert len(kb._sources) == 1
