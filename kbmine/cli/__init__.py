@@ -11,7 +11,7 @@ import io
 import os
 import signal
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -66,6 +66,22 @@ def _register() -> None:
     from kbmine.cli import cache, check, mine, mutate, rules, specs, stats  # noqa: F401  (commands register on import)
 
 
+def _terminate_like_ctrl_c(main_pid: int) -> Any:
+    """A SIGTERM handler (a CI timeout, ``kill``) that unwinds like Ctrl-C, so ``finally`` blocks run.
+
+    Killed outright, ``kbmine mutate`` would leave its throwaway worktree
+    registered in ``.git/worktrees``. Worker processes inherit the handler
+    and must still just end when their pool terminates them.
+    """
+
+    def terminate(signum: int, frame: object) -> None:
+        if os.getpid() != main_pid:
+            os._exit(128 + signum)
+        raise KeyboardInterrupt
+
+    return terminate
+
+
 def main() -> None:
     """Console entry point: run the app, turning every error into one line and exit 2.
 
@@ -78,6 +94,7 @@ def main() -> None:
     _tolerant_output()
     debug = "--debug" in sys.argv or bool(os.environ.get("KBMINE_DEBUG"))
     signal.signal(signal.SIGINT, signal.default_int_handler)  # ``python -m kbmine`` let it kill the import
+    signal.signal(signal.SIGTERM, _terminate_like_ctrl_c(os.getpid()))
     try:
         code = app(standalone_mode=False)
     except NoArgsIsHelpError as exc:

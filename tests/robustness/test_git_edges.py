@@ -17,7 +17,10 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,6 +28,7 @@ import pytest
 
 from tests.conftest import git_env, run_kbmine
 from tests.mutate.test_mutate import BRANCH, git, make_repo
+from tests.robustness.test_mutate_safety import _many_fixes
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -257,3 +261,23 @@ def test_without_a_git_program_mutate_and_review_say_so(tmp_path: Path) -> None:
         one_error_line(run_kbmine(*args, env=env), "git is not installed")
     assert not (root / ".git" / "kbmine").exists()
     assert os.listdir(root / ".git" / "refs" / "heads") == ["main"]
+
+
+@pytest.mark.parametrize("delay", [0.6, 1.5])
+def test_sigterm_during_mutate_cleans_up_like_ctrl_c(tmp_path: Path, delay: float) -> None:
+    """A CI timeout or ``kill`` ends mutate with SIGTERM: its throwaway worktree must not stay registered."""
+    root = _many_fixes(tmp_path)
+    before = state(root)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kbmine", "mutate", str(root)], env=git_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    time.sleep(delay)
+    process.terminate()
+    _, stderr = process.communicate(timeout=60)
+    assert b"Traceback" not in stderr
+    # 130 once kbmine handles it; ended by the signal if it lands while python is starting.
+    assert process.returncode in (0, 130, -signal.SIGTERM), stderr
+    assert state(root) == before
+    assert not list((root / ".git").glob("worktrees/*")), list((root / ".git").glob("worktrees/*"))
+    assert len(git(root, "worktree", "list", "--porcelain").split("\n\n")) == 1
+    fsck_clean(root)
