@@ -886,7 +886,6 @@ def _fs_invalid_utf8_names(ctx: Ctx) -> None:
 @case(
     "fs/names-invalid-utf8-mentioned",
     quick_commands=(CHECK_JSON,),
-    known_bug="missing-link builds its suggested link from a file name that is not UTF-8 and crashes (quote/encode)",
 )
 def _fs_invalid_utf8_mentioned(ctx: Ctx) -> None:
     """A note whose file name is not UTF-8, mentioned by title in other notes (wikilink and markdown style)."""
