@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Iterator
@@ -119,21 +120,28 @@ def _similar_pairs(
 
     # Scores of candidate pairs from earlier runs, by the passages' content: after a
     # one-note edit only the pairs touching that note are compared (and decoded) again.
+    # A pair is keyed by one int (two 64-bit digests of content hash and byte range):
+    # a replicated KB has millions of candidate pairs, and tuples of strings were
+    # hundreds of megabytes.
     identity = {note.path: note.content_hash for note in kb.notes.values()}
+    digests: dict[int, int] = {}
 
-    def key(index: int) -> tuple[str, int, int]:
-        passage = items[index]
-        return (identity[passage.path], passage.start, passage.end)
+    def key(index: int) -> int:
+        if index not in digests:
+            passage = items[index]
+            marker = f"{identity[passage.path]}:{passage.start}:{passage.end}".encode()
+            digests[index] = int.from_bytes(hashlib.blake2b(marker, digest_size=8).digest(), "big")
+        return digests[index]
 
     cache_name = f"duplicate-scores:{threshold}"
     stored = kb.cache.get_blob(cache_name, "") if kb.cache is not None else None
-    known: dict[tuple[Any, Any], float] = stored if isinstance(stored, dict) else {}
-    scores: dict[tuple[Any, Any], float] = {}
+    known: dict[int, float] = stored if isinstance(stored, dict) else {}
+    scores: dict[int, float] = {}
     found: list[tuple[int, int, float]] = []
     for index, other in sorted(_candidate_pairs(matrix)):
         if items[other].path == items[index].path:
             continue
-        pair = (key(index), key(other))
+        pair = key(index) << 64 | key(other)
         score = known.get(pair)
         if score is None:
             score = fuzz.ratio(text(index), text(other), score_cutoff=threshold * 100) / 100
