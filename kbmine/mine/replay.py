@@ -62,7 +62,7 @@ VERDICTS: dict[str, str] = {
     "not-holding": "it does not hold at HEAD",
 }
 #: Kinds that look at nothing but a note's path and frontmatter; the others get the full parse.
-FRONTMATTER_KINDS = frozenset({"required_key", "enum_values", "value_type", "folder_implies_value", "filename_pattern", "key_implies_key"})
+FRONTMATTER_KINDS = frozenset({"required_key", "enum_values", "value_type", "folder_implies_value", "filename_pattern", "key_implies_key", "link_value"})
 #: Intervals between samples with fixes needed to call a spec strong, and the share of
 #: flagged notes that must have been fixed.
 STRONG_FIXES = 2

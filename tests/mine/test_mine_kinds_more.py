@@ -72,3 +72,40 @@ def test_key_implies_key_enforced_by_check(make_kb: MakeKB) -> None:
     (finding,) = enforced(_superseded_kb(make_kb), "key_implies_key", then_key="superseded_by")
     assert finding["path"] == "s99.md" and finding["line"] == 2
     assert "add `superseded_by:`" in finding["message"]
+
+
+def _related_kb(make_kb: MakeKB, plain: int = 1) -> Path:
+    files = {f"n{i:02}.md": note(related=f'"[[n{i + 1:02}]]"') for i in range(12)}
+    files.update({f"l{i:02}.md": note(related=['"[[n00]]"', f'"[[n{i:02}|see]]"']) for i in range(4)})
+    files.update({f"e{i:02}.md": note(related="[]") for i in range(6)})  # empty: links nowhere yet
+    files.update({f"p{i:02}.md": note(related="a plain title") for i in range(plain)})
+    return make_kb(files)
+
+
+def test_link_value_wikilinks_found_and_empty_values_not_counted(make_kb: MakeKB) -> None:
+    mining = mine_files(_related_kb(make_kb))
+    (spec,) = find(mining, "link_value", key="related")
+    assert spec.parameters["form"] == "wikilink"
+    assert (spec.support, spec.counterexamples) == (17, ("p00.md",))
+
+
+def test_link_value_note_paths_found(make_kb: MakeKB) -> None:
+    files = {f"notes/n{i:02}.md": note(type="kb/types/note.md" if i % 2 else "../types/idea.md") for i in range(12)}
+    mining = mine_files(make_kb(files))
+    assert [s.parameters["form"] for s in find(mining, "link_value", key="type")] == ["path"]
+
+
+def test_link_value_not_found_for_urls(make_kb: MakeKB) -> None:
+    urls = {f"n{i:02}.md": note(source=f"https://example.org/{i}.md") for i in range(12)}
+    assert not find(mine_files(make_kb(urls)), "link_value")
+
+
+def test_link_value_not_found_with_too_many_plain_values(make_kb: MakeKB) -> None:
+    assert not find(mine_files(make_kb({f"n{i}.md": note(related=f'"[[n{i}]]"') for i in range(5)})), "link_value")
+    assert not find(mine_files(_related_kb(make_kb, plain=5)), "link_value")
+
+
+def test_link_value_enforced_by_check(make_kb: MakeKB) -> None:
+    (finding,) = enforced(_related_kb(make_kb), "link_value", key="related")
+    assert finding["path"] == "p00.md" and finding["line"] == 2
+    assert "write `related` as a wikilink" in finding["message"]
