@@ -109,3 +109,25 @@ def test_link_value_enforced_by_check(make_kb: MakeKB) -> None:
     (finding,) = enforced(_related_kb(make_kb), "link_value", key="related")
     assert finding["path"] == "p00.md" and finding["line"] == 2
     assert "write `related` as a wikilink" in finding["message"]
+
+
+def _titled_kb(make_kb: MakeKB, wrong: int = 1) -> Path:
+    files = {f"topics/link-rule-{i}.md": f"# Link Rule {i}\n\nText.\n" for i in range(12)}
+    files["topics/README.md"] = "# Topics\n"  # index notes are exempt
+    files["topics/untitled.md"] = "No heading.\n"
+    files.update({f"topics/old-name-{i}.md": f"# New Title {i}\n" for i in range(wrong)})
+    return make_kb(files)
+
+
+def test_title_matches_filename_found(make_kb: MakeKB) -> None:
+    (spec,) = find(mine_files(_titled_kb(make_kb)), "title_matches_filename")
+    assert (str(spec.scope), spec.support, spec.counterexamples) == ("all", 13, ("topics/old-name-0.md",))
+
+
+def test_title_matches_filename_not_found_with_many_mismatches(make_kb: MakeKB) -> None:
+    assert not find(mine_files(_titled_kb(make_kb, wrong=4)), "title_matches_filename")
+
+
+def test_title_matches_filename_enforced_by_check(make_kb: MakeKB) -> None:
+    (finding,) = enforced(_titled_kb(make_kb), "title_matches_filename")
+    assert finding["path"] == "topics/old-name-0.md" and "rename the note to `new-title-0.md`" in finding["message"]
