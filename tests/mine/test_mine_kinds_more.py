@@ -131,3 +131,26 @@ def test_title_matches_filename_not_found_with_many_mismatches(make_kb: MakeKB) 
 def test_title_matches_filename_enforced_by_check(make_kb: MakeKB) -> None:
     (finding,) = enforced(_titled_kb(make_kb), "title_matches_filename")
     assert finding["path"] == "topics/old-name-0.md" and "rename the note to `new-title-0.md`" in finding["message"]
+
+
+def _linked_kb(make_kb: MakeKB, islands: int = 1) -> Path:
+    files = {f"n{i:02}.md": f"# N{i}\n\n[[n{(i + 1) % 12:02}]] [b](n{(i + 2) % 12:02}.md) [[n{(i + 3) % 12:02}]] [[n{(i + 3) % 12:02}|again]]\n" for i in range(12)}
+    files["n12.md"] = "# N12\n\n[[n00]] [[n01]] <https://example.org> ![[n02]]\n"
+    files.update({f"z{i}.md": "# Island\n\nNo links.\n" for i in range(islands)})
+    return make_kb(files)
+
+
+def test_min_outbound_links_found_with_the_largest_minimum(make_kb: MakeKB) -> None:
+    mining = mine_files(_linked_kb(make_kb, islands=0))
+    # 12 of 13 notes link to 3 distinct notes: 3 needs 12/13 = 92% >= 90%; URLs and embeds do not count
+    (spec,) = find(mining, "min_outbound_links")
+    assert (spec.parameters["min"], spec.counterexamples) == (3, ("n12.md",))
+
+
+def test_min_outbound_links_not_found_when_many_notes_link_nowhere(make_kb: MakeKB) -> None:
+    assert not find(mine_files(_linked_kb(make_kb, islands=4)), "min_outbound_links")
+
+
+def test_min_outbound_links_enforced_by_check(make_kb: MakeKB) -> None:
+    findings = enforced(_linked_kb(make_kb, islands=0), "min_outbound_links")
+    assert [f["path"] for f in findings] == ["n12.md"] and "it links to 2, at least 3 wanted" in findings[0]["message"]
