@@ -19,8 +19,8 @@ class KeyImpliesKey(Kind):
     The premise is a key being present (``if_value`` empty) or a key having one
     value. A conclusion the scope's notes carry anyway (as often as the
     ``required_key`` threshold) is not proposed: it says nothing about the
-    premise, nor one as common without the premise as with it; of two keys that
-    always come together, only the rarer one is a premise. A value premise on a
+    premise, nor one as common without the premise as with it; of keys that
+    always come together, only the rarest is a premise. A value premise on a
     scope key (``type``) is left to ``required_key`` over that value's scope.
     The plain "has A" form makes each "A is v" form redundant.
     """
@@ -42,18 +42,21 @@ class KeyImpliesKey(Kind):
                     value = single_value(note, if_key)
                     if value:
                         premises.setdefault(value, []).append(note)
+            present = Counter(key for note in premises[""] for key in note.frontmatter)
             for if_value, having in sorted(premises.items()):
                 if len(having) < settings.min_support or len(having) == len(notes):
+                    continue
+                if not if_value and any(_stands_for(other, if_key, everywhere, pairs, settings) for other in keys):
                     continue
                 counts = Counter(key for note in having for key in note.frontmatter)
                 others = len(notes) - len(having)
                 for then_key in keys:
                     if then_key == if_key or then_key in common or counts[then_key] < settings.min_confidence * len(having):
                         continue
+                    if if_value and present[then_key] >= settings.min_confidence * len(premises[""]):
+                        continue  # holds for every value of the key: said once, without the value
                     if (everywhere[then_key] - counts[then_key]) > others / 2:
                         continue  # as common without the premise: a popular key, not a consequence
-                    if not if_value and _mutual_and_weaker(if_key, then_key, everywhere, pairs, settings):
-                        continue
                     yield {"if_key": if_key, "if_value": if_value, "then_key": then_key}
 
     def applies(self, note: Note, params: Params) -> bool:
@@ -87,14 +90,15 @@ class KeyImpliesKey(Kind):
         )
 
 
-def _mutual_and_weaker(
-    if_key: str, then_key: str, everywhere: Counter[str], pairs: Counter[tuple[str, str]], settings: MineSettings
+def _stands_for(
+    key: str, other: str, everywhere: Counter[str], pairs: Counter[tuple[str, str]], settings: MineSettings
 ) -> bool:
-    """Whether keys that come as a pair both ways are better said from the other side: one
-    statement per pair, from the rarer key (the one whose presence says more)."""
-    if pairs[(then_key, if_key)] < settings.min_confidence * everywhere[then_key]:
+    """Whether ``key`` and ``other`` come together both ways and ``key`` (the rarer, then the
+    first by name) speaks for the pair: keys written as one group get one premise, not one each."""
+    if key == other or (everywhere[key], key) >= (everywhere[other], other):
         return False
-    return (everywhere[then_key], then_key) < (everywhere[if_key], if_key)
+    together = pairs[(key, other)]
+    return together >= settings.min_confidence * everywhere[key] and together >= settings.min_confidence * everywhere[other]
 
 
 def _premise(params: Params) -> str:
