@@ -168,6 +168,8 @@ def _candidate_pairs(matrix: Any) -> set[tuple[int, int]]:
     """
     import numpy as np
 
+    from kbmine.parse.passages import BORROWED
+
     count, width = matrix.shape
     bands = width // _ROWS
     if count < 2 or bands == 0:
@@ -178,13 +180,19 @@ def _candidate_pairs(matrix: Any) -> set[tuple[int, int]]:
         for position in range(_ROWS):
             keys = (keys ^ rows[:, :, position]) * np.uint64(_MIX[position])
         keys ^= np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    flat = keys.ravel()
+    # A band counts when its values come from two shingles or more. Empty slots borrow
+    # from the next filled slot to their right, so that holds exactly when one of the
+    # band's first slots is the passage's own (see BORROWED): a band made from one
+    # shingle matches any passage sharing one common phrase.
+    own = (rows[:, :, :-1] < BORROWED).any(axis=2)
+    flat = keys[own]
+    owners = np.nonzero(own)[0]
     order = np.argsort(flat)
     ordered = flat[order]
     boundaries = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
     starts = np.concatenate(([0], boundaries))
     sizes = np.diff(np.concatenate((starts, [len(flat)])))
-    members = order // bands  # row (passage) of each sorted entry
+    members = owners[order]  # row (passage) of each sorted entry
     pairs: set[tuple[int, int]] = set()
     two = starts[sizes == 2]
     first, second = members[two], members[two + 1]

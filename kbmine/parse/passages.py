@@ -20,7 +20,7 @@ import zlib
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["NUM_PERM", "SHINGLE", "minus_ranges", "passage_words", "signatures"]
+__all__ = ["BORROWED", "NUM_PERM", "SHINGLE", "minus_ranges", "passage_words", "signatures"]
 
 NUM_PERM = 128
 SHINGLE = 3
@@ -76,6 +76,10 @@ def _word_hash(word: str) -> int:
 _BATCH = 4096
 #: Odd multipliers of the two independent mixes: one picks a shingle's slot, one its value.
 _SLOT_MIX, _VALUE_MIX = 0x9E3779B1, 0x85EBCA77
+#: Set in a signature value that an empty slot borrowed. LSH must not match two passages
+#: on a band of borrowed values only: short passages that share one common phrase
+#: would agree on whole runs of empty slots (16 times the candidate pairs).
+BORROWED = 0x80000000
 #: Added once per slot of distance when an empty slot borrows a neighbour's value.
 _BORROW = 0x27D4EB2F
 
@@ -173,6 +177,8 @@ def _signed_batch(hashes: Any, counts: Any) -> list[bytes]:
         rows = np.arange(size)[:, None]
         with np.errstate(over="ignore"):
             table = table[rows, nearest % NUM_PERM] + distance * np.uint32(_BORROW)
+    # The top bit says whether the slot's value is borrowed (see BORROWED).
+    table = np.where(filled, table & np.uint32(0x7FFFFFFF), table | np.uint32(BORROWED))
     return [row.tobytes() for row in table]
 
 

@@ -72,3 +72,24 @@ def test_estimates_agree_with_datasketch() -> None:
         first, second = signatures([base, edited])
         gaps.append(_estimate(first, second) - references[0].jaccard(references[1]))
     assert abs(float(np.mean(gaps))) < 0.03
+
+
+def test_a_shared_common_phrase_does_not_make_candidates_but_a_light_edit_does() -> None:
+    """LSH bands built from one borrowed shingle would pair every passage saying "in order to"."""
+    from kbmine.checks.duplicate_claim import _candidate_pairs
+
+    rng = random.Random(7)
+    vocabulary = [f"w{index}" for index in range(5000)]
+    passages = []
+    for _ in range(300):
+        words = [rng.choice(vocabulary) for _ in range(28)]
+        words[10:13] = ["in", "order", "to"]
+        passages.append(words)
+    edited = list(passages[0])
+    for position in (2, 9, 17, 25):
+        edited[position] = rng.choice(vocabulary)
+    passages.append(edited)
+    matrix = np.frombuffer(b"".join(signatures(passages)), dtype=np.uint32).reshape(len(passages), -1)
+    pairs = _candidate_pairs(matrix)
+    assert (0, len(passages) - 1) in pairs
+    assert len(pairs) <= 5
