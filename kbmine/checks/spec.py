@@ -43,8 +43,9 @@ def spec(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     """A note that breaks a convention you accepted after ``kbmine mine`` found it.
 
     ``kbmine mine`` proposes specs (a required key, a vocabulary, a value
-    type, a folder's value, a file name pattern, a required section) with
-    their evidence in ``kbmine.specs.yaml``; ``kbmine specs accept ID``
+    type, a folder's value, a file name pattern, a required section, a key
+    implying another, link-valued keys, titles matching file names, a
+    minimum of outbound links) with their evidence in ``kbmine.specs.yaml``; ``kbmine specs accept ID``
     makes one enforced. Each finding's rule is ``spec/<id>`` and its message
     states the convention and the edit that restores it. It sits at the
     frontmatter key the spec is about when the note has it, else at line 1.
