@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from kbmine.kb import KB
 
 _ROWS = 4
-#: Odd 64-bit multipliers that mix a band's rows into one key.
-_MIX = (0x85EBCA77C2B2AE63, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93)
 #: A band shared by more passages than this is template text, not a claim.
 _BUCKET_LIMIT = 64
 
@@ -168,7 +166,7 @@ def _candidate_pairs(matrix: Any) -> set[tuple[int, int]]:
     """
     import numpy as np
 
-    from kbmine.parse.passages import BORROWED
+    from kbmine.parse.passages import BORROWED, MIXERS
 
     count, width = matrix.shape
     bands = width // _ROWS
@@ -178,7 +176,7 @@ def _candidate_pairs(matrix: Any) -> set[tuple[int, int]]:
     with np.errstate(over="ignore"):
         keys = np.zeros((count, bands), dtype=np.uint64)
         for position in range(_ROWS):
-            keys = (keys ^ rows[:, :, position]) * np.uint64(_MIX[position])
+            keys = (keys ^ rows[:, :, position]) * np.uint64(MIXERS[position])
         keys ^= np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     # A band counts when its values come from two shingles or more. Empty slots borrow
     # from the next filled slot to their right, so that holds exactly when one of the
@@ -199,7 +197,8 @@ def _candidate_pairs(matrix: Any) -> set[tuple[int, int]]:
     low, high = np.minimum(first, second), np.maximum(first, second)
     keep = low != high
     pairs.update(zip(low[keep].tolist(), high[keep].tolist()))
-    for start, size in zip(starts[(sizes > 2) & (sizes <= _BUCKET_LIMIT)].tolist(), sizes[(sizes > 2) & (sizes <= _BUCKET_LIMIT)].tolist()):
+    larger = (sizes > 2) & (sizes <= _BUCKET_LIMIT)
+    for start, size in zip(starts[larger].tolist(), sizes[larger].tolist()):
         group = sorted(set(members[start : start + size].tolist()))
         for index, row in enumerate(group):
             for other in group[index + 1 :]:

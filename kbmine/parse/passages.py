@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import re
 import zlib
-from functools import lru_cache
 from typing import Any
 
-__all__ = ["BORROWED", "NUM_PERM", "SHINGLE", "minus_ranges", "passage_words", "signatures"]
+__all__ = ["BORROWED", "MIXERS", "NUM_PERM", "SHINGLE", "minus_ranges", "passage_words", "signatures"]
 
 NUM_PERM = 128
 SHINGLE = 3
@@ -30,8 +29,9 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # "](](](..." linear instead of quadratic.
 _LINK_DESTINATION = re.compile(r"\]\([^)\]\n]*\)|\]\[[^\]\n]*\]")
 _WIKILINK = re.compile(r"!?\[\[(?:[^\[\]|\n]*\|)?([^\[\]\n]*)\]\]")
-#: Odd 64-bit multipliers mixing the word hashes of a shingle (position-dependent: "a b c" != "c b a").
-_MIXERS = tuple(int(m) for m in (0x85EBCA77C2B2AE63, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93))
+#: Odd 64-bit multipliers mixing the word hashes of a shingle (position-dependent: "a b c" != "c b a"),
+#: and the rows of an LSH band (:mod:`kbmine.checks.duplicate_claim`).
+MIXERS = tuple(int(m) for m in (0x85EBCA77C2B2AE63, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93))
 
 
 def passage_words(text: str) -> list[str]:
@@ -46,21 +46,11 @@ def shingle_hashes(words: list[str]) -> list[int]:
     Each word is hashed once (CRC32) and the hashes of a run are mixed with
     odd multipliers in numpy, instead of joining and hashing every run: the
     parse hashes every word of every passage, so this is on the hot path.
+    A passage shorter than ``SHINGLE`` words has one shingle of all its words
+    (none: ``[0]``).
     """
-    import numpy as np
-
-    if not words:
-        return [0]
-    table = _WORD_HASHES
-    if len(table) > 1_000_000:
-        table.clear()  # bounded: a KB's vocabulary is far smaller, but a hostile note need not be
-    hashed = np.array([table[w] if w in table else _word_hash(w) for w in words], dtype=np.uint64)
-    count = max(1, len(words) - SHINGLE + 1)
-    mixed = np.zeros(count, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for position, multiplier in enumerate(_MIXERS[: min(SHINGLE, len(words))]):
-            mixed = (mixed ^ (hashed[position : position + count] * multiplier)) * np.uint64(0x9E3779B97F4A7C15)
-    return ((mixed >> np.uint64(29)) & np.uint64(0xFFFFFFFF)).tolist()  # type: ignore[no-any-return]
+    hashes, _ = _batch_shingles([words])
+    return hashes.tolist()  # type: ignore[no-any-return]
 
 
 #: CRC32 of each word seen in this process: a KB's vocabulary repeats, so most words hash once.
@@ -106,38 +96,33 @@ def signatures(passages: list[list[str]]) -> list[bytes]:
 def _batch_shingles(passages: list[list[str]]) -> tuple[Any, Any]:
     """:func:`shingle_hashes` of every passage, concatenated, and how many each has.
 
-    Computed for the whole batch in a few numpy operations (a call per
-    passage costs more in numpy overhead than the hashing itself); passages
-    of fewer than ``SHINGLE`` words, rare, go through :func:`shingle_hashes`.
+    Computed for the whole batch in a few numpy operations: a call per
+    passage costs more in numpy overhead than the hashing itself.
     """
     import numpy as np
 
     table = _WORD_HASHES
     if len(table) > 1_000_000:
-        table.clear()
+        table.clear()  # bounded: a KB's vocabulary is far smaller, but a hostile note need not be
     lengths = np.fromiter((len(words) for words in passages), dtype=np.int64, count=len(passages))
     counts = np.maximum(1, lengths - SHINGLE + 1)
-    out_offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    word_offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     every = [w for words in passages for w in words]
     for word in set(every).difference(table):
         _word_hash(word)
     hashed = np.fromiter(map(table.__getitem__, every), dtype=np.uint64, count=len(every))
-    result = np.zeros(int(counts.sum()), dtype=np.uint32)
-    full = np.flatnonzero(lengths >= SHINGLE)
-    if len(full):
-        full_counts = counts[full]
-        owner = np.repeat(full, full_counts)
-        within = np.arange(int(full_counts.sum())) - np.repeat(np.cumsum(full_counts) - full_counts, full_counts)
-        words_at = word_offsets[owner] + within
-        mixed = np.zeros(len(owner), dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for position, multiplier in enumerate(_MIXERS[:SHINGLE]):
-                mixed = (mixed ^ (hashed[words_at + position] * np.uint64(multiplier))) * np.uint64(0x9E3779B97F4A7C15)
-        result[out_offsets[owner] + within] = (mixed >> np.uint64(29)) & np.uint64(0xFFFFFFFF)
-    for index in np.flatnonzero(lengths < SHINGLE).tolist():
-        result[out_offsets[index] : out_offsets[index] + counts[index]] = shingle_hashes(passages[index])
-    return result, counts
+    # Shingle ``within`` of passage ``owner`` mixes the words from ``words_at`` on; a
+    # passage shorter than SHINGLE words has one shingle of only the words it has.
+    owner = np.repeat(np.arange(len(passages)), counts)
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    words_at = np.repeat(np.cumsum(lengths) - lengths, counts) + within
+    padded = np.append(hashed, np.uint64(0))  # the index a missing word points at
+    mixed = np.zeros(len(owner), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for position, multiplier in enumerate(MIXERS[:SHINGLE]):
+            word = padded[np.minimum(words_at + position, len(hashed))]
+            stepped = (mixed ^ (word * np.uint64(multiplier))) * np.uint64(0x9E3779B97F4A7C15)
+            mixed = np.where(lengths[owner] > position, stepped, mixed)
+    return ((mixed >> np.uint64(29)) & np.uint64(0xFFFFFFFF)).astype(np.uint32), counts
 
 
 def _mix(values: Any, multiplier: int) -> Any:
