@@ -15,7 +15,8 @@ import os
 import pickle
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from kbmine import __version__
@@ -132,24 +133,39 @@ class ParseCache:
         except (OSError, sqlite3.Error):
             self._db = None
 
+    def _by_hash(self, query: str, params: tuple[str, ...], hashes: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        """Rows ``(hash, data)`` of ``query`` (ending in ``hash IN``) for ``hashes``, a few
+        hundred per statement (sqlite caps the parameters of one)."""
+        assert self._db is not None
+        wanted = list(hashes)
+        for offset in range(0, len(wanted), 500):
+            chunk = wanted[offset : offset + 500]
+            yield from self._db.execute(f"{query} ({','.join('?' * len(chunk))})", (*params, *chunk))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; a database error rolls it back and is swallowed (the cache
+        is an optimisation: a write that fails only costs a later run its hit)."""
+        assert self._db is not None
+        try:
+            self._db.execute("BEGIN")
+            yield self._db
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
     def get_many(self, hashes: Iterable[str]) -> dict[str, bytes]:
         """The pickled notes stored for these content hashes (misses are simply absent)."""
         if self._db is None:
             return {}
-        wanted = list(hashes)
-        found: dict[str, bytes] = {}
         try:
-            for offset in range(0, len(wanted), 500):
-                chunk = wanted[offset : offset + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT hash, data FROM notes WHERE key = ? AND hash IN ({marks})", (self.key, *chunk)
-                )
-                found.update(rows)
+            return dict(self._by_hash("SELECT hash, data FROM notes WHERE key = ? AND hash IN", (self.key,), hashes))
         except sqlite3.DatabaseError:
             self._discard()
             return {}
-        return found
 
     def put_many(self, items: Iterable[tuple[str, bytes]]) -> None:
         if self._db is None:
@@ -157,15 +173,8 @@ class ParseCache:
         rows = [(digest, self.key, data) for digest, data in items]
         if not rows:
             return
-        try:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?)", rows)
-            self._db.execute("COMMIT")
-        except sqlite3.DatabaseError:
-            try:
-                self._db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
+        with self._transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?)", rows)
 
     def get_derived(self, kind: str, variant: str, hashes: Iterable[str]) -> dict[str, object]:
         """Per-note results of a graph-wide rule (``kind``) by content hash, computed under
@@ -176,21 +185,14 @@ class ParseCache:
         """
         if self._db is None:
             return {}
-        wanted = list(hashes)
         found: dict[str, object] = {}
-        key = f"{self.key}:{variant}"
+        query = "SELECT hash, data FROM derived WHERE kind = ? AND key = ? AND hash IN"
         try:
-            for offset in range(0, len(wanted), 500):
-                chunk = wanted[offset : offset + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT hash, data FROM derived WHERE kind = ? AND key = ? AND hash IN ({marks})", (kind, key, *chunk)
-                )
-                for digest, data in rows:
-                    try:
-                        found[digest] = pickle.loads(data)
-                    except Exception:  # a damaged entry is a miss, whatever pickle raises
-                        continue
+            for digest, data in self._by_hash(query, (kind, f"{self.key}:{variant}"), hashes):
+                try:
+                    found[digest] = pickle.loads(data)
+                except Exception:  # a damaged entry is a miss, whatever pickle raises
+                    continue
         except sqlite3.DatabaseError:
             return {}
         return found
@@ -203,23 +205,15 @@ class ParseCache:
         key = f"{self.key}:{variant}"
         try:
             rows = [(kind, key, digest, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for digest, value in items]
-            self._db.execute("BEGIN")
-            self._db.execute("DELETE FROM derived WHERE kind = ? AND key != ?", (kind, key))
-            if rows:
-                self._db.executemany("INSERT OR REPLACE INTO derived VALUES (?, ?, ?, ?)", rows)
-            current = set(keep)
-            stale = [
-                (kind, key, digest)
-                for (digest,) in self._db.execute("SELECT hash FROM derived WHERE kind = ? AND key = ?", (kind, key))
-                if digest not in current
-            ]
-            self._db.executemany("DELETE FROM derived WHERE kind = ? AND key = ? AND hash = ?", stale)
-            self._db.execute("COMMIT")
-        except (sqlite3.DatabaseError, pickle.PicklingError, TypeError):
-            try:
-                self._db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
+        except (pickle.PicklingError, TypeError):
+            return
+        current = set(keep)
+        with self._transaction() as db:
+            db.execute("DELETE FROM derived WHERE kind = ? AND key != ?", (kind, key))
+            db.executemany("INSERT OR REPLACE INTO derived VALUES (?, ?, ?, ?)", rows)
+            stored = db.execute("SELECT hash FROM derived WHERE kind = ? AND key = ?", (kind, key)).fetchall()
+            stale = [(kind, key, digest) for (digest,) in stored if digest not in current]
+            db.executemany("DELETE FROM derived WHERE kind = ? AND key = ? AND hash = ?", stale)
 
     def get_blob(self, name: str, key: str) -> object | None:
         """A derived result (e.g. a whole run's findings) stored under ``name`` for ``key``."""
