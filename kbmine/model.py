@@ -15,6 +15,7 @@ __all__ = [
     "content_hash",
     "note_title",
     "path_stem",
+    "spellable",
     "Span",
     "Heading",
     "Block",
@@ -209,6 +210,16 @@ def content_hash(data: bytes) -> str:
     of BLAKE2b's time, and every warm run hashes every note.
     """
     return hashlib.sha256(data).hexdigest()[:32]
+
+
+def spellable(path: str) -> bool:
+    """Whether ``path`` (a file name read with surrogate escapes) is valid UTF-8, so a
+    link to it can be written into a note's text; a name that is not has no spelling."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def path_stem(path: str) -> str:

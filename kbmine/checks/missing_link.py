@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from kbmine.checks import rule
 from kbmine.files import glob_matcher
-from kbmine.model import Edit, Finding, Note, Span
+from kbmine.model import Edit, Finding, Note, Span, spellable
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
@@ -217,7 +217,7 @@ def _collect_names(
             continue
         if any(p.rule == "unreadable-note" for p in note.problems):
             continue
-        if not _utf8(path):
+        if not spellable(path):
             continue  # a file name that is not UTF-8 cannot be written into a link in the note's text
         candidates = {fold_name(note.title), normalize_name(note.stem, separators=True)}
         candidates.update(fold_name(alias) for alias in note.aliases)
@@ -259,15 +259,6 @@ def _collect_names(
             exact[name] = forms
         names[name] = next(iter(paths))
     return names, exact, learned & set(names)
-
-
-def _utf8(text: str) -> bool:
-    """Whether ``text`` (a path read with surrogate escapes) is valid UTF-8."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _with_plurals(names: dict[str, str]) -> dict[str, str]:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, unquote
 
-from kbmine.model import Edit, Finding, Link, Note
+from kbmine.model import Edit, Finding, Link, Note, spellable
 from kbmine.mutate.model import Expectation, Mutation
 
 if TYPE_CHECKING:
@@ -455,8 +455,8 @@ def _markdown_destination(note: Note, written: str, target: str, new: str, reach
             destination = "./" + destination
     if not target.lower().endswith(_NOTE_EXTENSIONS) and destination.lower().endswith(".md") and new.lower().endswith(".md"):
         destination = destination[:-3]  # the note used extensionless links
-    if not destination.isascii() and any("\udc80" <= char <= "\udcff" for char in destination):
-        return None  # a file name that is not UTF-8 has no spelling in a markdown link
+    if not spellable(destination):
+        return None
     if not angle:
         destination = quote(destination, safe="/-_.~()!$&'*+,;=:@")
     elif ">" in destination or "\n" in destination:
