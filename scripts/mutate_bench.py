@@ -92,7 +92,7 @@ def check(root: Path) -> list[dict[str, Any]]:
     return findings
 
 
-def measure(corpus: str, kind: str, work: Path, show: int) -> tuple[dict[str, Any], str]:
+def measure(corpus: str, kind: str, work: Path, show: int, examples: int) -> tuple[dict[str, Any], str]:
     root = work / f"{corpus}-{kind}"
     make_repo(corpus, root)
     before = check(root)
@@ -146,6 +146,7 @@ def measure(corpus: str, kind: str, work: Path, show: int) -> tuple[dict[str, An
         "new_findings": dict(new.most_common()),
         "new_findings_in_new_notes": dict(in_new_notes.most_common()),
         "net_change": {rule: n for rule, n in sorted(net.items()) if n},
+        "new_examples": [f"{f['rule']} {f['path']}:{f['line']}: {f['message']}" for f in fresh[:examples]],
     }
     return row, shown
 
@@ -173,6 +174,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         for reason, n in row["skip_reasons"].items():
             print(f"  skipped {row['corpus']}/{row['kind']}: {n} x {reason}")
+        for example in row["new_examples"]:
+            print(f"  NEW {row['corpus']}/{row['kind']}: {example}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated kinds (default: extract,synthesise)")
     parser.add_argument("--show", type=int, default=0, help="write the first N commits of each run for reading")
     parser.add_argument("--show-to", type=Path, default=Path("mutate_bench_commits.txt"))
+    parser.add_argument("--examples", type=int, default=0, help="list the first N new findings of each run")
     parser.add_argument("--json", action="store_true", help="rows as JSON on stdout")
     args = parser.parse_args(argv)
     rows = []
@@ -189,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         for corpus in args.corpus.split(","):
             for kind in args.kinds.split(","):
                 log(f"{corpus}: mutate --kind {kind}")
-                row, text = measure(corpus, kind, Path(temp), args.show)
+                row, text = measure(corpus, kind, Path(temp), args.show, args.examples)
                 rows.append(row)
                 if text:
                     shown.append(f"######## {corpus} {kind}\n{text}")

@@ -24,14 +24,17 @@ import posixpath
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from kbmine.checks.missing_link import style_counts
 from kbmine.model import Edit, Finding, Note
 from kbmine.mutate.edits import apply_edits
+from kbmine.mutate.mentions import Mentions, names_of
 from kbmine.mutate.model import Mutation
 from kbmine.mutate.newnote import (
+    NameStyle,
     free_path,
     name_style,
     note_text,
@@ -69,19 +72,77 @@ _LEFT_BEHIND = 0.6
 
 
 def propose_extracts(kb: KB, findings: Iterable[Finding]) -> list[Mutation]:
-    """One extract mutation per duplicate-claim cluster."""
+    """One extract mutation per duplicate-claim cluster whose claim can take a title nobody writes yet."""
     clusters = _clusters([f for f in findings if f.rule == "duplicate-claim"])
+    claims = [(claim, found) for locations, found in clusters if found and (claim := _claim(kb, locations)) is not None]
+    # Every candidate name of every claim looked up in one pass over the KB's prose.
+    styles = {claim.folder: name_style(kb, claim.folder) for claim, _ in claims}
+    mentions = Mentions.scan(kb, [(title, slug(title, styles[claim.folder])) for claim, _ in claims for title in claim.titles])
     planned: set[str] = set()
+    names: set[str] = set()
     mutations = []
     # A note with no links of its own gets links in the style of the whole KB, as missing-link does.
     counts = [style_counts(note) for note in kb.notes.values()]
     kb_style = (sum(w for w, _ in counts), sum(m for _, m in counts))
-    for locations, cluster_findings in clusters:
-        mutation = _extract(kb, locations, cluster_findings, planned, kb_style)
+    for claim, cluster_findings in claims:
+        mutation = _extract(kb, claim, cluster_findings, planned, names, mentions, styles[claim.folder], kb_style)
         if mutation is not None:
             planned.update(path for path, _ in mutation.new_files)
             mutations.append(mutation)
     return mutations
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """A duplicated claim to move: its places, the copy it is taken from, its words and its candidate titles."""
+
+    locations: list[tuple[str, int, int]]
+    home: tuple[str, int, int]
+    text: str
+    sentence: str
+    titles: tuple[str, ...]
+
+    @property
+    def folder(self) -> str:
+        return posixpath.dirname(self.home[0])
+
+
+def _claim(kb: KB, locations: list[tuple[str, int, int]]) -> _Claim | None:
+    """The claim a cluster of copies shares, or ``None`` when it is not one to move.
+
+    Its titles, best first: the first sentence cut to a title (or the
+    section heading every copy sits under); when that is a one- or two-word
+    lead ("**Cost.**"), the next sentence's; and last the first title
+    qualified by the note the claim comes from ("Cost (Agent memory)"), as an
+    encyclopedia tells two articles of one name apart. The first title no
+    other note already writes is taken.
+    """
+    if len({path for path, _, _ in locations}) != len(locations):
+        return None  # two copies in one note: a person should decide which stays
+    home = _home(kb, locations)
+    home_path, home_start, home_end = home
+    source = kb.source(home_path)
+    if source is None:
+        return None
+    written = kb.read_bytes(home_path)[home_start:home_end].decode(source.encoding, "replace")
+    claim_text = _plain(written[len(block_marker(written)) :])
+    if _CITATION.search(claim_text) and _YEAR.search(claim_text) or _TABLE.search(claim_text):
+        return None  # a reference two sources share, or a table: data, not a claim to move
+    if _ENTRY.match(claim_text):
+        return None  # "[Note](note.md) — what it explains": an index entry; the claim lives in that note
+    unlabelled = without_label(claim_text)
+    first = first_sentence(unlabelled)
+    sentence = plain_text(first)
+    title = title_from(sentence) or _shared_heading(kb, locations)
+    if not title:
+        return None
+    titles = [title]
+    if len(title.split()) <= 2:
+        following = title_from(plain_text(first_sentence(unlabelled[len(first) :])))
+        if len(following.split()) > 2:
+            titles.append(following)
+    titles.append(f"{title} ({plain_text(kb.notes[home_path].title)})")
+    return _Claim(locations, home, claim_text, sentence, tuple(dict.fromkeys(titles)))
 
 
 def _clusters(findings: list[Finding]) -> list[tuple[list[tuple[str, int, int]], list[Finding]]]:
@@ -116,30 +177,24 @@ def _clusters(findings: list[Finding]) -> list[tuple[list[tuple[str, int, int]],
 
 def _extract(
     kb: KB,
-    locations: list[tuple[str, int, int]],
+    claim: _Claim,
     findings: list[Finding],
     planned: set[str],
+    names: set[str],
+    mentions: Mentions,
+    style: NameStyle,
     kb_style: tuple[int, int],
 ) -> Mutation | None:
-    if not findings or len({path for path, _, _ in locations}) != len(locations):
-        return None  # two copies in one note: a person should decide which stays
-    home = _home(kb, locations)
-    home_path, home_start, home_end = home
-    source = kb.source(home_path)
-    if source is None:
-        return None
-    written = kb.read_bytes(home_path)[home_start:home_end].decode(source.encoding, "replace")
-    claim_text = _plain(written[len(block_marker(written)) :])
-    if _CITATION.search(claim_text) and _YEAR.search(claim_text) or _TABLE.search(claim_text):
-        return None  # a reference two sources share, or a table: data, not a claim to move
-    if _ENTRY.match(claim_text):
-        return None  # "[Note](note.md) — what it explains": an index entry; the claim lives in that note
-    sentence = plain_text(first_sentence(without_label(claim_text)))
-    title = title_from(sentence) or _shared_heading(kb, locations)
-    if not title:
-        return None
-    folder = posixpath.dirname(home_path)
-    new_path = free_path(kb, folder, slug(title, name_style(kb, folder), fallback="claim"), planned)
+    locations, (home_path, _, _), claim_text, sentence = claim.locations, claim.home, claim.text, claim.sentence
+    folder = claim.folder
+    linking = {path for path, _, _ in locations}
+    for title in claim.titles:
+        new_path = free_path(kb, folder, slug(title, style, fallback="claim"), planned)
+        if not mentions.clashes(title, new_path, linking, names):
+            break
+    else:
+        return None  # every title is a phrase other notes write: each would report an unlinked mention
+    names.update(names_of(title, posixpath.basename(new_path).removesuffix(".md")))
     new_note = note_text(sibling_frontmatter(kb, folder, title, sentence), title, claim_text).encode("utf-8")
     edits = []
     for path, start, end in locations:

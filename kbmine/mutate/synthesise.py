@@ -5,8 +5,12 @@ dense enough to be a topic and that no existing note already links to most
 of (an index or a map of content) get a hub: a new note in the members'
 most common folder that lists and links every member with its description
 or first sentence, grouped by folder. The hub is linked from the nearest
-index note (README.md, index.md... in the folder or above it); with no index
-to link it from, no hub is proposed, since it would be an orphan.
+index note (README.md, index.md... in the folder or above it). A KB with
+no index above the folder links it from the cluster's most central member
+instead (the one most linked within the cluster): a hub nothing links to
+would be an orphan, and the member readers of the topic pass through most
+is where they look for a map of it. The hub's title must be a phrase no
+other note writes (see :mod:`kbmine.mutate.mentions`).
 
 The text comes from a :class:`HubWriter`. The default writes deterministic
 text from the members' own words; another writer (an LLM, a template) can
@@ -25,7 +29,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
+from kbmine.checks.missing_link import style_counts
 from kbmine.model import Edit, Note
+from kbmine.mutate.mentions import Mentions, names_of
 from kbmine.mutate.model import Mutation
 from kbmine.mutate.newnote import (
     DESCRIPTION_KEYS,
@@ -137,19 +143,27 @@ def propose_hubs(kb: KB, writer: HubWriter | None = None) -> list[Mutation]:
     planned: set[str] = set()
     mutations = []
     vocabulary = _TitleVocabulary.of(kb)
-    for community in sorted(communities, key=lambda c: sorted(c)):
-        members = sorted(community)
-        if not MIN_MEMBERS <= len(members) <= MAX_MEMBERS:
-            continue
-        if graph.subgraph(members).number_of_edges() < MIN_DENSITY * len(members):
-            continue
-        if _has_hub(kb, members):
-            continue
-        mutation = _hub(kb, members, write, planned, vocabulary)
+    clusters = [
+        members
+        for members in (sorted(c) for c in sorted(communities, key=lambda c: sorted(c)))
+        if MIN_MEMBERS <= len(members) <= MAX_MEMBERS
+        and graph.subgraph(members).number_of_edges() >= MIN_DENSITY * len(members)
+        and not _has_hub(kb, members)
+    ]
+    titled = [(members, _title(kb, members, vocabulary)) for members in clusters]
+    mentions = Mentions.scan(kb, [(title, slug(title, name_style(kb, _folder(members)))) for members, title in titled])
+    names: set[str] = set()
+    for members, title in titled:
+        mutation = _hub(kb, graph, members, title, write, planned, names, mentions)
         if mutation is not None:
             planned.update(path for path, _ in mutation.new_files)
             mutations.append(mutation)
     return mutations
+
+
+def _folder(members: list[str]) -> str:
+    """Where a cluster's hub goes: the members' most common folder."""
+    return Counter(posixpath.dirname(path) for path in members).most_common(1)[0][0]
 
 
 def _topics(graph: nx.Graph[str], communities: list[set[str]], depth: int = 0) -> list[set[str]]:
@@ -222,15 +236,23 @@ def _has_hub(kb: KB, members: list[str]) -> bool:
 
 
 def _hub(
-    kb: KB, members: list[str], write: HubWriter, planned: set[str], vocabulary: _TitleVocabulary
+    kb: KB,
+    graph: nx.Graph[str],
+    members: list[str],
+    title: str,
+    write: HubWriter,
+    planned: set[str],
+    names: set[str],
+    mentions: Mentions,
 ) -> Mutation | None:
-    folder = Counter(posixpath.dirname(path) for path in members).most_common(1)[0][0]
+    folder = _folder(members)
     indexes = _index_notes(kb)
     index = _nearest_index(indexes, folder)
-    if index is None:
-        return None
-    title = _title(kb, members, vocabulary)
     hub_path = free_path(kb, folder, slug(title, name_style(kb, folder), fallback="hub"), planned)
+    linker = index if index is not None else _central(kb, graph, members)
+    if mentions.clashes(title, hub_path, {linker}, names):
+        return None  # other notes write the title: each would report an unlinked mention of the hub
+    names.update(names_of(title, posixpath.basename(hub_path).removesuffix(".md")))
     # A hub is a live note: listing a superseded or dead member would be a stale-status finding.
     is_live = NoteParser(kb).is_live
     listed = [p for p in members if is_live(kb.notes[p])]
@@ -240,12 +262,20 @@ def _hub(
         title,
         tuple(Member(p, kb.notes[p].title, _summary(kb, kb.notes[p])) for p in listed),
         tuple((f, name) for f in member_folders if (name := _folder_name(kb, indexes, f))),
-        _entry_separator(kb, index),
+        _entry_separator(kb, index) if index is not None else ": ",
     )
     description = f"{title} — {len(listed)} closely linked notes, each with its own summary"
     text = note_text(_hub_frontmatter(kb, folder, title, description), title, write(cluster, hub_path))
-    entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index) or '.')})"
-    edit = _index_entry(kb, index, set(members), entry, hub_path)
+    if index is not None:
+        entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index) or '.')})"
+        edit = _index_entry(kb, index, set(members), entry, hub_path)
+        linked_from = f"is linked from {index}"
+    else:
+        edit = _member_entry(kb, linker, title, hub_path)
+        linked_from = (
+            f"is linked from {linker}, the member most linked within the cluster (no index note "
+            f"above {folder or 'the KB root'} to list it in)"
+        )
     digest = hashlib.sha256("\n".join(members).encode()).hexdigest()[:16]
     return Mutation(
         "synthesise",
@@ -257,9 +287,32 @@ def _hub(
         f"synthesise: hub {hub_path} for {len(members)} closely linked notes",
         f"{len(members)} notes ({', '.join(members[:5])}{', ...' if len(members) > 5 else ''}) link to one "
         f"another densely (a community of the link graph) but no note links to most of them. The hub "
-        f"lists them with their own summaries and is linked from {index}.",
+        f"lists them with their own summaries and {linked_from}.",
         new_files=((hub_path, text.encode("utf-8")),),
     )
+
+
+def _central(kb: KB, graph: nx.Graph[str], members: list[str]) -> str:
+    """The member most linked within the cluster (then across the KB, then by path): the topic's way in."""
+    inside = graph.subgraph(members)
+    return min(members, key=lambda m: (-inside.degree(m), -kb.graph.in_degree(m), m))
+
+
+def _member_entry(kb: KB, member: str, title: str, hub_path: str) -> Edit:
+    """A "See also" line at the end of ``member`` linking the hub, in the member's own link style."""
+    data = kb.read_bytes(member)
+    source = kb.source(member)
+    encoding = source.encoding if source is not None else "utf-8"
+    wikilinks, markdown = style_counts(kb.notes[member])
+    if wikilinks > markdown:
+        # free_path gave the hub a file name no other note has: the bare name reaches it.
+        link = f"[[{posixpath.basename(hub_path).removesuffix('.md')}|{title}]]"
+    else:
+        link = f"[{_escape(title)}]({link_path(hub_path, posixpath.dirname(member) or '.')})"
+    newline = "\r\n" if b"\r\n" in data else "\n"
+    lead = "" if not data else newline if data.endswith(b"\n") else newline * 2
+    line = f"{lead}See also {link}, a map of the notes on this topic.{newline}"
+    return Edit(member, len(data), len(data), b"", line.encode(encoding), f"link the hub {hub_path}")
 
 
 def _hub_frontmatter(kb: KB, folder: str, title: str, description: str) -> dict[str, Any]:

@@ -203,3 +203,27 @@ def test_a_shared_index_entry_is_not_a_claim(make_kb: Callable[..., Path]) -> No
     kb = load(make_kb(files), use_cache=False)
     duplicates = [f for f in run_checks(kb) if f.rule == "duplicate-claim"]
     assert duplicates and propose_extracts(kb, duplicates) == []
+
+
+def test_a_title_other_notes_write_gives_way_to_one_nobody_writes(make_kb: Callable[..., Path]) -> None:
+    claim = (
+        "**Cost.** Every retrieval call pays for the whole context window again, so a long transcript costs more "
+        "per question than the answer is worth, and caching the prefix only delays the bill."
+    )
+    files = {
+        "notes/a.md": f"# Agent memory\n\n{claim}\n",
+        "notes/b.md": f"# Budgets\n\n{claim}\n",
+        "index.md": "[a](notes/a.md) [b](notes/b.md)",
+        # "Cost" is a title the KB never writes otherwise, but here it is, mid-sentence and capitalised.
+        "notes/c.md": "# C\n\nWe track Cost per run. [a](a.md)\n",
+    }
+    [mutation] = _extracts(make_kb, files)
+    ((path, data),) = mutation.new_files
+    # "Cost" is written in c.md: the next sentence names the note instead.
+    assert path == "notes/every-retrieval-call-pays-for-the-whole-context-window-again.md"
+    assert data.decode().startswith("# Every retrieval call pays for the whole context window again\n")
+    # And when that phrase is written elsewhere too, the first title is qualified by the note it comes from.
+    files["notes/d.md"] = "# D\n\nEvery retrieval call pays for the whole context window again. [b](b.md)\n"
+    [mutation] = _extracts(make_kb, files)
+    ((path, data),) = mutation.new_files
+    assert path == "notes/cost-agent-memory.md" and data.decode().startswith("# Cost (Agent memory)\n")

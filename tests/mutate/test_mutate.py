@@ -99,7 +99,7 @@ def test_second_run_proposes_nothing_and_dry_run_commits_nothing(renamed_repo: P
     dry = mutate(renamed_repo, "--dry-run")
     assert len(dry["diffs"]) == 3 and not dry["committed"]
     assert "+See [setup](notes/installation.md#install)" in dry["diffs"][0]["diff"]
-    assert subprocess.run(["git", "rev-parse", "--verify", "-q", BRANCH], cwd=renamed_repo, env=git_env()).returncode != 0
+    assert subprocess.run(["git", "rev-parse", "--verify", "-q", BRANCH], check=False, cwd=renamed_repo, env=git_env()).returncode != 0
     assert len(mutate(renamed_repo)["committed"]) == 3
     again = mutate(renamed_repo)
     assert again["proposed"] == 0 and not again["committed"]
@@ -306,7 +306,7 @@ def test_review_list_show_accept_and_reject(renamed_repo: Path) -> None:
     mutate(renamed_repo)
     listed = json.loads(run_kbmine("review", "list", "-C", str(renamed_repo), "--format", "json", env=git_env()).stdout)
     assert len(listed) == 3
-    first, second, third = (c["id"] for c in listed)
+    first, second, _third = (c["id"] for c in listed)
 
     shown = run_kbmine("review", "show", first[:10], "-C", str(renamed_repo), env=git_env())
     assert shown.returncode == 0 and "Kbmine-Rule: broken-link" in shown.stdout
@@ -349,7 +349,6 @@ def test_not_a_repository_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_verification_refuses_an_edit_that_breaks_the_note(tmp_path: Path) -> None:
     from kbmine.kb import load
-    from kbmine.model import Edit
     from kbmine.mutate.model import Expectation, Mutation
     from kbmine.mutate.verify import NoteParser, verify_relink
 

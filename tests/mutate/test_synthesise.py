@@ -205,3 +205,31 @@ def test_dead_members_are_not_listed_and_entries_stay_shorter_than_a_passage(tmp
     # 25-word passages are compared: the title (2 words) and the summary stay under that.
     shortened = " ".join(f"word{i}" for i in range(21)) + " ..."
     assert f"- [Retrieval Ranking](retrieval-ranking.md): {shortened}\n" in hub
+
+
+def test_with_no_index_the_most_linked_member_links_the_hub(tmp_path: Path) -> None:
+    # No README or index anywhere: the hub must still not be an orphan.
+    files = _cluster_files(TOPIC, "notes")
+    # "retrieval caching" is linked by every other member: the topic's way in.
+    files["notes/retrieval-latency.md"] += "[[retrieval-caching]]\n"
+    files["notes/retrieval-evaluation.md"] += "[[retrieval-caching]]\n"
+    kb = load(make_repo(tmp_path / "repo", files), use_cache=False)
+    [mutation] = propose_hubs(kb)
+    ((hub_path, _),) = mutation.new_files
+    [edit] = mutation.edits
+    assert edit.path == "notes/retrieval-caching.md" and edit.start == edit.end == len(kb.read_bytes(edit.path))
+    # The member writes markdown links, so the hub's link is one.
+    # Every title here says "retrieval": the hub is named after what sets members apart.
+    assert hub_path == "notes/notes-on-caching-and-chunking.md"
+    assert edit.new == b"\nSee also [Notes on caching and chunking](notes-on-caching-and-chunking.md), a map of the notes on this topic.\n"
+    assert "linked from notes/retrieval-caching.md, the member most linked within the cluster" in mutation.body
+    assert verify_hub(kb, mutation, {edit.path: kb.read_bytes(edit.path)}) is None
+
+
+def test_a_hub_title_other_notes_write_is_not_proposed(tmp_path: Path) -> None:
+    files = {"README.md": "# Home\n\n- [Notes](notes/README.md)\n", "notes/README.md": "# Notes\n", **_cluster_files(TOPIC, "notes")}
+    [mutation] = propose_hubs(load(make_repo(tmp_path / "alone", files), use_cache=False))
+    assert mutation.new_files[0][0] == "notes/notes-on-retrieval.md"
+    # A note outside the cluster already writes the phrase the hub would be titled.
+    files["elsewhere.md"] = "# Elsewhere\n\nWe keep our notes on retrieval short. [Home](README.md)\n"
+    assert propose_hubs(load(make_repo(tmp_path / "repo", files), use_cache=False)) == []
