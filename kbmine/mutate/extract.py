@@ -28,10 +28,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from kbmine.checks.missing_link import style_counts
+from kbmine.checks.missing_link import _kb_style, style_counts
 from kbmine.model import Edit, Finding, Note
 from kbmine.mutate.edits import apply_edits
-from kbmine.mutate.mentions import Mentions, names_of
+from kbmine.mutate.mentions import (
+    Mentions,
+    keep_lost_links,
+    link_known_mentions,
+    names_of,
+)
 from kbmine.mutate.model import Mutation
 from kbmine.mutate.newnote import (
     NameStyle,
@@ -82,8 +87,7 @@ def propose_extracts(kb: KB, findings: Iterable[Finding]) -> list[Mutation]:
     names: set[str] = set()
     mutations = []
     # A note with no links of its own gets links in the style of the whole KB, as missing-link does.
-    counts = [style_counts(note) for note in kb.notes.values()]
-    kb_style = (sum(w for w, _ in counts), sum(m for _, m in counts))
+    kb_style = _kb_style(kb)
     for claim, cluster_findings in claims:
         mutation = _extract(kb, claim, cluster_findings, planned, names, mentions, styles[claim.folder], kb_style)
         if mutation is not None:
@@ -196,6 +200,14 @@ def _extract(
         return None  # every title is a phrase other notes write: each would report an unlinked mention
     names.update(names_of(title, posixpath.basename(new_path).removesuffix(".md")))
     new_note = note_text(sibling_frontmatter(kb, folder, title, sentence), title, claim_text).encode("utf-8")
+    # The home note's links around the claim covered its names there; in the new note they would not.
+    home_start, home_end = claim.home[1], claim.home[2]
+    around = {
+        r.path
+        for link, r in zip(kb.notes[home_path].links, kb.resolutions.get(home_path, ()))
+        if r.status == "note" and r.path and link.kind != "definition" and not home_start <= link.span.start < home_end
+    }
+    new_note = link_known_mentions(kb, new_path, new_note, around, kb_style)
     edits = []
     for path, start, end in locations:
         note_source = kb.source(path)
@@ -205,6 +217,7 @@ def _extract(
         written = old.decode(note_source.encoding, "replace")
         replacement = _replacement(kb, kb.notes[path], written, new_path, title, kb_style)
         edits.append(Edit(path, start, end, old, replacement.encode(note_source.encoding), f"link the claim in {new_path}"))
+        edits += keep_lost_links(kb, path, start, end, kb_style)
     fingerprint = min(f.fingerprint for f in findings)
     others = ", ".join(path for path, _, _ in locations)
     return Mutation(

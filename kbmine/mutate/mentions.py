@@ -9,11 +9,18 @@ new note the run plans is looked up in the KB's prose at once (one
 automaton, one pass over the notes, with the rule's own matcher), and a
 note takes the first candidate title no note outside its own places
 mentions.
+
+The same holds for text a fix removes: a passage extract replaces by a
+link may hold the note's only link to some note, and once it is gone every
+other mention of that note's name in the note reads as unlinked. The first
+such mention is linked in the same fix (:func:`keep_lost_links`), so the
+note keeps the relation and the rule finds nothing new.
 """
 
 from __future__ import annotations
 
 import posixpath
+import sys
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -22,16 +29,23 @@ from typing import TYPE_CHECKING
 from kbmine.checks.missing_link import (
     _ORDINARY,
     _SENTENCE_START,
+    _link_text,
     _mentions,
     _plurals,
     fold_name,
     normalize_name,
 )
+from kbmine.model import Edit
+from kbmine.mutate.edits import apply_edits
+from kbmine.parse import parse_note
+from kbmine.parse.text import decode_note
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
+    from kbmine.model import Note
+    from kbmine.parse.text import SourceText
 
-__all__ = ["Mentions", "names_of"]
+__all__ = ["Mentions", "keep_lost_links", "link_known_mentions", "names_of"]
 
 
 def names_of(title: str, stem: str) -> dict[str, frozenset[str]]:
@@ -118,3 +132,80 @@ class Mentions:
         if names & self.taken or names & set(planned):
             return True
         return any(self.found.get(name, frozenset()) - set(linking) for name in names)
+
+
+def keep_lost_links(kb: KB, path: str, start: int, end: int, kb_style: tuple[int, int]) -> list[Edit]:
+    """Edits that link, outside bytes ``start:end`` of note ``path``, the first mention of each note only that span links.
+
+    A note the span links and the rest of the note does not would lose its
+    link when the span is replaced; where the note still names it, that
+    first mention becomes the link, written as ``missing-link`` would
+    suggest it. A note the rest does not name loses nothing a reader sees.
+    """
+    note = kb.notes[path]
+    source = kb.source(path)
+    if source is None:
+        return []
+    inside: set[str] = set()
+    outside: set[str] = set()
+    for link, resolution in zip(note.links, kb.resolutions.get(path, ())):
+        if resolution.path is None or link.kind == "definition":
+            continue
+        if start <= link.span.start < end:
+            if resolution.status == "note" and resolution.path != path:
+                inside.add(resolution.path)
+        else:
+            outside.add(resolution.path)
+    return _link_first_mentions(kb, note, source, inside - outside, (start, end), kb_style)
+
+
+def link_known_mentions(kb: KB, path: str, data: bytes, targets: Collection[str], kb_style: tuple[int, int]) -> bytes:
+    """A new note's bytes with the first mention of each of ``targets`` linked.
+
+    Text moved into a new note (a claim, a member's summary) can name notes
+    its old place linked elsewhere; there the name was covered by that link,
+    in the new note it would read as an unlinked mention.
+    """
+    note = parse_note(path, data, kb.config.dialect, kb.config.parse_timeout, min_passage_words=sys.maxsize)
+    edits = _link_first_mentions(kb, note, decode_note(data), set(targets) - {path}, None, kb_style)
+    return apply_edits(data, edits)
+
+
+def _link_first_mentions(
+    kb: KB, note: Note, source: SourceText, targets: set[str], skip: tuple[int, int] | None, kb_style: tuple[int, int]
+) -> list[Edit]:
+    """Edits linking the first mention (outside the byte range ``skip``) of each of ``targets`` in ``note``."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    written: dict[str, set[str]] = defaultdict(set)
+    for target in sorted(targets):
+        other = kb.notes.get(target)
+        if other is None:
+            continue
+        for name in (other.title, *other.aliases):
+            for key, forms in names_of(name, other.stem).items():
+                owners[key].add(target)
+                written[key].update(forms)
+    named = {key: next(iter(paths)) for key, paths in owners.items() if len(paths) == 1}
+    if not named:
+        return []
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    keys = sorted(named)
+    for index, key in enumerate(keys):
+        automaton.add_word(key, index)
+    automaton.make_automaton()
+    exact = {key: forms for key, forms in written.items() if forms and key in named}
+    edits: list[Edit] = []
+    linked: set[str] = set()
+    for key, how, span, mention in _mentions(note, source, automaton, keys, exact):
+        target = named[key]
+        if how == _ORDINARY or span is None or target in linked:
+            continue
+        if skip is not None and skip[0] < span.end and span.start < skip[1]:
+            continue
+        linked.add(target)
+        replacement = _link_text(kb, note, mention, kb.notes[target], kb_style)
+        old = mention.encode(source.encoding)
+        edits.append(Edit(note.path, span.start, span.end, old, replacement.encode(source.encoding), f"keep the link to {target}"))
+    return edits

@@ -41,7 +41,7 @@ _NOTE_EXTENSIONS = (".md", ".markdown")
 #: How a markdown link reached its note: relative to the linking note, from the vault root, by unique file name.
 _Reach = Literal["relative", "root", "name"]
 #: A reference definition line, ``[label]: destination``, as Foam generates them.
-_DEFINITION_LINE = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*(<[^>\n]*>|\S+)", re.M)
+_DEFINITION_LINE = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*(<[^>\n]*>|\S+)", re.MULTILINE)
 
 
 def propose_relinks(kb: KB, findings: Iterable[Finding], renames: Mapping[str, str]) -> list[Mutation]:
@@ -378,9 +378,12 @@ def _foam_definition_edit(kb: KB, path: str, link: Link, written: str, replaceme
     inner = link.raw.lstrip("!")[2:-2]
     names = {link.target.casefold(), inner.casefold()}
     for other in note.links:
-        if other.kind == "wikilink" and other.span.start > link.span.start:
-            if {other.target.casefold(), other.raw.lstrip("!")[2:-2].casefold()} & names:
-                return None
+        if (
+            other.kind == "wikilink"
+            and other.span.start > link.span.start
+            and {other.target.casefold(), other.raw.lstrip("!")[2:-2].casefold()} & names
+        ):
+            return None
     found = [
         match
         for match in _DEFINITION_LINE.finditer(source.text)

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from kbmine.checks.missing_link import style_counts
+from kbmine.checks.missing_link import _kb_style, style_counts
 from kbmine.model import Edit, Note
-from kbmine.mutate.mentions import Mentions, names_of
+from kbmine.mutate.mentions import Mentions, link_known_mentions, names_of
 from kbmine.mutate.model import Mutation
 from kbmine.mutate.newnote import (
     DESCRIPTION_KEYS,
@@ -266,6 +266,9 @@ def _hub(
     )
     description = f"{title} — {len(listed)} closely linked notes, each with its own summary"
     text = note_text(_hub_frontmatter(kb, folder, title, description), title, write(cluster, hub_path))
+    # A summary can name a note its member links; in the hub that name would read as an unlinked mention.
+    around = {r.path for p in listed for r in kb.resolutions.get(p, ()) if r.status == "note" and r.path}
+    hub_bytes = link_known_mentions(kb, hub_path, text.encode("utf-8"), around - set(members), _kb_style(kb))
     if index is not None:
         entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index) or '.')})"
         edit = _index_entry(kb, index, set(members), entry, hub_path)
@@ -288,7 +291,7 @@ def _hub(
         f"{len(members)} notes ({', '.join(members[:5])}{', ...' if len(members) > 5 else ''}) link to one "
         f"another densely (a community of the link graph) but no note links to most of them. The hub "
         f"lists them with their own summaries and {linked_from}.",
-        new_files=((hub_path, text.encode("utf-8")),),
+        new_files=((hub_path, hub_bytes),),
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kbmine.checks import run_checks
 from kbmine.kb import load
+from kbmine.mutate.edits import apply_edits
 from kbmine.mutate.extract import propose_extracts, verify_extract
 from kbmine.mutate.model import Mutation
 from tests.conftest import git_env, run_kbmine
@@ -227,3 +228,47 @@ def test_a_title_other_notes_write_gives_way_to_one_nobody_writes(make_kb: Calla
     [mutation] = _extracts(make_kb, files)
     ((path, data),) = mutation.new_files
     assert path == "notes/cost-agent-memory.md" and data.decode().startswith("# Cost (Agent memory)\n")
+
+
+def test_a_copy_keeps_its_link_to_a_note_only_the_claim_linked(make_kb: Callable[..., Path]) -> None:
+    claim = (
+        "Every change to a shared note passes the [review gate](gate.md) before it lands, so a reviewer sees the "
+        "claim, the evidence and the notes it touches at once, and nothing reaches the library unread by a person."
+    )
+    files = {
+        "notes/gate.md": "# Review gate\n\n[a](a.md)\n",
+        # a.md names the review gate outside the claim too; the claim holds its only link there.
+        "notes/a.md": f"# A\n\nThe review gate is strict.\n\n{claim}\n",
+        "notes/b.md": f"# B\n\n{claim}\n",
+        "index.md": "[a](notes/a.md) [b](notes/b.md)",
+    }
+    kb = load(make_kb(files), use_cache=False)
+    [mutation] = propose_extracts(kb, [f for f in run_checks(kb) if f.rule == "duplicate-claim"])
+    a_edits = sorted((e for e in mutation.edits if e.path == "notes/a.md"), key=lambda e: e.start)
+    assert [(e.old, e.new) for e in a_edits[:1]] == [(b"review gate", b"[review gate](gate.md)")]
+    # b.md never names it outside the claim: only the claim's own edit.
+    assert len([e for e in mutation.edits if e.path == "notes/b.md"]) == 1
+    before = {path: kb.read_bytes(path) for path in ("notes/a.md", "notes/b.md")}
+    assert verify_extract(kb, mutation, before) is None
+    after = apply_edits(before["notes/a.md"], a_edits).decode()
+    assert after.startswith("# A\n\nThe [review gate](gate.md) is strict.\n\n")
+
+
+def test_the_new_note_links_what_its_home_linked_around_the_claim(make_kb: Callable[..., Path]) -> None:
+    claim = (
+        "Each accepted change writes a line to the provenance trail with its author and the evidence it cites, "
+        "so a later reader can tell a reviewed claim from a pasted one without asking anyone who was there."
+    )
+    files = {
+        "notes/prov.md": "# Provenance trail\n\n[a](a.md)\n",
+        # a.md links the trail above the claim: in a.md the claim's mention is covered, in the new note it is not.
+        "notes/a.md": f"# A\n\nSee [Provenance trail](prov.md).\n\n{claim}\n",
+        "notes/b.md": f"# B\n\n{claim}\n",
+        "index.md": "[a](notes/a.md) [b](notes/b.md)",
+    }
+    kb = load(make_kb(files), use_cache=False)
+    [mutation] = propose_extracts(kb, [f for f in run_checks(kb) if f.rule == "duplicate-claim"])
+    ((_, data),) = mutation.new_files
+    assert "writes a line to the [provenance trail](prov.md) with its author" in data.decode()
+    before = {path: kb.read_bytes(path) for path in ("notes/a.md", "notes/b.md")}
+    assert verify_extract(kb, mutation, before) is None
