@@ -24,7 +24,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kbmine.checks.missing_link import (
     _ORDINARY,
@@ -93,13 +93,8 @@ class Mentions:
         )
         if not wanted:
             return cls({}, taken)
-        import ahocorasick
-
-        automaton = ahocorasick.Automaton()
         keys = sorted(wanted)
-        for index, key in enumerate(keys):
-            automaton.add_word(key, index)
-        automaton.make_automaton()
+        automaton = _automaton(keys)
         exact = {key: forms for key, forms in written.items() if forms}
         at_start: dict[str, set[str]] = defaultdict(set)
         found: dict[str, set[str]] = defaultdict(set)
@@ -188,13 +183,8 @@ def _link_first_mentions(
     named = {key: next(iter(paths)) for key, paths in owners.items() if len(paths) == 1}
     if not named:
         return []
-    import ahocorasick
-
-    automaton = ahocorasick.Automaton()
     keys = sorted(named)
-    for index, key in enumerate(keys):
-        automaton.add_word(key, index)
-    automaton.make_automaton()
+    automaton = _automaton(keys)
     exact = {key: forms for key, forms in written.items() if forms and key in named}
     edits: list[Edit] = []
     linked: set[str] = set()
@@ -209,3 +199,14 @@ def _link_first_mentions(
         old = mention.encode(source.encoding)
         edits.append(Edit(note.path, span.start, span.end, old, replacement.encode(source.encoding), f"keep the link to {target}"))
     return edits
+
+
+def _automaton(keys: list[str]) -> Any:
+    """An Aho-Corasick automaton over ``keys``, each mapped to its index, as ``missing-link`` builds its own."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for index, key in enumerate(keys):
+        automaton.add_word(key, index)
+    automaton.make_automaton()
+    return automaton
