@@ -44,22 +44,27 @@ def spec(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
 
     ``kbmine mine`` proposes specs (a required key, a vocabulary, a value
     type, a folder's value, a file name pattern, a required section, a key
-    implying another, link-valued keys, titles matching file names, a
-    minimum of outbound links) with their evidence in ``kbmine.specs.yaml``; ``kbmine specs accept ID``
+    implying another, link-valued keys whose targets exist, titles matching
+    file names, a minimum of outbound links, a folder's index listing its
+    notes, notes of one kind linking to notes of another) with their evidence in ``kbmine.specs.yaml``; ``kbmine specs accept ID``
     makes one enforced. Each finding's rule is ``spec/<id>`` and its message
     states the convention and the edit that restores it. It sits at the
     frontmatter key the spec is about when the note has it, else at line 1.
     To allow an exception, suppress ``spec/<id>`` (or ``KB300``) in that note;
     if exceptions pile up, reject the spec or mine it again.
     """
+    from kbmine.mine.context import MineContext
     from kbmine.mine.kinds import all_kinds
 
     specs = enforced_specs(kb.root)
     if not specs:
         return
     kinds = all_kinds()
+    context = MineContext.of_kb(kb) if any(kinds[s.kind].uses_context for s in specs) else None
     for accepted in specs:
         kind, params = kinds[accepted.kind], accepted.parameters
+        if context is not None:
+            kind = kind.bind(context)
         for note in kb.notes.values():
             if not note.content_hash or not accepted.scope.contains(note):
                 continue

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kbmine.errors import ConfigError
+from kbmine.mine.context import MineContext
 from kbmine.mine.kinds import Kind, Params, all_kinds
 from kbmine.mine.spec import Holdout, MineSettings, Scope, Spec, spec_id, value_tokens
 from kbmine.model import Note
@@ -53,10 +54,18 @@ class Figures:
     counterexamples: tuple[str, ...]
 
 
-def mine(notes: Mapping[str, Note], settings: MineSettings | None = None, kinds: Iterable[str] = ()) -> Mining:
-    """Mine ``notes`` (path → note) with ``settings``; ``kinds`` limits the spec kinds (default all)."""
+def mine(
+    notes: Mapping[str, Note],
+    settings: MineSettings | None = None,
+    kinds: Iterable[str] = (),
+    context: MineContext | None = None,
+) -> Mining:
+    """Mine ``notes`` (path → note, the whole KB) with ``settings``; ``kinds`` limits the spec
+    kinds (default all). Links resolve in ``context`` (default: among ``notes``, read as an
+    Obsidian vault with the default index notes); pass the KB's own to honour its config."""
     settings = settings or MineSettings()
-    registry = all_kinds()
+    context = context or MineContext.of(notes)
+    registry = {name: kind.bind(context) for name, kind in all_kinds().items()}
     unknown = sorted(set(kinds) - set(registry))
     if unknown:
         raise ConfigError(f"unknown spec kind {unknown[0]!r} (known: {', '.join(registry)})")
@@ -86,8 +95,16 @@ def mine(notes: Mapping[str, Note], settings: MineSettings | None = None, kinds:
     return Mining(tuple(specs), len(population), len(train), len(test), len(scopes), len(found), len(found) - len(kept))
 
 
-def evaluate(kind: Kind, params: tuple[tuple[str, Any], ...] | Params, notes: Sequence[Note]) -> Figures:
-    """Support (notes the spec applies to), confidence (share that satisfy it) and the counterexamples."""
+def evaluate(
+    kind: Kind, params: tuple[tuple[str, Any], ...] | Params, notes: Sequence[Note], context: MineContext | None = None
+) -> Figures:
+    """Support (notes the spec applies to), confidence (share that satisfy it) and the counterexamples.
+
+    ``notes`` may be a part of the KB (a scope, the held-out notes); a kind that reads the KB
+    around them must already be bound, or get the whole KB's ``context`` here.
+    """
+    if context is not None:
+        kind = kind.bind(context)
     mapping = dict(params)
     support = 0
     broken: list[str] = []

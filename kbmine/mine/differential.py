@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from kbmine.errors import InputError
 from kbmine.mine import Figures, evaluate, mine
+from kbmine.mine.context import MineContext
 from kbmine.mine.history import iso_date
 from kbmine.mine.kinds import all_kinds
 from kbmine.mine.spec import MineSettings, Spec
@@ -171,4 +172,6 @@ def _by_subject(specs: Sequence[Spec]) -> dict[tuple[str, str, Any], list[Spec]]
 
 
 def _measure(spec: Spec, notes: Sequence[Note]) -> Figures:
-    return evaluate(all_kinds()[spec.kind], spec.params, [note for note in notes if spec.scope.contains(note)])
+    kind = all_kinds()[spec.kind]
+    context = MineContext.of({note.path: note for note in notes}) if kind.uses_context else None
+    return evaluate(kind, spec.params, [note for note in notes if spec.scope.contains(note)], context)

@@ -439,11 +439,12 @@ def _line_range(data: bytes, start: int, end: int) -> tuple[int, int]:
 
 
 def _drop_index_entry(context: _Context) -> list[Mutant]:
-    from kbmine.mine.kinds.filename_pattern import INDEX_NAMES
+    from kbmine.mine.context import MineContext
 
+    indexes = MineContext.of_kb(context.kb)  # the index notes as index_coverage specs see them
     mutants = []
     for path, note in context.notes.items():
-        if note.stem.lower() not in INDEX_NAMES:
+        if not indexes.is_index(path):
             continue
         folder = path.rpartition("/")[0]
         data = context.kb.read_bytes(path)

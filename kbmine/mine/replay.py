@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 
 from kbmine.config import Config
+from kbmine.mine.context import MineContext
 from kbmine.mine.history import (
     Snapshot,
     iso_date,
@@ -41,7 +42,7 @@ from kbmine.mine.history import (
     parse_blobs,
     snapshots,
 )
-from kbmine.mine.kinds import all_kinds
+from kbmine.mine.kinds import Kind, all_kinds
 from kbmine.mine.spec import Scope, Spec
 from kbmine.model import Note, content_hash, note_title
 from kbmine.parse.frontmatter import (
@@ -145,6 +146,7 @@ def replay(
     full_notes = [_at(full.get(blob), path) for path, blob in table.pairs]
     members: dict[Scope, np.ndarray[Any, Any]] = {}
     figures: dict[str, SpecHistory] = {}
+    contexts = _Contexts(table, [full or light for full, light in zip(full_notes, notes)], config)
     for spec in specs:
         if spec.scope not in members:
             members[spec.scope] = np.array(
@@ -152,6 +154,10 @@ def replay(
             )
         kind, params = kinds[spec.kind], spec.parameters
         source = notes if spec.kind in FRONTMATTER_KINDS else full_notes
+        if kind.uses_context:
+            grid = _codes_in_context(kind, params, set(members[spec.scope].tolist()), source, table, contexts)
+            figures[spec.id] = _figures(grid, table, shots, min_confidence)
+            continue
         codes = np.zeros(len(table.pairs) + 1, dtype=np.int8)  # the last: absent
         for index in members[spec.scope]:
             note = source[index]
@@ -159,6 +165,37 @@ def replay(
                 codes[index] = _HOLDS if kind.holds(note, params) else _BREAKS
         figures[spec.id] = _figures(codes[table.cells], table, shots, min_confidence)
     return Replay(figures, commits, len(shots), len(table.blobs), len(full), time.perf_counter() - started)
+
+
+class _Contexts:
+    """The KB at each sampled commit, for kinds that judge a note by the notes around it:
+    a link in a past note is resolved against the notes of the same commit."""
+
+    def __init__(self, table: _Table, notes: Sequence[Note | None], config: Config) -> None:
+        self._table, self._notes, self._config = table, notes, config
+        self._built: dict[int, MineContext] = {}
+
+    def at(self, column: int) -> MineContext:
+        if column not in self._built:
+            present = self._table.cells[:, column]
+            at = {note.path: note for pair in present[present < len(self._notes)] if (note := self._notes[pair]) is not None}
+            self._built[column] = MineContext.of(at, self._config)
+        return self._built[column]
+
+
+def _codes_in_context(
+    kind: Kind, params: Mapping[str, Any], members: set[int], source: Sequence[Note | None], table: _Table, contexts: _Contexts
+) -> np.ndarray[Any, Any]:
+    """Lineage × sample codes of a spec whose kind reads the KB around a note: a version of a
+    note can hold at one commit and break at another (its index changed, its target went)."""
+    grid = np.zeros(table.cells.shape, dtype=np.int8)
+    for column in range(table.cells.shape[1]):
+        bound = kind.bind(contexts.at(column))
+        for row, pair in enumerate(table.cells[:, column].tolist()):
+            note = source[pair] if pair in members else None
+            if note is not None and bound.applies(note, params):
+                grid[row, column] = _HOLDS if bound.holds(note, params) else _BREAKS
+    return grid
 
 
 class _Table:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from kbmine.mine import _spec, evaluate, freeze_params
+from kbmine.mine.context import MineContext
 from kbmine.mine.kinds import all_kinds
 from kbmine.mine.spec import Scope, Spec, value_tokens
 from kbmine.mine.specfile import Entry
@@ -83,7 +84,8 @@ def measure(kind: str, scope: Scope, params: Iterable[tuple[str, Any]] | Mapping
     frozen = freeze_params(dict(params))
     implementation = all_kinds()[kind]
     members = [note for note in notes if note.content_hash and scope.contains(note)]
-    measured = _spec(implementation, scope, frozen, evaluate(implementation, frozen, members))
+    context = MineContext.of({note.path: note for note in notes}) if implementation.uses_context else None
+    measured = _spec(implementation, scope, frozen, evaluate(implementation, frozen, members, context))
     return dataclasses.replace(measured, id=spec) if spec else measured
 
 

@@ -76,7 +76,7 @@ def test_key_implies_key_enforced_by_check(make_kb: MakeKB) -> None:
 
 
 def _related_kb(make_kb: MakeKB, plain: int = 1) -> Path:
-    files = {f"n{i:02}.md": note(related=f'"[[n{i + 1:02}]]"') for i in range(12)}
+    files = {f"n{i:02}.md": note(related=f'"[[n{(i + 1) % 12:02}]]"') for i in range(12)}
     files.update({f"l{i:02}.md": note(related=['"[[n00]]"', f'"[[n{i:02}|see]]"']) for i in range(4)})
     files.update({f"e{i:02}.md": note(related="[]") for i in range(6)})  # empty: links nowhere yet
     files.update({f"p{i:02}.md": note(related="a plain title") for i in range(plain)})
@@ -92,6 +92,7 @@ def test_link_value_wikilinks_found_and_empty_values_not_counted(make_kb: MakeKB
 
 def test_link_value_note_paths_found(make_kb: MakeKB) -> None:
     files = {f"notes/n{i:02}.md": note(type="kb/types/note.md" if i % 2 else "../types/idea.md") for i in range(12)}
+    files.update({"kb/types/note.md": "# Note\n", "types/idea.md": "# Idea\n"})
     mining = mine_files(make_kb(files))
     assert [s.parameters["form"] for s in find(mining, "link_value", key="type")] == ["path"]
 

@@ -5,18 +5,29 @@ very code that found it: ``propose`` suggests parameters from the notes of a
 scope, ``applies``/``holds`` decide for one note, and the generic code in
 :mod:`kbmine.mine` counts support and confidence, drops redundant
 candidates and holds out notes to test on.
+
+Most kinds judge a note by itself. A kind whose statement is about the KB
+around the note (an index listing it, the notes it links to) sets
+``uses_context`` and reads ``self.context``: every caller (mining,
+``kbmine check``, history replay, ``kbmine specs test``) calls ``bind`` with
+the :class:`~kbmine.mine.context.MineContext` of the KB state it judges
+before asking, and for the other kinds ``bind`` is a no-op.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
 import pkgutil
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from kbmine.mine.spec import MineSettings, Scope, Spec, value_tokens
 from kbmine.model import Note
+
+if TYPE_CHECKING:
+    from kbmine.mine.context import MineContext
 
 __all__ = ["Kind", "KINDS", "kind", "all_kinds", "Params", "key_label"]
 
@@ -32,6 +43,25 @@ class Kind:
     priority: ClassVar[int] = 50
     #: Each parameter and the values it may take (``None``: any), to validate the specs file.
     parameters: ClassVar[dict[str, tuple[str, ...] | None]]
+    #: Whether the kind reads the KB around a note (``self.context``), not the note alone.
+    uses_context: ClassVar[bool] = False
+    _context: MineContext | None = None
+
+    def bind(self, context: MineContext) -> Kind:
+        """This kind judging notes of the KB ``context`` describes: a bound copy for a kind that
+        uses the context, the kind itself for one that does not (it has nothing to bind)."""
+        if not self.uses_context:
+            return self
+        bound = copy.copy(self)
+        bound._context = context
+        return bound
+
+    @property
+    def context(self) -> MineContext:
+        """The KB this kind was bound to; asking an unbound kind is a programming error."""
+        if self._context is None:
+            raise RuntimeError(f"spec kind {self.name} reads the KB around a note: bind it to a MineContext first")
+        return self._context
 
     def validate(self, params: Params) -> str | None:
         """Why ``params`` (as read from the specs file) cannot be enforced; ``None`` if they can."""

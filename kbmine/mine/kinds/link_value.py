@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from kbmine.mine.kinds import Kind, Params, key_label, kind, matcher, scope_keys, shares
-from kbmine.mine.spec import MineSettings, Scope, value_tokens
+from kbmine.mine.spec import MineSettings, Scope, Spec, value_tokens
 from kbmine.model import Note
 from kbmine.parse.wikilinks import WIKILINK
 
@@ -31,19 +31,28 @@ def link_forms(value: object) -> set[str]:
 class LinkValue(Kind):
     """``superseded_by: "[[adr-0007]]"``, ``type: kb/types/note.md``: a key whose values
     point at other notes is a relation, and a bare name or title typed there
-    instead is a relation nobody can follow.
+    instead, or a link to a note that was renamed or never written, is a
+    relation nobody can follow.
 
     The spec asks for the form (every value a wikilink, or every value a path
-    to a ``.md`` note). Whether the target exists is checked where the whole
-    KB is known: a kind sees one note at a time, so it leaves wikilinks in
-    frontmatter to ``broken-link`` (KB101), which resolves them with the KB's
-    one resolver. Frontmatter paths are not resolved by any rule yet.
+    to a ``.md`` note) and that every value resolves to a note of the KB, by
+    the KB's one resolver: a wikilink as the dialect reads it, a path
+    relative to the note, or else from the KB root (``kb/types/note.md``).
+    A broken frontmatter wikilink is also ``broken-link`` (KB101); a broken
+    frontmatter path is found only here.
+
+    A vocabulary of link values (``enum_values`` on the same key, not
+    required) is left out for this spec: its words are the notes linked
+    today, and a link to a note added tomorrow is a new value it would flag
+    while nothing is wrong. A *required* vocabulary is kept beside this spec,
+    since it also says every note has the key.
     """
 
     name = "link_value"
     summary = "a frontmatter key's values are links to notes (wikilinks or note paths)"
     priority = 25
     parameters = {"key": None, "form": tuple(FORMS)}
+    uses_context = True
 
     def propose(self, notes: Sequence[Note], scope: Scope, settings: MineSettings) -> Iterable[Params]:
         for key in scope_keys(notes, scope):
@@ -57,13 +66,40 @@ class LinkValue(Kind):
         return note.frontmatter.get(params["key"]) not in (None, "", [])
 
     def holds(self, note: Note, params: Params) -> bool:
-        return params["form"] in link_forms(note.frontmatter.get(params["key"]))
+        value = note.frontmatter.get(params["key"])
+        return params["form"] in link_forms(value) and not self.dangling(note, value)
+
+    def dangling(self, note: Note, value: object) -> list[str]:
+        """The words of ``value`` that do not lead to a note of the KB."""
+        return [token for token in value_tokens(value) or () if not self._resolves(note.path, token)]
+
+    def _resolves(self, source: str, token: str) -> bool:
+        resolve = self.context.resolve_value
+        found = resolve(source, token)
+        if found.status == "broken" and not token.startswith(("[[", ".", "/")):
+            found = resolve(source, "/" + token)  # frontmatter paths are often written from the root
+        return found.status == "note"
 
     def statement(self, scope: Scope, params: Params) -> str:
-        return f"{scope.describe()} that has {key_label(params['key'])} sets it to {FORMS[params['form']]} or a list of them"
+        return (
+            f"{scope.describe()} that has {key_label(params['key'])} sets it to {FORMS[params['form']]} "
+            "or a list of them, each leading to an existing note"
+        )
 
     def fix(self, note: Note, params: Params) -> str:
+        value = note.frontmatter.get(params["key"])
+        if params["form"] in link_forms(value):
+            missing = ", ".join(repr(token) for token in self.dangling(note, value))
+            return f"point `{params['key']}` at notes that exist ({missing} leads to no note): fix the name or path, or write the note"
+        return f"write `{params['key']}` as {FORMS[params['form']]} to the note it means (it is {value!r}); quote wikilinks in YAML"
+
+    def implies(self, params: Params, other: Spec) -> bool:
+        if super().implies(params, other):
+            return True
+        theirs = other.parameters
         return (
-            f"write `{params['key']}` as {FORMS[params['form']]} to the note it means "
-            f"(it is {note.frontmatter.get(params['key'])!r}); quote wikilinks in YAML"
+            other.kind == "enum_values"
+            and theirs.get("key") == params["key"]
+            and not theirs["required"]
+            and all(params["form"] in link_forms(value) for value in theirs["values"])
         )
