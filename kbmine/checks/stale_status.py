@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from kbmine.checks import rule
+from kbmine.checks.spec import enforced_specs, specs_digest
 from kbmine.model import Finding, Link, Note, Span
 
 if TYPE_CHECKING:
@@ -33,8 +34,8 @@ DATE_KEYS = (
     "updated", "last_updated", "last-updated", "lastUpdated", "modified", "last_modified", "last-modified",
     "date_modified", "updated_at", "last_reviewed", "last-reviewed", "reviewed",
 )
-_SUCCESSOR_PHRASE = re.compile(r"(?:superseded|replaced|obsoleted)\s+(?:by|with)|successor|see\s+instead", re.I)
-_OPEN_TASK = re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[ \](?:[ \t]|$)", re.M)
+_SUCCESSOR_PHRASE = re.compile(r"(?:superseded|replaced|obsoleted)\s+(?:by|with)|successor|see\s+instead", re.IGNORECASE)
+_OPEN_TASK = re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[ \](?:[ \t]|$)", re.MULTILINE)
 _ZERO = Span(0, 0, 1, 1, 1, 1)
 _DAY = 86400
 
@@ -56,6 +57,20 @@ def _option(options: dict[str, Any], key: str, default: tuple[str, ...]) -> froz
         raise ConfigError(f"rules.stale-status.{key} must be a list of strings") from None
 
 
+def _vocabulary(kb: KB, options: dict[str, Any], key: str) -> dict[str, str]:
+    """Status value → live, dead or done: the built-in vocabulary of each class the config does
+    not set, then the accepted ``status_vocabulary`` specs of ``key``, then the configured lists."""
+    from kbmine.mine.kinds.status_vocabulary import status_classes
+
+    order = (("live", LIVE), ("done", DONE), ("dead", DEAD))  # dead wins over done over live
+    classes = {word: name for name, default in order if name not in options for word in _option(options, name, default)}
+    for accepted in enforced_specs(kb.root):
+        if accepted.kind == "status_vocabulary" and accepted.parameters.get("key") == key:
+            classes.update(status_classes(accepted.parameters))
+    classes.update({word: name for name, default in order if name in options for word in _option(options, name, default)})
+    return classes
+
+
 @rule(
     "KB203",
     "stale-status",
@@ -66,6 +81,7 @@ def _option(options: dict[str, Any], key: str, default: tuple[str, ...]) -> froz
         "date_tolerance_days",
     ),
     uses_git=True,
+    inputs=specs_digest,
 )
 def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     """A ``status`` that says a note is live while the facts say otherwise.
@@ -80,15 +96,16 @@ def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     (e) a done note (completed, closed...) with open ``- [ ]`` tasks.
     A note without status counts as live (``missing_status``). The live,
     dead and done vocabularies, the status key and the successor keys are
-    options. Outside git, (c) and (d) are skipped with one notice.
+    options. A ``status_vocabulary`` spec accepted in ``kbmine.specs.yaml``
+    (``kbmine mine`` proposes the KB's own values, classed from its history)
+    adds to the built-in vocabulary and overrides it; a vocabulary set in
+    the config wins over both. Outside git, (c) and (d) are skipped with one notice.
 
     Fail: ``status: current`` and a link to ``old-design.md`` whose status is ``superseded``.
     Fix: link the successor named in the finding instead, or update the status.
     """
     key = str(options.get("status_key", "status"))
-    live = _option(options, "live", LIVE)
-    dead = _option(options, "dead", DEAD)
-    done = _option(options, "done", DONE)
+    vocabulary = _vocabulary(kb, options, key)
     missing = str(options.get("missing_status", "live")).lower()
     successor_keys = _option(options, "successor_keys", SUCCESSOR_KEYS)
     date_keys = _option(options, "date_keys", DATE_KEYS)
@@ -100,13 +117,7 @@ def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
         if value is None:
             return None, missing
         word = str(value).strip().lower()
-        if word in dead:
-            return word, "dead"
-        if word in done:
-            return word, "done"
-        if word in live:
-            return word, "live"
-        return word, "other"
+        return word, vocabulary.get(word, "other")
 
     classes = {path: status_of(note) for path, note in kb.notes.items()}
     successors = {path: _successor(kb, kb.notes[path], successor_keys) for path, (_, c) in classes.items() if c == "dead"}
@@ -165,7 +176,7 @@ def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     if dates is None:
         kb.notice("stale-status: not a git work tree; checks on note age and date fields were skipped")
         return
-    now = dt.datetime.now(dt.timezone.utc).timestamp()
+    now = dt.datetime.now(dt.UTC).timestamp()
     for path, note in kb.notes.items():
         word, kind = classes[path]
         when = dates.get(path)
@@ -189,7 +200,7 @@ def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
             if stamp > now + _DAY:
                 problem = "is in the future"
             elif abs(stamp - modified) > tolerance * _DAY:
-                last = dt.datetime.fromtimestamp(modified, dt.timezone.utc).date().isoformat()
+                last = dt.datetime.fromtimestamp(modified, dt.UTC).date().isoformat()
                 problem = f"disagrees with git, which last changed the note on {last}"
             else:
                 continue
@@ -200,15 +211,15 @@ def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
 
 def _timestamp(value: Any) -> float | None:
     if isinstance(value, dt.datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         return moment.timestamp()
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc).timestamp()
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC).timestamp()
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 1e9 < value < 1e10:
         return float(value)
     if isinstance(value, str):
         try:
-            return _timestamp(dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+            return _timestamp(dt.datetime.fromisoformat(value.strip()))
         except ValueError:
             return None
     return None
@@ -248,7 +259,7 @@ def _status_span(kb: KB, note: Note, key: str) -> Span:
     if source is None or not note.has_frontmatter:
         return _ZERO
     body = source.char_offset(note.body_start)
-    match = re.search(rf"^{re.escape(key)}\s*:.*$", source.normalized[:body], re.M)
+    match = re.search(rf"^{re.escape(key)}\s*:.*$", source.normalized[:body], re.MULTILINE)
     if not match:
         return _ZERO
     return source.span(match.start(), match.end())

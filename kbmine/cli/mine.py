@@ -23,7 +23,9 @@ from kbmine.cli.specs import FormatOption, OutputFormat, spec_line, spec_record
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
+    from kbmine.mine import Mining
     from kbmine.mine.differential import Differential, Disagreement
+    from kbmine.mine.history import Lifecycle
     from kbmine.mine.replay import Replay
     from kbmine.mine.spec import MineSettings
 
@@ -115,11 +117,14 @@ def mine(
         from kbmine.mine.replay import replay
 
         started = time.perf_counter()
-        replayed = replay(kb.root, mining.specs, kb.config, min_confidence, samples + 1, kb.cache, jobs)
         lifecycle = read_lifecycle(kb.root, status_key)
+        mining = _with_vocabulary(mining, notes, status_key, lifecycle, settings, kinds)
+        replayed = replay(kb.root, mining.specs, kb.config, min_confidence, samples + 1, kb.cache, jobs)
         if lifecycle is None or replayed is None:
             kb.notice("--history: not a git repository with commits (or git failed); no history read")
         seconds_history = time.perf_counter() - started
+    if not history:
+        mining = _with_vocabulary(mining, notes, status_key, None, settings, kinds)
     compared = _differential(kb, notes, settings, kinds or (), folders) if differential else None
     for notice in kb.notices:
         typer.echo(f"kbmine: note: {notice}", err=True)
@@ -127,7 +132,8 @@ def mine(
     before = target.read_text(encoding="utf-8") if target.is_file() else None
     states = {entry.spec.id: entry.state for entry in read_entries(before, str(target))}
     shown = [spec for spec in mining.specs if states.get(spec.id) != "rejected"]
-    text, summary = merge(before, mining, None if replayed is None else replayed.specs)
+    evidence = _vocabulary_evidence(mining, notes, lifecycle)
+    text, summary = merge(before, mining, None if replayed is None else replayed.specs, evidence)
     if not dry_run and text != before:
         target.write_text(text, encoding="utf-8")
     if fmt is OutputFormat.json:
@@ -145,7 +151,7 @@ def mine(
             "added": list(summary.added),
             "updated": list(summary.updated),
             "dropped": list(summary.dropped),
-            "specs": [_record(spec, states.get(spec.id, "proposed"), replayed) for spec in shown],
+            "specs": [_record(spec, states.get(spec.id, "proposed"), replayed, evidence.get(spec.id)) for spec in shown],
         }
         if at is not None:
             document["at"] = at
@@ -196,6 +202,11 @@ def mine(
         typer.echo("  values seen   " + ", ".join(f"{v} {n}" for v, n in lifecycle.seen.items()))
         typer.echo("  transitions   " + (", ".join(f"{a} -> {b} {n}" for (a, b), n in lifecycle.transitions.items()) or "none"))
         typer.echo("  terminal      " + (", ".join(lifecycle.terminal) or "none"))
+    for spec_id, table in evidence.items():
+        typer.echo(f"status vocabulary {spec_id} ({states.get(spec_id, 'proposed')}), classed for stale-status:")
+        for value, figures in table.items():
+            moves = "" if figures["in"] is None else f", {figures['in']} in / {figures['out']} out, terminal {'yes' if figures['terminal'] else 'no'}"
+            typer.echo(f"  {value:<14}{figures['class']:<6} {figures['notes']} notes{moves}: {figures['why']}")
     if compared is not None:
         _print_differential(compared)
     where = "would write" if dry_run else "wrote"
@@ -205,13 +216,46 @@ def mine(
     )
 
 
-def _record(spec: Any, state: str, replayed: Replay | None) -> dict[str, Any]:
+def _record(spec: Any, state: str, replayed: Replay | None, evidence: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
     from kbmine.mine.replay import history_record
 
     record = spec_record(spec, state)
     if replayed is not None and spec.id in replayed.specs:
         record["history"] = history_record(replayed.specs[spec.id])
+    if evidence is not None:
+        record["evidence"] = evidence
     return record
+
+
+def _with_vocabulary(
+    mining: Mining, notes: dict[str, Any], key: str, lifecycle: Lifecycle | None, settings: MineSettings, kinds: list[str] | None
+) -> Mining:
+    """``mining`` with the status vocabulary of ``key`` proposed among its specs: classed from
+    the lifecycle when history was read, else from the notes alone (see its kind)."""
+    import dataclasses
+
+    from kbmine.mine.kinds.status_vocabulary import vocabulary_spec
+
+    found = vocabulary_spec(notes, key, lifecycle, settings) if not kinds or "status_vocabulary" in kinds else None
+    if found is None or found[0].support < settings.min_support or found[0].confidence < settings.min_confidence:
+        return mining
+    specs = sorted([*mining.specs, found[0]], key=lambda s: (-s.score, s.id))
+    return dataclasses.replace(mining, specs=tuple(specs))
+
+
+def _vocabulary_evidence(mining: Mining, notes: dict[str, Any], lifecycle: Lifecycle | None) -> dict[str, dict[str, dict[str, Any]]]:
+    """Spec id → value → evidence, for each status vocabulary proposed (from history for the
+    lifecycle's key, from the notes alone for another)."""
+    from kbmine.mine.kinds.status_vocabulary import classify
+
+    population = [note for note in notes.values() if note.content_hash]
+    tables: dict[str, dict[str, dict[str, Any]]] = {}
+    for spec in mining.specs:
+        if spec.kind == "status_vocabulary":
+            key = spec.parameters["key"]
+            read = lifecycle if lifecycle is not None and lifecycle.key == key else None
+            tables[spec.id] = {item.value: item.record() for item in classify(population, key, read)}
+    return tables
 
 
 def _differential(

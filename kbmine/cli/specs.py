@@ -131,7 +131,10 @@ def show(
     entry = found[0]
     spec = entry.spec
     if fmt is OutputFormat.json:
-        sys.stdout.write(json.dumps(spec_record(spec, entry.state), indent=2) + "\n")
+        record = spec_record(spec, entry.state)
+        if entry.evidence is not None:
+            record["evidence"] = entry.evidence
+        sys.stdout.write(json.dumps(record, indent=2) + "\n")
         return
     lines = [
         f"spec {spec.id} ({entry.state}): {spec.statement}",
@@ -145,6 +148,13 @@ def show(
         lines.append(
             f"  holdout     mined on {spec.holdout.mined_on}: {spec.holdout.mined_confidence:.1%}; "
             f"held out {spec.holdout.tested_on}: {tested}"
+        )
+    if entry.evidence:
+        lines.append("  evidence    value: class, notes at HEAD, notes moved in / out, terminal, why")
+        lines.extend(
+            f"    {value}: {figures.get('class')}, {figures.get('notes')} notes, {figures.get('in')} in / {figures.get('out')} out, "
+            f"terminal {figures.get('terminal')}: {figures.get('why')}"
+            for value, figures in entry.evidence.items()
         )
     if spec.counterexamples:
         lines.append("  counterexamples" + (f" (first {len(spec.counterexamples)})" if entry.violations > len(spec.counterexamples) else ""))

@@ -4,7 +4,8 @@ A spec is accepted on the figures of the day it was mined (support,
 confidence, violations: the specs file keeps them, and nothing rewrites a
 decided entry). KBs move on. When a spec's violation rate has grown well
 past that record, or a key's vocabulary has gained a value several notes
-use (a value the recorded counterexamples already had is not new), the spec is probably stricter than the KB's real convention, and
+use (a value the recorded counterexamples already had is not new; a status vocabulary
+counts too), the spec is probably stricter than the KB's real convention, and
 enforcing it as it stands turns a change of habit into a pile of findings.
 Each such spec gets a proposal:
 
@@ -31,6 +32,7 @@ from typing import Any, Literal
 from kbmine.mine import _spec, evaluate, freeze_params
 from kbmine.mine.context import MineContext
 from kbmine.mine.kinds import all_kinds
+from kbmine.mine.kinds.status_vocabulary import CLASSES, classify
 from kbmine.mine.spec import Scope, Spec, value_tokens
 from kbmine.mine.specfile import Entry
 from kbmine.model import Note
@@ -134,6 +136,8 @@ def _gained_values(entry: Entry, now: Spec, notes: Sequence[Note], settings: Rev
         allowed = set(params["values"])
     elif spec.kind == "folder_implies_value":
         allowed = {str(params["value"])}
+    elif spec.kind == "status_vocabulary":
+        allowed = {value for name in CLASSES for value in params[name]}
     else:
         return []
     users: dict[str, list[str]] = {}
@@ -165,6 +169,8 @@ def _relaxations(spec: Spec, notes: Sequence[Note], gained: list[tuple[str, int]
         if params["required"]:
             optional = {**widened, "required": False}
             options.append(("stop requiring the key" + (" and widen the vocabulary" if new_values else ""), measure(spec.kind, spec.scope, optional, notes)))
+    if spec.kind == "status_vocabulary" and new_values:
+        options.append((f"add {_words(new_values)} to the vocabulary, classed as the notes at HEAD suggest", _widened_vocabulary(spec, notes, new_values)))
     if spec.kind == "folder_implies_value" and new_values:
         vocabulary = {"key": params["key"], "values": tuple(sorted({str(params["value"]), *new_values})), "required": True}
         options.append((f"allow {_words(new_values)} besides `{params['value']}`", measure("enum_values", spec.scope, vocabulary, notes)))
@@ -176,6 +182,17 @@ def _relaxations(spec: Spec, notes: Sequence[Note], gained: list[tuple[str, int]
     for scope in _narrower_scopes(spec.scope, notes, settings):
         options.append((f"narrow the scope to {scope}", measure(spec.kind, scope, params, notes)))
     return options
+
+
+def _widened_vocabulary(spec: Spec, notes: Sequence[Note], new_values: Sequence[str]) -> Spec:
+    """A status vocabulary with ``new_values`` added in the class :func:`classify` gives them from
+    the notes alone (no history: an unknown value stays unclassed unless it reads as dead)."""
+    params = dict(spec.parameters)
+    found = {item.value: item.proposed for item in classify([n for n in notes if spec.scope.contains(n)], params["key"], None)}
+    for value in new_values:
+        name = found.get(value, "other")
+        params[name] = tuple(sorted({*params[name], value}))
+    return measure(spec.kind, spec.scope, params, notes)
 
 
 def _narrower_scopes(scope: Scope, notes: Sequence[Note], settings: ReviewSettings) -> list[Scope]:

@@ -49,6 +49,8 @@ class Entry:
     state: State
     violations: int
     history: SpecHistory | None = None
+    #: Per-value evidence of a status vocabulary (value → notes, transitions, terminal, class, why).
+    evidence: Mapping[str, Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,14 +109,20 @@ def accepted_specs(root: Path) -> list[Spec]:
     return [entry.spec for entry in read_entries(text, str(path)) if entry.state == "accepted"]
 
 
-def merge(text: str | None, mining: Mining, history: Mapping[str, SpecHistory] | None = None) -> tuple[str, MergeSummary]:
+def merge(
+    text: str | None,
+    mining: Mining,
+    history: Mapping[str, SpecHistory] | None = None,
+    evidence: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+) -> tuple[str, MergeSummary]:
     """The file's new text after a mining run, and what changed.
 
     Decided entries stay untouched (comments and all); proposals are refreshed
     in place or added; proposals no longer mined are dropped. ``history``
     (spec id → replayed figures) refreshes a proposal's ``history``; without
     it the figures of an earlier replay stay, stamped with the commit they
-    were replayed up to.
+    were replayed up to. ``evidence`` (spec id → value → figures) is written
+    under a status vocabulary proposal, for the person deciding on it.
     """
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -138,12 +146,12 @@ def merge(text: str | None, mining: Mining, history: Mapping[str, SpecHistory] |
         if spec.id in old:
             item = old[spec.id]
             before = dict(item)
-            _fill(item, spec, (history or {}).get(spec.id))
+            _fill(item, spec, (history or {}).get(spec.id), (evidence or {}).get(spec.id))
             if dict(item) != before:
                 updated.append(spec.id)
         else:
             item = CommentedMap()
-            _fill(item, spec, (history or {}).get(spec.id))
+            _fill(item, spec, (history or {}).get(spec.id), (evidence or {}).get(spec.id))
             added.append(spec.id)
         items.append(item)
     dropped = sorted(key for key in old if states[key] == "proposed" and key not in mined)
@@ -176,7 +184,7 @@ def _dump(document: Any) -> str:
     return out.getvalue()
 
 
-def _fill(item: Any, spec: Spec, history: SpecHistory | None = None) -> None:
+def _fill(item: Any, spec: Spec, history: SpecHistory | None = None, evidence: Mapping[str, Mapping[str, Any]] | None = None) -> None:
     """Write ``spec``'s fields into a file entry, in a fixed key order, keeping its comments."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -213,6 +221,15 @@ def _fill(item: Any, spec: Spec, history: SpecHistory | None = None) -> None:
         fields["history"] = replayed
     elif "history" in item:
         fields["history"] = item["history"]
+    if evidence is not None:
+        table = CommentedMap()
+        for value, figures in evidence.items():
+            row = CommentedMap(figures)
+            row.fa.set_flow_style()
+            table[value] = row
+        fields["evidence"] = table
+    elif "evidence" in item:
+        fields["evidence"] = item["evidence"]
     fields["counterexamples"] = CommentedSeq(spec.counterexamples[:LISTED])
     for position, (key, value) in enumerate(fields.items()):
         if key in item and _same(item[key], value):
@@ -287,4 +304,8 @@ def _figures(item: Any, state: State, kind: Kind, scope: Scope, frozen: tuple[tu
         holdout=figures,
     )
     history = history_from_record(replayed) if isinstance(replayed, dict) else None
-    return Entry(spec, state, int(item.get("violations") or 0), history)
+    found = item.get("evidence")
+    evidence = (
+        {str(value): dict(figures) for value, figures in found.items() if isinstance(figures, dict)} if isinstance(found, dict) else None
+    )
+    return Entry(spec, state, int(item.get("violations") or 0), history, evidence)
