@@ -27,12 +27,17 @@ under ``../shared`` is written):
 
 ``--show N`` writes the first N commits of each kind (``git show``) to
 ``--show-to`` for reading by hand. kbmine runs as ``sys.executable -m
-kbmine``, so ``PYTHONPATH`` picks which kbmine is measured.
+kbmine``, so ``PYTHONPATH`` picks which kbmine is measured (run it from
+outside the repository, or ``-m`` finds the working tree's package first);
+a row says ``source_changed`` when that package's source changed during
+the run, as it may when others edit the working tree: then the before and
+after checks ran different rules.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -92,7 +97,26 @@ def check(root: Path) -> list[dict[str, Any]]:
     return findings
 
 
+def source_digest() -> str:
+    """A digest of the kbmine source the subprocesses run: the before and after checks must run the same code.
+
+    Others may edit the working tree during a run of several minutes; a
+    finding that is "new" only because the rule changed in between is no
+    finding of the fixes.
+    """
+    located = subprocess.run(
+        [sys.executable, "-c", "import kbmine, os; print(os.path.dirname(kbmine.__file__))"],
+        capture_output=True, text=True, check=True,
+    )
+    package = Path(located.stdout.strip())
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def measure(corpus: str, kind: str, work: Path, show: int, examples: int) -> tuple[dict[str, Any], str]:
+    source = source_digest()
     root = work / f"{corpus}-{kind}"
     make_repo(corpus, root)
     before = check(root)
@@ -147,6 +171,7 @@ def measure(corpus: str, kind: str, work: Path, show: int, examples: int) -> tup
         "new_findings_in_new_notes": dict(in_new_notes.most_common()),
         "net_change": {rule: n for rule, n in sorted(net.items()) if n},
         "new_examples": [f"{f['rule']} {f['path']}:{f['line']}: {f['message']}" for f in fresh[:examples]],
+        "source_changed": source_digest() != source,
     }
     return row, shown
 
@@ -172,6 +197,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{row['skipped']:>9}  {dup:<9}  {orphans:<7}  {new} (net: {net})"
         )
     for row in rows:
+        if row["source_changed"]:
+            print(f"  WARNING {row['corpus']}/{row['kind']}: kbmine's source changed during the run; 'new' findings may be the rules' own changes")
         for reason, n in row["skip_reasons"].items():
             print(f"  skipped {row['corpus']}/{row['kind']}: {n} x {reason}")
         for example in row["new_examples"]:
