@@ -188,3 +188,18 @@ def test_replay_judges_each_commit_against_its_own_notes(make_kb: MakeKB) -> Non
     # a11's own blob never changed: only the index around it did, at c2 and c3
     assert (history.violations_now, history.fixed) == (1, 1)
     assert history.since is not None and history.held == round(1 / 3, 4)
+
+
+def test_replay_resolves_link_values_among_the_notes_of_each_commit(make_kb: MakeKB) -> None:
+    root = make_kb({})
+    _git(root, "init", "-q", "-b", "main")
+    _commit(root, _parents(missing=0), "c1: every parent exists")
+    _git(root, "rm", "-q", "p3.md")
+    _commit(root, {}, "c2: p3 deleted, its three children untouched")
+    _commit(root, {"p3.md": "# Parent\n"}, "c3: p3 restored")
+    (spec,) = find(mine_files(root), "link_value", key="parent")
+    found = replay(root, [spec], Config(), min_confidence=0.9, samples=10)
+    assert found is not None and found.sampled == 3
+    history = found.specs[spec.id]
+    # c03.md, c07.md and c11.md never changed: they broke at the second commit only because p3 was gone then
+    assert (history.fixed, history.violations_now, history.held) == (3, 0, round(1 / 3, 4))
