@@ -118,6 +118,39 @@ def file_dates(root: Path) -> dict[str, tuple[int, int]] | None:
     return dates
 
 
+def file_versions(root: Path, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], bytes] | None:
+    """The content of each ``(revision, path)`` (path relative to ``root``) that exists, from one ``cat-file``.
+
+    ``None`` when git fails; a pair whose file did not exist at that revision is left out.
+    """
+    if not wanted:
+        return {}
+    request = "".join(f"{revision}:./{path}\n" for revision, path in wanted).encode("utf-8", "surrogateescape")
+    try:
+        completed = subprocess.run(
+            ["git", "-C", str(root), "cat-file", "--batch"],
+            input=request, capture_output=True, env=clean_git_env(), timeout=120, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if completed.returncode != 0:
+        return None
+    output, position, versions = completed.stdout, 0, {}
+    for pair in wanted:  # one answer per request line, in order: "<id> blob <size>" + content, or "... missing"
+        end = output.find(b"\n", position)
+        if end < 0:
+            break
+        fields = output[position:end].split()
+        position = end + 1
+        if len(fields) != 3 or not fields[2].isdigit():
+            continue  # "<request> missing" (or ambiguous): no content follows
+        size = int(fields[2])
+        if fields[1] == b"blob":
+            versions[pair] = output[position : position + size]
+        position += size + 1
+    return versions
+
+
 def dirty_files(root: Path) -> set[str] | None:
     """Paths under ``root`` (relative to it) that differ from HEAD or are untracked."""
     status = _git_output(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".", timeout=60)

@@ -46,7 +46,7 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     pairs without comparing every pair, and an exact similarity
     (rapidfuzz, at least ``similarity`` = 0.8) confirms them, so a copy with a
     few words changed is still caught. One finding at each occurrence but the
-    earliest (the note changed least recently: uncommitted edits are newest),
+    earliest (by when the passage was written: see :func:`_passage_ages`),
     with ``data.others`` listing the other places and the similarity. A
     passage found in ``boilerplate_notes`` (5) or more notes is a template,
     not a claim, and is not reported; a passage that links to the note it
@@ -72,12 +72,10 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     clusters = _clusters(len(items), [(a, b) for a, b, _ in pairs])
     similarity: dict[tuple[int, int], float] = {(a, b): s for a, b, s in pairs}
     similarity.update({(b, a): s for a, b, s in pairs})
-    age = _age_keys(kb)
+    clusters = [members for members in clusters if 2 <= len({items[i].path for i in members}) < boilerplate]
+    age = _passage_ages(kb, items, [i for members in clusters for i in members])
     for members in clusters:
-        notes = {items[i].path for i in members}
-        if len(notes) < 2 or len(notes) >= boilerplate:
-            continue
-        ordered = sorted(members, key=lambda i: (age(items[i].path), items[i].path, items[i].start))
+        ordered = sorted(members, key=lambda i: (age[i], items[i].path, items[i].start))
         earliest_path = items[ordered[0]].path
         for index in ordered:
             passage = items[index]
@@ -110,10 +108,7 @@ def _similar_pairs(
 
     def text(index: int) -> str:
         if index not in texts:
-            passage = items[index]
-            source = kb.source(passage.path)
-            raw = source.text[source.char_offset(passage.start) : source.char_offset(passage.end)] if source else ""
-            texts[index] = " ".join(passage_words(raw))
+            texts[index] = " ".join(passage_words(_passage_text(kb, items[index])))
         return texts[index]
 
     # Scores of candidate pairs from earlier runs, by the passages' content: after a
@@ -239,22 +234,69 @@ def _quotes(linked: dict[str, list[tuple[int, str]]], passage: Passage, other: P
     )
 
 
-def _age_keys(kb: KB) -> Any:
-    """Sort key for "earliest": least recently changed first (uncommitted edits are newest)."""
-    dates = kb.git_dates or {}
+def _passage_ages(kb: KB, items: list[Passage], indices: list[int]) -> dict[int, float]:
+    """When each passage of ``indices`` was written, as well as the KB can tell (epoch seconds).
+
+    In git, a passage is as old as its note (the commit that first added it,
+    renames followed), unless the passage is new: absent from the note's
+    committed version (an uncommitted edit) or from the version before the
+    repository's latest commit (a copy committed last). So an old note that
+    gets a copied paragraph today holds the newest copy, and editing a note
+    elsewhere does not make its old passages new (the finding does not move).
+    A passage added to an old note by an earlier commit is dated by the note
+    (telling it apart needs a blame-like pass per note). Outside git, the
+    file's modification time is all there is.
+    """
+    dates = kb.git_dates
+    paths = sorted({items[i].path for i in indices})
+
+    def mtime(path: str) -> float:
+        try:
+            return os.stat(kb.root / path).st_mtime
+        except OSError:
+            return 0.0
+
+    if not dates:
+        times = {path: mtime(path) for path in paths}
+        return {i: times[items[i].path] for i in indices}
     from kbmine import gitops
 
     dirty = gitops.dirty_files(kb.root) or set()
+    latest = max(modified for _, modified in dates.values())
+    baseline = {path: "HEAD" if path in dirty else "HEAD^" for path in paths if path in dates}
+    baseline = {path: rev for path, rev in baseline.items() if rev == "HEAD" or dates[path][1] == latest}
+    versions = gitops.file_versions(kb.root, sorted((rev, path) for path, rev in baseline.items())) or {}
+    shingles: dict[str, set[tuple[str, ...]]] = {}
+    ages: dict[int, float] = {}
+    for index in indices:
+        path = items[index].path
+        if path not in dates:
+            ages[index] = mtime(path)  # untracked: newer than anything committed
+            continue
+        new_time = mtime(path) if path in dirty else float(dates[path][1])
+        rev = baseline.get(path)
+        if rev is None:
+            ages[index] = float(dates[path][0])
+            continue
+        if path not in shingles:
+            old = versions.get((rev, path))
+            shingles[path] = _shingles(old.decode("utf-8", "replace")) if old is not None else set()
+        own = _shingles(_passage_text(kb, items[index]))
+        present = len(own & shingles[path]) >= len(own) / 2 if own else True
+        ages[index] = float(dates[path][0]) if present else new_time
+    return ages
 
-    def key(path: str) -> tuple[int, float]:
-        if path in dirty or path not in dates:
-            try:
-                return (1, os.stat(kb.root / path).st_mtime)
-            except OSError:
-                return (1, 0.0)
-        return (0, float(dates[path][1]))
 
-    return key
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    from kbmine.parse.passages import passage_words
+
+    words = passage_words(text)
+    return set(zip(words, words[1:], words[2:]))
+
+
+def _passage_text(kb: KB, passage: Passage) -> str:
+    source = kb.source(passage.path)
+    return source.text[source.char_offset(passage.start) : source.char_offset(passage.end)] if source else ""
 
 
 def _finding(kb: KB, passage: Passage, others: list[tuple[Passage, float]]) -> Finding:
