@@ -27,13 +27,17 @@ GENERIC_NAMES = frozenset(
     references reference sources source misc ideas tasks projects people meetings journal daily
     welcome start contents table of contents related notes see also license contributing""".split()
 )
+#: Frontmatter keys and tags that mark a note as a verbatim capture (commonplace's
+#: ``captured:``, web clippers' ``clipped:`` and ``clippings`` tag): never scanned for mentions.
+CAPTURE_KEYS = ("captured", "capture", "clipped")
+CAPTURE_TAGS = frozenset({"clippings", "clipping"})
 _SEPARATORS = re.compile(r"[-_.\s]+")
 _SPACES = re.compile(r"\s+")
 #: ``-``, ``_`` or ``.`` joining two word characters ("auto-link", "a.b.c", "snake_case").
 _JOINERS = re.compile(r"[-_.](?<=\w[-_.])(?=\w)")
 _LETTER = re.compile(r"[^\W\d_]")
 #: How a mention is written (see :func:`_mentions`).
-_WRITTEN, _SENTENCE_START, _ORDINARY = 0, 1, 2
+_WRITTEN, _SENTENCE_START, _ORDINARY, _FOREIGN = 0, 1, 2, 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +137,17 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     common words, unless at least half as many notes link to the named note
     as mention its name unlinked (then it is a concept people do link, as a
     "decision log" is); the longest match wins; plurals of the last word count.
+    A one-word name is too easily an ordinary word: it counts as written in
+    its note's title or alias ("Voyager", "LIDA"), or in another case
+    ("wikilinks" for the note "Wikilinks" or the file ``wikilinks.md``) only
+    when at least half as many notes link to the note as write the word
+    unlinked in that other case; a title in capitals or mixed case
+    ("CORAL", "SkillWeaver") written otherwise is another word.
     One finding per (note, target), at the first mention, with the edit that
     links it in the note's own style. Notes whose frontmatter says
-    ``kbmine: {mention: false}`` are never suggested.
+    ``kbmine: {mention: false}`` are never suggested; notes whose frontmatter
+    records a capture (``captured``, ``capture``, ``clipped``, or a
+    ``clippings`` tag) are verbatim outside texts and are not scanned.
 
     Fail: ``... as Reflection buys addressability argues ...`` with no link to
     ``notes/reflection-buys-addressability.md``.
@@ -165,15 +177,16 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     keys = list(names)
 
     linked = _linked_targets(kb)
-    paths = [path for path in kb.notes if skip_notes is None or not skip_notes.match(path)]
+    paths = [path for path, note in kb.notes.items() if not _captured(note) and not (skip_notes and skip_notes.match(path))]
     hits = _all_mentions(kb, paths, automaton, keys, exact)
     document_frequency: Counter[str] = Counter()
-    #: Notes where a one-word name also appears as an ordinary word (another spelling).
+    #: Notes that write a one-word name in another spelling than its title's, unlinked.
     ordinary: Counter[str] = Counter()
     for path, found in hits.items():
         own_links = linked.get(path, set())
-        document_frequency.update({key for key, _, _, _ in found if names[key] not in own_links})
-        ordinary.update({key for key, how, _, _ in found if how == _ORDINARY})
+        unlinked = {(key, how) for key, how, _, _ in found if names[key] not in own_links and names[key] != path}
+        document_frequency.update({key for key, _ in unlinked})
+        ordinary.update({key for key, how in unlinked if how >= _ORDINARY})
     common = max(min_common, int(max_share * len(kb.notes)))
     inbound: Counter[str] = Counter(target for targets in linked.values() for target in targets)
     kb_style = _kb_style(kb)
@@ -184,13 +197,29 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
         for key, how, span, mention in found:
             target = names[key]
             limit = common if key in learned else max(common, 2 * inbound[target])
-            if how == _ORDINARY or how == _SENTENCE_START and ordinary[key] or document_frequency[key] > limit:
+            if how == _FOREIGN or how != _WRITTEN and ordinary[key] > 2 * inbound[target]:
+                continue  # the word in its other spellings is mostly not a link: an ordinary word
+            if document_frequency[key] > limit:
                 continue
             if target == path or target in reported or target in linked.get(path, ()):
                 continue
             reported.add(target)
             assert span is not None
             yield _finding(kb, note, span, mention, target, kb_style)
+
+
+def _captured(note: Note) -> bool:
+    """Whether the note is a captured copy of an outside text (its frontmatter records the capture).
+
+    A paper or web page kept verbatim names other notes' subjects in its own
+    words ("Voyager: an open-ended embodied agent..." in its references), and
+    adding links to it would edit someone else's text.
+    """
+    frontmatter = note.frontmatter
+    if any(key in frontmatter for key in CAPTURE_KEYS):
+        return True
+    tags = frontmatter.get("tags")
+    return isinstance(tags, list) and any(str(tag).lower() in CAPTURE_TAGS for tag in tags)
 
 
 def _collect_names(
@@ -202,9 +231,10 @@ def _collect_names(
     weaker evidence than a note's own title, so they never get the
     linked-concept exemption from the common-word filter.
 
-    Single-word names are too easily ordinary words ("original", "memory"),
-    so they only match as written in a title or alias ("Voyager", "Python");
-    the second result maps each single-word key to those written forms.
+    Single-word names are too easily ordinary words ("original", "memory"):
+    the second result maps each single-word key to its forms as written in a
+    title or alias ("Voyager", "Python"; none for a file name alone), and
+    other spellings need the KB's evidence (see :func:`missing_link`).
     """
     owners: dict[str, set[str]] = defaultdict(set)
     learned: set[str] = set()
@@ -253,10 +283,7 @@ def _collect_names(
         if len(name.rsplit(" ", 1)[-1]) == 1:
             continue  # "grounding a", "reach b": numbered variants, not a name people write
         if " " not in name:
-            forms = written.get(name)
-            if not forms:
-                continue  # a one-word file name with no title of that form: too ordinary
-            exact[name] = forms
+            exact[name] = written.get(name, set())
         names[name] = next(iter(paths))
     return names, exact, learned & set(names)
 
@@ -287,6 +314,8 @@ def _linked_targets(kb: KB) -> dict[str, set[str]]:
     return linked
 
 
+#: Bumped whenever :func:`_mentions` changes what it returns, so cached scans are not reused.
+_SCAN_VERSION = 2
 #: One mention: its key, how it is written, and (unless ``_ORDINARY``) its span and text.
 Mention = tuple[str, int, Span | None, str]
 
@@ -303,7 +332,7 @@ def _all_mentions(
     is scanned again.
     """
     names = sorted((key, sorted(exact.get(key, ()))) for key in keys)
-    digest = hashlib.sha256(repr(names).encode()).hexdigest()[:32]
+    digest = hashlib.sha256(repr((_SCAN_VERSION, names)).encode()).hexdigest()[:32]
     hashes = {path: kb.notes[path].content_hash for path in paths}
     cache = kb.cache
     stored: dict[str, Any] = cache.get_derived("mentions", digest, set(hashes.values())) if cache is not None else {}
@@ -337,10 +366,11 @@ def _mentions(
 
     The second field says how the mention is written: ``_WRITTEN`` as the name
     requires; ``_SENTENCE_START`` a one-word name as written but where any
-    word is capitalised (a mention only if the KB never uses the word in
-    another spelling: "Synapptic" is a name, "Memory" may be the word);
-    ``_ORDINARY`` a one-word name in another spelling, listed last without a
-    span, which counts towards frequency and nothing else.
+    word is capitalised ("Synapptic" is a name, "Memory" may be the word);
+    ``_ORDINARY`` a one-word name in another case ("wikilinks" for
+    "Wikilinks"); ``_FOREIGN`` another spelling of a name in capitals or mixed
+    case. The last three are mentions only on the KB's evidence that the word
+    is used as a name (see :func:`missing_link`).
     """
     flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
     allowed = list(zip(flat[::2], flat[1::2]))
@@ -349,8 +379,7 @@ def _mentions(
     text = source.normalized
     lowered = _lowered(text)
     starts = [a for a, _ in allowed]
-    candidates: list[tuple[int, int, str]] = []
-    ordinary: set[str] = set()
+    candidates: list[tuple[int, int, str, int]] = []
     # One pass over the whole text: pyahocorasick copies the string on every
     # iter() call, so a call per prose range would be quadratic in note size.
     first, last = allowed[0][0], max(end for _, end in allowed)
@@ -367,24 +396,30 @@ def _mentions(
         slot = bisect_right(starts, start) - 1
         if slot < 0 or end > allowed[slot][1]:
             continue
-        forms = exact.get(key)
-        if forms is not None and text[start:end] not in forms:
-            ordinary.add(key)  # "text" for the note "Text": counts as the word, never a mention
-            continue
         if _joined(text, start - 1, -1) or _joined(text, end, 1):
-            continue
-        if _in_brackets(text, start, end):
-            continue
-        candidates.append((start, end, key))
-    candidates.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0])))
+            continue  # a piece of a path or of a longer token, not a word of prose (either spelling)
+        if _in_brackets(text, start, end) or text[start - 1 : start] == "\\":
+            continue  # link syntax or a placeholder; a TeX command (\sigma)
+        forms = exact.get(key)
+        how = _WRITTEN
+        if forms is not None:
+            written = text[start:end]
+            if written not in forms:
+                # "text" for the note "Text"; never a mention unless the KB links the word
+                # more than it writes it unlinked (see missing_link), and only in a case a
+                # writer varies: "CORAL" or "SkillWeaver" written otherwise is another word.
+                plain = all(form[1:] == form[1:].lower() for form in forms) and written[1:] == written[1:].lower()
+                how = _ORDINARY if plain else _FOREIGN
+            elif written[1:] == written[1:].lower() and _sentence_start(text, start):
+                how = _SENTENCE_START  # "Memory" opening a sentence; "LIDA" is spelled so anywhere
+        candidates.append((start, end, key, how))
+    candidates.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0]), hit[3]))
     chosen: list[Mention] = []
     cursor = -1
-    for start, end, key in candidates:
+    for start, end, key, how in candidates:
         if start >= cursor:
-            how = _SENTENCE_START if key in exact and _sentence_start(text, start) else _WRITTEN
             chosen.append((key, how, source.span(start, end), source.text[start:end]))
             cursor = end
-    chosen.extend((key, _ORDINARY, None, "") for key in sorted(ordinary))
     return chosen
 
 
