@@ -106,6 +106,7 @@ def _linking(unlinked: int) -> dict[str, str]:
     for i in range(12):
         body = "# Summary\n\nNo source yet.\n" if i < unlinked else f"# Summary\n\nFrom [[s{i:02}]].\n"
         files[f"summaries/u{i:02}.md"] = note(body, type="summary")
+    files["summaries/README.md"] = "# Summaries\n\n" + "".join(f"- [[u{i:02}]]\n" for i in range(12))  # an index: left out
     return files
 
 

@@ -27,7 +27,7 @@ class LinksToKind(Kind):
 
     The target kind is a folder (``folder:kb/sources``) or a frontmatter value
     (``where:type=adr``) and any link counts (body or frontmatter, embeds
-    too) once it resolves to such a note. Proposed only for targets that are
+    too) once it resolves to such a note; index notes are left out. Proposed only for targets that are
     a minority of the KB and do not mostly hold the scope's own notes
     (linking to "some note" or "a peer" says nothing); of two targets one
     inside the other only the narrower, which says more; of two naming
@@ -52,6 +52,7 @@ class LinksToKind(Kind):
         return "parameter 'target' must be a folder or a frontmatter value, not the whole KB" if target == Scope() else None
 
     def propose(self, notes: Sequence[Note], scope: Scope, settings: MineSettings) -> Iterable[Params]:
+        notes = [note for note in notes if self.applies(note, {})]
         if not notes:
             return
         counts: Counter[str] = Counter()
@@ -82,6 +83,10 @@ class LinksToKind(Kind):
             yield {"target": target}
             if len(chosen) == MAX_PER_SCOPE:
                 return
+
+    def applies(self, note: Note, params: Params) -> bool:
+        """Index notes list the scope's notes; what they link to is not what the scope's notes do."""
+        return not self.context.is_index(note.path)
 
     def holds(self, note: Note, params: Params) -> bool:
         members = self._members(str(params["target"]))
