@@ -177,7 +177,7 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     keys = list(names)
 
     linked = _linked_targets(kb)
-    paths = [path for path, note in kb.notes.items() if not _captured(note) and not (skip_notes and skip_notes.match(path))]
+    paths = [path for path in kb.notes if skip_notes is None or not skip_notes.match(path)]
     hits = _all_mentions(kb, paths, automaton, keys, exact)
     document_frequency: Counter[str] = Counter()
     #: Notes that write a one-word name in another spelling than its title's, unlinked.
@@ -193,6 +193,8 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
 
     for path, found in hits.items():
         note = kb.notes[path]
+        if _captured(note):
+            continue  # scanned all the same: its words still say which names are common
         reported: set[str] = set()
         for key, how, span, mention in found:
             target = names[key]
