@@ -597,7 +597,7 @@ def _why_hard(visible: str, target: NoteInfo, inv: Inventory, note: NoteInfo, pl
     if len(name) < 4:
         reasons.append("name shorter than 4")
     if " " not in name:
-        reasons.append("single word: matches only as written in a title/alias, not at a sentence start")
+        reasons.append("single word: in another case than its title only when at least half as many notes link it as write it unlinked")
     owners = [n.path for n in inv.notes.values() if name in (_norm(n.title, True), _norm(n.stem, True), *(_norm(a, True) for a in n.aliases))]
     if len(owners) > 1:
         reasons.append(f"name shared by {len(owners)} notes: {owners[:3]}")
