@@ -23,7 +23,7 @@ import posixpath
 import sys
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kbmine.checks.missing_link import (
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from kbmine.model import Note
     from kbmine.parse.text import SourceText
 
-__all__ = ["Mentions", "keep_lost_links", "link_known_mentions", "names_of"]
+__all__ = ["Mentions", "common_limit", "keep_lost_links", "link_known_mentions", "names_of", "one_more_link_wakes"]
 
 
 def names_of(title: str, stem: str) -> dict[str, frozenset[str]]:
@@ -77,6 +77,8 @@ class Mentions:
 
     found: Mapping[str, frozenset[str]]
     taken: frozenset[str]
+    #: Every note writing each name in any spelling: what the rule's common-word test counts.
+    anywhere: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def scan(cls, kb: KB, candidates: Iterable[tuple[str, str]]) -> Mentions:
@@ -92,18 +94,20 @@ class Mentions:
             for name in (fold_name(note.title), normalize_name(note.stem, separators=True), *map(fold_name, note.aliases))
         )
         if not wanted:
-            return cls({}, taken)
+            return cls({}, taken, {})
         keys = sorted(wanted)
         automaton = _automaton(keys)
         exact = {key: forms for key, forms in written.items() if forms}
         at_start: dict[str, set[str]] = defaultdict(set)
         found: dict[str, set[str]] = defaultdict(set)
         ordinary: set[str] = set()
+        anywhere: dict[str, set[str]] = defaultdict(set)
         for path, note in kb.notes.items():
             source = kb.source(path)
             if source is None:
                 continue
             for key, how, _, _ in _mentions(note, source, automaton, keys, exact):
+                anywhere[key].add(path)
                 if how == _ORDINARY:
                     ordinary.add(key)
                 elif how == _SENTENCE_START:
@@ -114,7 +118,11 @@ class Mentions:
         for key, paths in at_start.items():
             if key not in ordinary:
                 found[key] |= paths
-        return cls({key: frozenset(paths) for key, paths in found.items()}, taken)
+        return cls(
+            {key: frozenset(paths) for key, paths in found.items()},
+            taken,
+            {key: frozenset(paths) for key, paths in anywhere.items()},
+        )
 
     def clashes(self, title: str, path: str, linking: Collection[str], planned: Collection[str] = ()) -> bool:
         """Whether a note titled ``title`` at ``path`` would leave a finding behind (``planned``: names taken in this run).
@@ -210,3 +218,29 @@ def _automaton(keys: list[str]) -> Any:
         automaton.add_word(key, index)
     automaton.make_automaton()
     return automaton
+
+
+def common_limit(kb: KB) -> int:
+    """How many notes may write a name unlinked before ``missing-link`` calls it a common word (its options)."""
+    options = kb.config.rule_options("missing-link")
+    return max(int(options.get("min_common", 10)), int(float(options.get("max_share", 0.02)) * len(kb.notes)))
+
+
+def one_more_link_wakes(mentions: Mentions, kb: KB, target: str, linking: Collection[str], common: int) -> bool:
+    """Whether one more note linking ``target`` would make ``missing-link`` report its name in other notes.
+
+    The rule treats a name written unlinked in more than ``common`` notes
+    as a common word, unless at least half as many notes link the named
+    note (then it is a concept people do link). A name just past that
+    bar (written in more than twice the linking notes, but not in more
+    than twice one more) flips with one more link, and every note that
+    writes it unlinked would report it.
+    """
+    note = kb.notes[target]
+    inbound = len(set(linking))
+    limit, raised = max(common, 2 * inbound), max(common, 2 * (inbound + 1))
+    for key in names_of(note.title, note.stem):
+        unlinked = len(mentions.anywhere.get(key, frozenset()) - set(linking) - {target})
+        if limit < unlinked <= raised:
+            return True
+    return False

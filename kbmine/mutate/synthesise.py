@@ -31,7 +31,13 @@ from urllib.parse import quote
 
 from kbmine.checks.missing_link import _kb_style, style_counts
 from kbmine.model import Edit, Note
-from kbmine.mutate.mentions import Mentions, link_known_mentions, names_of
+from kbmine.mutate.mentions import (
+    Mentions,
+    common_limit,
+    link_known_mentions,
+    names_of,
+    one_more_link_wakes,
+)
 from kbmine.mutate.model import Mutation
 from kbmine.mutate.newnote import (
     DESCRIPTION_KEYS,
@@ -151,7 +157,13 @@ def propose_hubs(kb: KB, writer: HubWriter | None = None) -> list[Mutation]:
         and not _has_hub(kb, members)
     ]
     titled = [(members, _title(kb, members, vocabulary)) for members in clusters]
-    mentions = Mentions.scan(kb, [(title, slug(title, name_style(kb, _folder(members)))) for members, title in titled])
+    # One pass over the KB's prose: the hubs' candidate names, and the members' own names,
+    # whose common-word standing in missing-link one more link (the hub's) can change.
+    mentions = Mentions.scan(
+        kb,
+        [(title, slug(title, name_style(kb, _folder(members)))) for members, title in titled]
+        + [(kb.notes[m].title, kb.notes[m].stem) for members in clusters for m in members],
+    )
     names: set[str] = set()
     for members, title in titled:
         mutation = _hub(kb, graph, members, title, write, planned, names, mentions)
@@ -255,7 +267,15 @@ def _hub(
     names.update(names_of(title, posixpath.basename(hub_path).removesuffix(".md")))
     # A hub is a live note: listing a superseded or dead member would be a stale-status finding.
     is_live = NoteParser(kb).is_live
-    listed = [p for p in members if is_live(kb.notes[p])]
+    linking: dict[str, set[str]] = defaultdict(set)
+    for note, link, resolution in kb.links():
+        if resolution.path in members and link.kind != "definition":
+            linking[resolution.path].add(note.path)
+    common = common_limit(kb)
+    # A member whose name one more link would wake as an unlinked mention all over the KB stays out.
+    listed = [
+        p for p in members if is_live(kb.notes[p]) and not one_more_link_wakes(mentions, kb, p, linking[p], common)
+    ]
     member_folders = sorted({posixpath.dirname(p) for p in listed})
     cluster = Cluster(
         folder,

@@ -233,3 +233,27 @@ def test_a_hub_title_other_notes_write_is_not_proposed(tmp_path: Path) -> None:
     # A note outside the cluster already writes the phrase the hub would be titled.
     files["elsewhere.md"] = "# Elsewhere\n\nWe keep our notes on retrieval short. [Home](README.md)\n"
     assert propose_hubs(load(make_repo(tmp_path / "repo", files), use_cache=False)) == []
+
+
+def test_a_member_whose_name_one_more_link_would_wake_is_left_out(tmp_path: Path) -> None:
+    from kbmine.checks import run_checks
+
+    member = "notes/retrieval-latency.md"
+    files = {"README.md": "# Home\n\n- [Notes](notes/README.md)\n", "notes/README.md": "# Notes\n", **_cluster_files(TOPIC, "notes")}
+    # Notes that link it from their frontmatter: the rule counts them, the graph of topics does not.
+    fan = "---\nrelated: '[[retrieval-latency]]'\n---\n# Fan {}\n"
+    files.update({f"fans/fan-{i}.md": fan.format(i) for i in range(5)})
+    kb = load(make_repo(tmp_path / "probe", files), use_cache=False)
+    linking = {note.path for note, _, r in kb.links() if r.path == member}
+    # Written unlinked in just more notes than twice those linking it: missing-link calls it a common word...
+    files.update({f"talk/talk-{i}.md": f"# Talk {i}\n\nWe measured retrieval latency today.\n" for i in range(2 * len(linking) + 2)})
+    kb = load(make_repo(tmp_path / "repo", files), use_cache=False)
+    assert not [f for f in run_checks(kb) if f.rule == "missing-link" and f.data["target"] == member]
+    # ...until one more note links it: then every one of those notes reports it.
+    files["fans/one-more.md"] = fan.format("one more")
+    woken = load(make_repo(tmp_path / "woken", files), use_cache=False)
+    assert len([f for f in run_checks(woken) if f.rule == "missing-link" and f.data["target"] == member]) == 2 * len(linking) + 2
+    # So the hub, which would be that one more link, does not list it.
+    [mutation] = propose_hubs(kb)
+    ((_, data),) = mutation.new_files
+    assert b"retrieval-latency.md" not in data and b"retrieval-caching.md" in data
