@@ -303,18 +303,34 @@ def kb_paths(config: Config) -> Callable[[str], bool]:
     return keep
 
 
+#: The shortest passage for parsing history: longer than any note, so no passage is signed.
+_NO_PASSAGES = 1 << 30
+
+
 def parse_blobs(contents: Mapping[str, bytes], config: Config, cache: Any = None, jobs: int | None = None) -> dict[str, Note]:
     """``blob id → note`` (its path left empty) parsed with the KB's own parser, each distinct
-    content once: from the parse cache when it has it, else in forked workers, then cached."""
+    content once, in forked workers, through the parse cache.
+
+    Mining reads headings, links and frontmatter, never the passages
+    duplicate-claim signs (a third of the parse time), so a blob the cache
+    does not hold fully parsed (a note at HEAD is) is parsed without them and
+    cached under its own parse key: a past version of a note is only ever
+    parsed for mining, and the next replay finds it there.
+    """
     import pickle
 
     from kbmine.parallel import fork_map
 
+    light = dataclasses.replace(config, rules={**config.rules, "duplicate-claim": {**config.rule_options("duplicate-claim"), "min_words": _NO_PASSAGES}})
+    caches = [] if cache is None else [cache, _variant(cache, light.parse_key())]
     digests = {blob: content_hash(data) for blob, data in contents.items()}
-    stored: dict[str, bytes] = cache.get_many(set(digests.values())) if cache is not None else {}
     parsed: dict[str, Note] = {}
-    for blob, digest in digests.items():
-        if digest in stored:
+    for store in caches:
+        wanted = {digest for blob, digest in digests.items() if blob not in parsed}
+        stored: dict[str, bytes] = store.get_many(wanted) if wanted else {}
+        for blob, digest in digests.items():
+            if blob in parsed or digest not in stored:
+                continue
             try:
                 note = pickle.loads(stored[digest])
             except Exception:  # noqa: BLE001, S112 -- a damaged cache entry is a miss, whatever pickle raises
@@ -322,12 +338,20 @@ def parse_blobs(contents: Mapping[str, bytes], config: Config, cache: Any = None
             if isinstance(note, Note):
                 parsed[blob] = note
     todo = sorted((blob for blob in contents if blob not in parsed), key=lambda blob: -len(contents[blob]))
-    state = (contents, config.dialect, config.parse_timeout, config.passage_min_words)
+    state = (contents, light.dialect, light.parse_timeout, light.passage_min_words)
     fresh = fork_map(_parse_shared, todo, state, size=sum(len(contents[blob]) for blob in todo), jobs=jobs)
     parsed.update(zip(todo, fresh))
-    if cache is not None and fresh:
-        cache.put_many((note.content_hash, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL)) for note in fresh)
+    if caches:
+        caches[-1].put_many((note.content_hash, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL)) for note in fresh)
+        caches[-1].close()
     return parsed
+
+
+def _variant(cache: Any, parse_key: str) -> Any:
+    """The parse cache of the same file under another parse key."""
+    from kbmine.cache import ParseCache
+
+    return ParseCache(cache.path, parse_key)
 
 
 def _parse_shared(blobs: Iterable[str]) -> list[Note]:

@@ -134,14 +134,26 @@ def replay(
     table = _Table(shots)
     kinds = all_kinds()
     body = {spec.scope for spec in specs if spec.kind not in FRONTMATTER_KINDS}
+    # a blob in a body scope by its path alone gets its frontmatter from the full parse (loaded
+    # once, not twice); the others need it read here, to judge value scopes and frontmatter kinds
+    by_path = {scope for scope in body if not scope.key}
+    by_value = body - by_path
     light: dict[str, Note] = {}
     wanted: dict[str, bytes] = {}
     for blob, data in iter_blobs(root, table.blobs):
-        note = Note("", "", _frontmatter(data), (), (), (), (), 0, len(data), content_hash(data))
-        light[blob] = note
-        if body and any(_in_any(note, path, body) for path in table.paths[blob]):
+        bare = Note("", "", {}, (), (), (), (), 0, len(data), content_hash(data))
+        if by_path and any(_in_any(bare, path, by_path) for path in table.paths[blob]):
+            wanted[blob] = data
+            continue
+        note = light[blob] = dataclasses.replace(bare, frontmatter=_frontmatter(data))
+        if by_value and any(_in_any(note, path, by_value) for path in table.paths[blob]):
             wanted[blob] = data
     full = parse_blobs(wanted, config, cache, jobs) if wanted else {}
+    for blob, data in wanted.items():
+        if blob not in light:
+            parsed = full.get(blob)
+            frontmatter = _frontmatter(data) if parsed is None else parsed.frontmatter
+            light[blob] = Note("", "", frontmatter, (), (), (), (), 0, len(data), content_hash(data))
     notes = [_at(light.get(blob), path) for path, blob in table.pairs]
     full_notes = [_at(full.get(blob), path) for path, blob in table.pairs]
     members: dict[Scope, np.ndarray[Any, Any]] = {}
