@@ -103,6 +103,13 @@ def test_review_flags_a_new_status_value(make_kb: MakeKB) -> None:
     relaxed = verdict["relaxed"]
     # the new value reads as an end by replacement, so it joins the dead values
     assert relaxed["params"]["dead"] == ["gone", "sunsetted"] and relaxed["confidence"] == 1.0
+    assert run_kbmine("check", str(root), "--select", "spec").returncode == 1
+    assert run_kbmine("specs", "review", str(root), "--apply", spec).returncode == 0
+    assert run_kbmine("check", str(root), "--select", "spec").returncode == 0
+    # the widened vocabulary is what stale-status reads now: a live note linking a sunsetted one is stale
+    (root / "p4.md").write_text(note("[[p1]]\n", status="current"), encoding="utf-8")
+    stale = json.loads(run_kbmine("check", str(root), "--select", "stale-status", "--format", "json").stdout)["findings"]
+    assert [(f["path"], f["data"]["status"]) for f in stale] == [("hub.md", "gone"), ("p4.md", "sunsetted")]
 
 
 def test_no_vocabulary_without_repeated_values(make_kb: MakeKB) -> None:
