@@ -24,7 +24,7 @@ from kbmine.parse.frontmatter import (
     load_frontmatter,
 )
 from kbmine.parse.markdown import BodyParse, parse_body
-from kbmine.parse.passages import minus_ranges, passage_words, signatures
+from kbmine.parse.passages import minus_ranges, passage_signatures
 from kbmine.parse.text import DecodeError, SourceText, decode_note
 from kbmine.parse.wikilinks import split_wikilink, wikilink_target_range
 
@@ -150,16 +150,15 @@ def parse_note(
         if _WORD_CHAR.search(source.text, start, end)
     ]
     heading_starts = {start for start, _ in text_blocks}
-    claims = []
-    for start, end in body.prose_ranges:
-        # n words need n word characters and n - 1 separators: shorter ranges (most
-        # list items and table cells) cannot be a claim and are not split into words.
-        if start in heading_starts or end - start < 2 * min_passage_words - 1:
-            continue
-        words = passage_words(source.text[start:end])
-        if len(words) >= min_passage_words:
-            claims.append((start, end, words))
-    signed = signatures([words for _, _, words in claims])
+    # n words need n word characters and n - 1 separators: shorter ranges (most
+    # list items and table cells) cannot be a claim and are not split into words.
+    candidates = [
+        (start, end)
+        for start, end in body.prose_ranges
+        if start not in heading_starts and end - start >= 2 * min_passage_words - 1
+    ]
+    signed = passage_signatures([source.text[start:end] for start, end in candidates], min_passage_words)
+    claims = [(start, end, *counted) for (start, end), counted in zip(candidates, signed) if counted is not None]
     return Note(
         path=path,
         title=note_title(frontmatter, body.h1, path),
@@ -180,8 +179,8 @@ def parse_note(
         problems=tuple(problems),
         mention_ranges=tuple((source.byte_offset(a), source.byte_offset(b)) for a, b in mention_ranges),
         passages=tuple(
-            (source.byte_offset(start), source.byte_offset(end), len(words), signature)
-            for (start, end, words), signature in zip(claims, signed)
+            (source.byte_offset(start), source.byte_offset(end), count, signature)
+            for start, end, count, signature in claims
         ),
     )
 

@@ -16,10 +16,18 @@ uint64 modular scheme.
 from __future__ import annotations
 
 import re
-import zlib
 from typing import Any
 
-__all__ = ["BORROWED", "MIXERS", "NUM_PERM", "SHINGLE", "minus_ranges", "passage_words", "signatures"]
+__all__ = [
+    "BORROWED",
+    "MIXERS",
+    "NUM_PERM",
+    "SHINGLE",
+    "minus_ranges",
+    "passage_signatures",
+    "passage_words",
+    "signatures",
+]
 
 NUM_PERM = 128
 SHINGLE = 3
@@ -36,30 +44,12 @@ MIXERS = tuple(int(m) for m in (0x85EBCA77C2B2AE63, 0xC2B2AE3D27D4EB4F, 0x165667
 
 def passage_words(text: str) -> list[str]:
     """The words of a markdown passage, lowercased, without link destinations."""
-    text = _WIKILINK.sub(r" \1 ", _LINK_DESTINATION.sub("] ", text))
-    return _WORD.findall(text.lower())
+    return _WORD.findall(_strip_links(text).lower())
 
 
-def shingle_hashes(words: list[str]) -> list[int]:
-    """A 32-bit hash of every run of ``SHINGLE`` consecutive words (deterministic across processes).
-
-    Each word is hashed once (CRC32) and the hashes of a run are mixed with
-    odd multipliers in numpy, instead of joining and hashing every run: the
-    parse hashes every word of every passage, so this is on the hot path.
-    A passage shorter than ``SHINGLE`` words has one shingle of all its words
-    (none: ``[0]``).
-    """
-    hashes, _ = _batch_shingles([words])
-    return hashes.tolist()  # type: ignore[no-any-return]
-
-
-#: CRC32 of each word seen in this process: a KB's vocabulary repeats, so most words hash once.
-_WORD_HASHES: dict[str, int] = {}
-
-
-def _word_hash(word: str) -> int:
-    value = _WORD_HASHES[word] = zlib.crc32(word.encode("utf-8", "surrogatepass"))
-    return value
+def _strip_links(text: str) -> str:
+    """The passage with link destinations dropped and wikilinks replaced by their visible text."""
+    return _WIKILINK.sub(r" \1 ", _LINK_DESTINATION.sub("] ", text))
 
 
 #: Passages signed in one numpy operation (bounds the passages x 2*NUM_PERM work arrays).
@@ -72,6 +62,35 @@ _SLOT_MIX, _VALUE_MIX = 0x9E3779B1, 0x85EBCA77
 BORROWED = 0x80000000
 #: Added once per slot of distance when an empty slot borrows a neighbour's value.
 _BORROW = 0x27D4EB2F
+
+
+def shingle_hashes(words: list[str]) -> list[int]:
+    """A 32-bit hash of every run of ``SHINGLE`` consecutive words (deterministic across processes).
+
+    A passage shorter than ``SHINGLE`` words has one shingle of all its words
+    (none: one shingle all the same).
+    """
+    hashes, lengths = _word_hashes([" ".join(words)])
+    return _shingles(hashes, lengths).tolist()  # type: ignore[no-any-return]
+
+
+def passage_signatures(texts: list[str], min_words: int) -> list[tuple[int, bytes] | None]:
+    """For each markdown passage: its word count and signature, or ``None`` under ``min_words`` words.
+
+    The words are those of :func:`passage_words`, found and hashed for all
+    passages at once in numpy instead of as one Python string per word: the
+    parse meets every word of every paragraph, and a string per word was a
+    quarter of it.
+    """
+    cleaned = [_strip_links(text).lower() if "]" in text else text.lower() for text in texts]
+    hashes, lengths = _word_hashes(cleaned)
+    kept = lengths >= min_words
+    if not kept.any():
+        return [None] * len(texts)
+    import numpy as np
+
+    signed = iter(_signed(hashes[np.repeat(kept, lengths)], lengths[kept]))
+    return [(int(count), next(signed)) if keep else None for count, keep in zip(lengths.tolist(), kept.tolist())]
 
 
 def signatures(passages: list[list[str]]) -> list[bytes]:
@@ -87,32 +106,101 @@ def signatures(passages: list[list[str]]) -> list[bytes]:
     instead of ``NUM_PERM``: classic MinHash was a quarter of the parse. A
     test holds the estimates to the true similarity and to datasketch's.
     """
+    hashes, lengths = _word_hashes([" ".join(words) for words in passages])
+    return _signed(hashes, lengths)
+
+
+def _signed(hashes: Any, lengths: Any) -> list[bytes]:
+    """Signatures of the passages whose word hashes are ``hashes``, ``lengths[i]`` words for passage ``i``."""
+    import numpy as np
+
     signed: list[bytes] = []
-    for start in range(0, len(passages), _BATCH):
-        signed.extend(_signed_batch(*_batch_shingles(passages[start : start + _BATCH])))
+    firsts = np.concatenate(([0], np.cumsum(lengths)))
+    for start in range(0, len(lengths), _BATCH):
+        stop = min(start + _BATCH, len(lengths))
+        batch = hashes[firsts[start] : firsts[stop]]
+        signed.extend(_signed_batch(_shingles(batch, lengths[start:stop]), _shingle_counts(lengths[start:stop])))
     return signed
 
 
-def _batch_shingles(passages: list[list[str]]) -> tuple[Any, Any]:
-    """:func:`shingle_hashes` of every passage, concatenated, and how many each has.
+#: Word characters among the first 128 code points (``\w``: letters, digits, underscore).
+_ASCII_WORD = [bool(_WORD.match(chr(code))) for code in range(128)]
+#: Multiplier of the polynomial word hash; position ``i`` in a word weighs ``_BASE ** i``.
+_BASE = 0x100000001B3
+#: Positions inside one word the hash tells apart (a longer word reuses the weights); a power of 2.
+_WORD_SPAN = 1024
 
-    Computed for the whole batch in a few numpy operations: a call per
-    passage costs more in numpy overhead than the hashing itself.
+
+def _word_hashes(texts: list[str]) -> tuple[Any, Any]:
+    """The 64-bit hash of every ``\\w+`` word of ``texts``, concatenated, and how many each text has.
+
+    The texts are joined and read as an array of code points. A word's hash
+    is a polynomial in its code points (summed per word with ``reduceat``),
+    then mixed: the same word hashes the same in every text and process.
     """
     import numpy as np
 
-    table = _WORD_HASHES
-    if len(table) > 1_000_000:
-        table.clear()  # bounded: a KB's vocabulary is far smaller, but a hostile note need not be
-    lengths = np.fromiter((len(words) for words in passages), dtype=np.int64, count=len(passages))
-    counts = np.maximum(1, lengths - SHINGLE + 1)
-    every = [w for words in passages for w in words]
-    for word in set(every).difference(table):
-        _word_hash(word)
-    hashed = np.fromiter(map(table.__getitem__, every), dtype=np.uint64, count=len(every))
+    joined = "\x00".join(texts)
+    points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    word = np.asarray(_ASCII_WORD + [False], dtype=bool)[np.minimum(points, 128)]
+    wide = points >= 128
+    if wide.any():
+        distinct = np.unique(points[wide])
+        wordy = np.fromiter((_WORD.match(chr(code)) is not None for code in distinct.tolist()), bool, len(distinct))
+        word[wide] = wordy[np.searchsorted(distinct, points[wide])]
+    edges = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    # How many words each text has: texts are separated by one non-word character.
+    text_ends = np.cumsum([len(text) + 1 for text in texts]) - 1
+    lengths = np.diff(np.searchsorted(starts, text_ends), prepend=0).astype(np.int64)
+    if not len(starts):
+        return np.zeros(0, dtype=np.uint64), lengths
+    position = np.zeros(len(points), dtype=np.int64)
+    position[starts] = starts
+    np.maximum.accumulate(position, out=position)
+    offset = (np.arange(len(points), dtype=np.int64) - position) & (_WORD_SPAN - 1)
+    with np.errstate(over="ignore"):
+        weights = _powers()[offset]
+        terms = np.where(word, points.astype(np.uint64) * weights, np.uint64(0))
+        sums = np.add.reduceat(terms, starts)
+        hashed = sums ^ ((ends - starts).astype(np.uint64) * np.uint64(MIXERS[3]))
+        hashed ^= hashed >> np.uint64(33)
+        hashed *= np.uint64(0xFF51AFD7ED558CCD)
+        hashed ^= hashed >> np.uint64(29)
+    return hashed, lengths
+
+
+def _powers() -> Any:
+    """``_BASE ** i`` modulo 2**64 for every position of a word (computed once per process)."""
+    import numpy as np
+
+    cached = _POWERS.get("table")
+    if cached is None:
+        with np.errstate(over="ignore"):
+            cached = np.cumprod(np.full(_WORD_SPAN, _BASE, dtype=np.uint64)) // np.uint64(_BASE)
+        cached[0] = 1
+        _POWERS["table"] = cached
+    return cached
+
+
+_POWERS: dict[str, Any] = {}
+
+
+def _shingle_counts(lengths: Any) -> Any:
+    import numpy as np
+
+    return np.maximum(1, lengths - SHINGLE + 1)
+
+
+def _shingles(hashed: Any, lengths: Any) -> Any:
+    """The 32-bit hash of each run of ``SHINGLE`` words of each passage, concatenated."""
+    import numpy as np
+
+    counts = _shingle_counts(lengths)
     # Shingle ``within`` of passage ``owner`` mixes the words from ``words_at`` on; a
     # passage shorter than SHINGLE words has one shingle of only the words it has.
-    owner = np.repeat(np.arange(len(passages)), counts)
+    owner = np.repeat(np.arange(len(lengths)), counts)
     within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
     words_at = np.repeat(np.cumsum(lengths) - lengths, counts) + within
     padded = np.append(hashed, np.uint64(0))  # the index a missing word points at
@@ -122,7 +210,7 @@ def _batch_shingles(passages: list[list[str]]) -> tuple[Any, Any]:
             word = padded[np.minimum(words_at + position, len(hashed))]
             stepped = (mixed ^ (word * np.uint64(multiplier))) * np.uint64(0x9E3779B97F4A7C15)
             mixed = np.where(lengths[owner] > position, stepped, mixed)
-    return ((mixed >> np.uint64(29)) & np.uint64(0xFFFFFFFF)).astype(np.uint32), counts
+    return ((mixed >> np.uint64(29)) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
 def _mix(values: Any, multiplier: int) -> Any:
