@@ -107,8 +107,11 @@ def mine(
         dry_run = True
     else:
         notes = kb.notes
+    from kbmine.mine.context import MineContext
+
     started = time.perf_counter()
-    mining = mine_notes(notes, settings, kinds or ())
+    context = MineContext.of_kb(kb) if notes is kb.notes else MineContext.of(notes, kb.config)
+    mining = mine_notes(notes, settings, kinds or (), context)
     seconds = time.perf_counter() - started
     lifecycle = None
     replayed = None
