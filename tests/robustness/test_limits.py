@@ -131,3 +131,25 @@ def test_reading_refuses_devices_and_oversize_files(tmp_path: Path) -> None:
     with pytest.raises(kbmine.kb.NoteTooLarge):
         kbmine.kb._read(str(tmp_path / "x.md"), 100)
     assert kbmine.kb._read(str(tmp_path / "x.md"), 101) == b"x" * 101
+
+
+def test_a_timeout_that_fires_where_python_swallows_exceptions_still_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    """The CPU timer can expire inside a gc callback (pytest registers one), where the
+    exception is "ignored": the overrun must still be reported, the parse dropped, and
+    nothing printed."""
+    import gc
+
+    def burn(phase: str, info: Mapping[str, int]) -> None:
+        sum(range(20_000))
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(burn)
+    gc.set_threshold(1)
+    try:
+        note = parse_note("a.md", b"{{" + b"[[a]] and [a](a.md) " * 3000 + b"}}", timeout=0.000001)
+    finally:
+        gc.callbacks.remove(burn)
+        gc.set_threshold(*threshold)
+    assert [problem.rule for problem in note.problems] == ["parse-timeout"]
+    assert note.links == ()
+    assert "ParseTimeout" not in capsys.readouterr().err
