@@ -46,7 +46,8 @@ def spec(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     type, a folder's value, a file name pattern, a required section, a key
     implying another, link-valued keys whose targets exist, titles matching
     file names, a minimum of outbound links, a folder's index listing its
-    notes, notes of one kind linking to notes of another, the status
+    notes, notes of one kind linking to notes of another, a folder entered
+    only through its index, the status
     vocabulary with its live/dead/done classes) with their evidence in
     ``kbmine.specs.yaml``; ``kbmine specs accept ID`` makes one enforced (an
     accepted status vocabulary also tells stale-status which values are dead). Each finding's rule is ``spec/<id>`` and its message
