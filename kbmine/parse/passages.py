@@ -49,6 +49,8 @@ def passage_words(text: str) -> list[str]:
 
 def _strip_links(text: str) -> str:
     """The passage with link destinations dropped and wikilinks replaced by their visible text."""
+    if "]" not in text:  # most passages link nothing: skip two regex passes
+        return text
     return _WIKILINK.sub(r" \1 ", _LINK_DESTINATION.sub("] ", text))
 
 
@@ -68,10 +70,10 @@ def shingle_hashes(words: list[str]) -> list[int]:
     """A 32-bit hash of every run of ``SHINGLE`` consecutive words (deterministic across processes).
 
     A passage shorter than ``SHINGLE`` words has one shingle of all its words
-    (none: one shingle all the same).
+    (no words: one shingle, the same for every empty passage).
     """
     hashes, lengths = _word_hashes([" ".join(words)])
-    return _shingles(hashes, lengths).tolist()  # type: ignore[no-any-return]
+    return _shingles(hashes, lengths)[0].tolist()  # type: ignore[no-any-return]
 
 
 def passage_signatures(texts: list[str], min_words: int) -> list[tuple[int, bytes] | None]:
@@ -82,7 +84,7 @@ def passage_signatures(texts: list[str], min_words: int) -> list[tuple[int, byte
     parse meets every word of every paragraph, and a string per word was a
     quarter of it.
     """
-    cleaned = [_strip_links(text).lower() if "]" in text else text.lower() for text in texts]
+    cleaned = [_strip_links(text).lower() for text in texts]
     hashes, lengths = _word_hashes(cleaned)
     kept = lengths >= min_words
     if not kept.any():
@@ -119,12 +121,10 @@ def _signed(hashes: Any, lengths: Any) -> list[bytes]:
     for start in range(0, len(lengths), _BATCH):
         stop = min(start + _BATCH, len(lengths))
         batch = hashes[firsts[start] : firsts[stop]]
-        signed.extend(_signed_batch(_shingles(batch, lengths[start:stop]), _shingle_counts(lengths[start:stop])))
+        signed.extend(_signed_batch(*_shingles(batch, lengths[start:stop])))
     return signed
 
 
-#: Word characters among the first 128 code points (``\w``: letters, digits, underscore).
-_ASCII_WORD = [bool(_WORD.match(chr(code))) for code in range(128)]
 #: Multiplier of the polynomial word hash; position ``i`` in a word weighs ``_BASE ** i``.
 _BASE = 0x100000001B3
 #: Positions inside one word the hash tells apart (a longer word reuses the weights); a power of 2.
@@ -142,7 +142,8 @@ def _word_hashes(texts: list[str]) -> tuple[Any, Any]:
 
     joined = "\x00".join(texts)
     points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    word = np.asarray(_ASCII_WORD + [False], dtype=bool)[np.minimum(points, 128)]
+    ascii_word, powers = _tables()
+    word = ascii_word[np.minimum(points, 128)]
     wide = points >= 128
     if wide.any():
         distinct = np.unique(points[wide])
@@ -161,7 +162,7 @@ def _word_hashes(texts: list[str]) -> tuple[Any, Any]:
     np.maximum.accumulate(position, out=position)
     offset = (np.arange(len(points), dtype=np.int64) - position) & (_WORD_SPAN - 1)
     with np.errstate(over="ignore"):
-        weights = _powers()[offset]
+        weights = powers[offset]
         terms = np.where(word, points.astype(np.uint64) * weights, np.uint64(0))
         sums = np.add.reduceat(terms, starts)
         hashed = sums ^ ((ends - starts).astype(np.uint64) * np.uint64(MIXERS[3]))
@@ -171,33 +172,31 @@ def _word_hashes(texts: list[str]) -> tuple[Any, Any]:
     return hashed, lengths
 
 
-def _powers() -> Any:
-    """``_BASE ** i`` modulo 2**64 for every position of a word (computed once per process)."""
+def _tables() -> tuple[Any, Any]:
+    """Built once per process: which of the first 128 code points are ``\\w`` characters (and a
+    129th entry, ``False``, for the rest, decided per note), and ``_BASE ** i`` modulo 2**64
+    for every position ``i`` of a word."""
     import numpy as np
 
-    cached = _POWERS.get("table")
+    cached = _TABLES.get("tables")
     if cached is None:
+        ascii_word = np.array([_WORD.match(chr(code)) is not None for code in range(128)] + [False], dtype=bool)
+        bases = np.full(_WORD_SPAN, _BASE, dtype=np.uint64)
+        bases[0] = 1
         with np.errstate(over="ignore"):
-            cached = np.cumprod(np.full(_WORD_SPAN, _BASE, dtype=np.uint64)) // np.uint64(_BASE)
-        cached[0] = 1
-        _POWERS["table"] = cached
+            powers = np.cumprod(bases, dtype=np.uint64)
+        cached = _TABLES["tables"] = (ascii_word, powers)
     return cached
 
 
-_POWERS: dict[str, Any] = {}
+_TABLES: dict[str, tuple[Any, Any]] = {}
 
 
-def _shingle_counts(lengths: Any) -> Any:
+def _shingles(hashed: Any, lengths: Any) -> tuple[Any, Any]:
+    """The 32-bit hash of each run of ``SHINGLE`` words of each passage, concatenated, and how many each has."""
     import numpy as np
 
-    return np.maximum(1, lengths - SHINGLE + 1)
-
-
-def _shingles(hashed: Any, lengths: Any) -> Any:
-    """The 32-bit hash of each run of ``SHINGLE`` words of each passage, concatenated."""
-    import numpy as np
-
-    counts = _shingle_counts(lengths)
+    counts = np.maximum(1, lengths - SHINGLE + 1)
     # Shingle ``within`` of passage ``owner`` mixes the words from ``words_at`` on; a
     # passage shorter than SHINGLE words has one shingle of only the words it has.
     owner = np.repeat(np.arange(len(lengths)), counts)
@@ -210,7 +209,7 @@ def _shingles(hashed: Any, lengths: Any) -> Any:
             word = padded[np.minimum(words_at + position, len(hashed))]
             stepped = (mixed ^ (word * np.uint64(multiplier))) * np.uint64(0x9E3779B97F4A7C15)
             mixed = np.where(lengths[owner] > position, stepped, mixed)
-    return ((mixed >> np.uint64(29)) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    return ((mixed >> np.uint64(29)) & np.uint64(0xFFFFFFFF)).astype(np.uint32), counts
 
 
 def _mix(values: Any, multiplier: int) -> Any:
