@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -31,6 +31,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from kbmine.model import Block, Heading, Link, Span
 from kbmine.slugs import EXPLICIT_ID, SlugCounter
+from kbmine.parse.inline import InlineToken, destination_end, link_shape, scan_inline, wikilink_end
 from kbmine.parse.text import SourceText
 from kbmine.parse.wikilinks import split_wikilink, wikilink_target_range
 
@@ -105,25 +106,15 @@ def _wikilink_rule(dialect: str) -> Callable[[StateInline, bool], bool]:
 
     def wikilink(state: StateInline, silent: bool) -> bool:
         src, pos = state.src, state.pos
-        embed = src.startswith("!", pos)
-        opener = pos + 1 if embed else pos
-        if not src.startswith("[[", opener):
-            return False
-        close = first_close(src, opener + 2)
-        if close < 0 or close + 2 > state.posMax:
-            return False
-        inner = src[opener + 2 : close]
-        if not inner.strip() or "\n" in inner or "[[" in inner:
-            return False
-        if src.startswith("(", close + 2):
-            # ``[[1]](https://...)`` / ``![[alt]](x.png)``: a markdown link or image whose
-            # text is "[1]" (pasted citations, exported figures), as CommonMark reads it.
+        end = wikilink_end(src, pos, state.posMax, first_close)
+        if end < 0:
             return False
         if not silent:
+            embed = src.startswith("!", pos)
             token = state.push("wikilink", "", 0)
-            token.content = inner
-            token.meta = {"src": (pos, close + 2), "embed": embed, "dialect": dialect}
-        state.pos = close + 2
+            token.content = src[pos + (3 if embed else 2) : end - 2]
+            token.meta = {"src": (pos, end), "embed": embed, "dialect": dialect}
+        state.pos = end
         return True
 
     return wikilink
@@ -166,68 +157,21 @@ def _tracked(
         count = len(state.tokens)
         if not rule(state, silent):
             return False
+        end = state.pos
         for token in state.tokens[count:]:
             if token.type in openers:
                 token.meta = {**(token.meta or {}), "src": (start, state.pos)}
                 if token.type in ("link_open", "image") and token.markup != "autolink":
                     image = token.type == "image"
-                    token.meta.update(_link_shape(state, start + image, nested=image))
+                    # Image labels (alt text) may contain links, so they are read with nesting allowed.
+                    label_end = state.md.helpers.parseLinkLabel(state, start + image, not image)
+                    state.pos = end
+                    if label_end >= 0:
+                        token.meta.update(link_shape(state.src, start + image, label_end))
                 break
         return True
 
     return tracked
-
-
-def _link_shape(state: StateInline, label_start: int, nested: bool = False) -> dict[str, Any]:
-    """Where the destination of a just-parsed link sits, or which reference label it uses.
-
-    Image labels (alt text) may contain links, so they are read with nesting allowed.
-    """
-    src = state.src
-    saved = state.pos
-    label_end = state.md.helpers.parseLinkLabel(state, label_start, not nested)
-    state.pos = saved
-    if label_end < 0:
-        return {}
-    pos = label_end + 1
-    if pos < len(src) and src[pos] == "(":
-        pos += 1
-        while pos < len(src) and src[pos] in " \t\n":
-            pos += 1
-        end = destination_end(src, pos)
-        if end is not None:
-            return {"dest": (pos, end), "label_range": (label_start + 1, label_end)}
-        return {"label_range": (label_start + 1, label_end)}
-    if pos < len(src) and src[pos] == "[":
-        close = src.find("]", pos + 1)
-        if close > pos + 1:
-            return {"ref": src[pos + 1 : close], "label_range": (label_start + 1, label_end)}
-    return {"ref": src[label_start + 1 : label_end], "label_range": (label_start + 1, label_end)}
-
-
-_ANGLE_DESTINATION = re.compile(r"<(?:[^\n<>\\]|\\[\s\S])*>")
-_PLAIN_DESTINATION = re.compile(r"(?:[^\x00-\x20\x7f()\\]|\\[^ ])+")
-
-
-def destination_end(src: str, pos: int) -> int | None:
-    """Where the link destination starting at ``pos`` ends, or ``None`` if there is none.
-
-    The same answer as markdown-it's ``parseLinkDestination``, which walks the
-    destination character by character; the link rule has just done that
-    once, and doing it again was a twentieth of the parse. Destinations with
-    parentheses, or a backslash where the match stops, go to markdown-it.
-    """
-    if src.startswith("<", pos):
-        match = _ANGLE_DESTINATION.match(src, pos)
-        return match.end() if match else None
-    match = _PLAIN_DESTINATION.match(src, pos)
-    end = match.end() if match else pos
-    if end < len(src) and src[end] in "(\\":
-        from markdown_it.helpers import parseLinkDestination
-
-        result = parseLinkDestination(src, pos, len(src))
-        return result.pos if result.ok else None
-    return end if end > pos else None
 
 
 @lru_cache(maxsize=None)
@@ -425,9 +369,19 @@ def parse_body(
             mapper = _InlineMap(source, token, table_hints if in_cell else {})
             if in_cell:
                 mapper.in_table_cell()
-            children: list[Token] = []
-            parser = md if heading else links_only
-            parser.inline.parse(content, parser, env, children)
+            # Headings need every inline token (their text makes the slug); elsewhere the
+            # scanner finds the few tokens we read, or declines and markdown-it runs.
+            scanned = None if heading else scan_inline(content, env.get("references"), dialect)
+            children: Sequence[Token | InlineToken]
+            if scanned is None:
+                parsed: list[Token] = []
+                parser = md if heading else links_only
+                parser.inline.parse(content, parser, env, parsed)
+                children = parsed
+                if heading:
+                    _add_heading(result, tokens[index - 1], token, parsed, mapper, source, slugs)
+            else:
+                children = scanned
             for link in _inline_links(children, mapper, source, references, dialect, used_refs):
                 result.links.append(link)
                 if link.kind == "wikilink":
@@ -438,9 +392,7 @@ def parse_body(
                 src = (child.meta or {}).get("src")
                 if child.type in _INLINE_CODE and src:
                     result.code_ranges.append((mapper.offset(src[0]), mapper.offset(src[1])))
-            if heading:
-                _add_heading(result, tokens[index - 1], token, children, mapper, source, slugs)
-            else:
+            if not heading:
                 _add_block_id(result, content, mapper, source)
 
     for definition in definitions:
@@ -462,7 +414,7 @@ def _line_range_end(source: SourceText, end_line: int) -> int:
 
 
 def _inline_links(
-    children: list[Token],
+    children: Sequence[Token | InlineToken],
     mapper: _InlineMap,
     source: SourceText,
     references: dict[str, Any],
@@ -482,7 +434,7 @@ def _inline_links(
                 yield link
 
 
-def _wikilink(token: Token, mapper: _InlineMap, source: SourceText, dialect: str) -> Link:
+def _wikilink(token: Token | InlineToken, mapper: _InlineMap, source: SourceText, dialect: str) -> Link:
     start, end = token.meta["src"]
     embed = token.meta["embed"]
     parts = split_wikilink(token.content, dialect)
@@ -505,7 +457,7 @@ def _wikilink(token: Token, mapper: _InlineMap, source: SourceText, dialect: str
     )
 
 
-def _hashtag(token: Token, mapper: _InlineMap, source: SourceText) -> Link:
+def _hashtag(token: Token | InlineToken, mapper: _InlineMap, source: SourceText) -> Link:
     start, end = token.meta["src"]
     span_start, span_end = mapper.offset(start), mapper.offset(end)
     raw = source.text[span_start:span_end]
@@ -522,7 +474,7 @@ def _hashtag(token: Token, mapper: _InlineMap, source: SourceText) -> Link:
 
 
 def _markdown_link(
-    token: Token,
+    token: Token | InlineToken,
     meta: dict[str, Any],
     mapper: _InlineMap,
     source: SourceText,
