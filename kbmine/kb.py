@@ -204,19 +204,19 @@ def _parse_batch(
     batch: list[tuple[str, str]], dialect: str, timeout: float, min_words: int, max_size: int
 ) -> list[tuple[str, str, bytes | None, str | None]]:
     """Worker: read and parse files, return ``(path, hash, pickled note, error)`` per file."""
-    from kbmine.parse import parse_note
+    from kbmine.parse import parse_notes
 
     out: list[tuple[str, str, bytes | None, str | None]] = []
+    readable: list[tuple[str, bytes]] = []
     for path, absolute in batch:
         try:
-            data = _read(absolute, max_size)
+            readable.append((path, _read(absolute, max_size)))
         except NoteTooLarge:
             out.append((path, "", None, "it grew past max_note_size during the run"))
-            continue
         except OSError as exc:
             out.append((path, "", None, exc.strerror or str(exc)))
-            continue
-        note = parse_note("", data, dialect, timeout, min_words)
+    notes = parse_notes([("", data) for _, data in readable], dialect, timeout, min_words)
+    for (path, _), note in zip(readable, notes):
         out.append((path, note.content_hash, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL), None))
     return out
 
@@ -323,6 +323,10 @@ def load(
     return kb
 
 
+#: Notes parsed together in-process (their passages are signed in one go; progress is shown per batch).
+_SEQUENTIAL_BATCH = 64
+
+
 def _materialise(kb: KB) -> dict[str, Note]:
     """Parse or fetch from the cache every note of ``kb``."""
     stats, config, cache, contents = kb.stats, kb.config, kb.cache, kb.contents
@@ -346,13 +350,16 @@ def _materialise(kb: KB) -> dict[str, Note]:
         stats.workers = workers
         results.extend(_parse_parallel(kb.root, todo, contents, config, workers, kb.progress))
     elif todo:
-        from kbmine.parse import parse_note
+        from kbmine.parse import parse_notes
 
-        for index, path in enumerate(todo):
-            note = parse_note("", contents[path], config.dialect, config.parse_timeout, config.passage_min_words)
-            results.append((path, note.content_hash, note, None))
+        for start in range(0, len(todo), _SEQUENTIAL_BATCH):
+            paths = todo[start : start + _SEQUENTIAL_BATCH]
+            parsed_batch = parse_notes(
+                [("", contents[path]) for path in paths], config.dialect, config.parse_timeout, config.passage_min_words
+            )
+            results.extend((path, note.content_hash, note, None) for path, note in zip(paths, parsed_batch))
             if kb.progress is not None:
-                kb.progress(index + 1, len(todo))
+                kb.progress(start + len(paths), len(todo))
     for path, digest, outcome, error in results:
         parsed = outcome if isinstance(outcome, Note) or outcome is None else _unpickle(outcome)
         if parsed is None:

@@ -206,6 +206,9 @@ def markdown_parser(dialect: str, full_inline: bool = True) -> MarkdownIt:
     # We run inline parsing ourselves, only where it can find something.
     # footnote_tail would drop definitions whose references it never saw (inline is off).
     md.core.ruler.disable(["inline", "text_join", "footnote_tail"])
+    # Line breaks are already "\n" in the text we parse (see SourceText.normalized), and
+    # parse_body replaces NUL itself: the rule's two passes over every note are not needed.
+    md.core.ruler.disable(["normalize"])
     # Nothing is rendered: destinations are read from the source, so skip URL normalising.
     md.normalizeLink = _identity  # type: ignore[method-assign]
     md.normalizeLinkText = _identity  # type: ignore[method-assign,assignment]
@@ -337,6 +340,8 @@ def parse_body(
     links_only = markdown_parser(dialect, full_inline=False)
     triggers = _DENDRON_TRIGGERS if dialect == "dendron" else _INLINE_TRIGGERS
     env: dict[str, Any] = {}
+    if "\0" in masked:
+        masked = masked.replace("\0", "\ufffd")  # what markdown-it's normalize rule does (same length)
     tokens = md.parse(masked, env)
     result = BodyParse()
     slugs = SlugCounter()

@@ -17,6 +17,7 @@ import pickle
 from collections import Counter
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -354,3 +355,22 @@ def test_links_split_across_lines_in_containers(sample: tuple[bytes, list[tuple[
     for link in parsed.links:
         check_span(data, link)
     assert [(l.kind, l.raw) for l in parsed.links] == expected
+
+
+def test_parsing_notes_together_gives_the_notes_parsed_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """parse_notes signs passages of many notes at once (in chunks); each note must come out as alone."""
+    import kbmine.parse
+    from kbmine.parse import parse_notes
+
+    monkeypatch.setattr(kbmine.parse, "_SIGN_CHUNK", 5000)  # many chunks, boundaries inside notes
+
+    words = " ".join(f"word{i}" for i in range(60))
+    notes = [
+        ("a.md", f"# A\n\n{words}\n\n- short item\n\n{words} more [[b]]\n".encode()),
+        ("b.md", b"no passages here\n"),
+        ("bad.md", b"\xff\xfe\x00binary\x00"),
+        ("c.md", ("---\ntitle: C\n---\n" + (words + "\n\n") * 300).encode()),
+    ]
+    together = parse_notes(notes)
+    assert together == [parse_note(path, data) for path, data in notes]
+    assert together[0].passages and len(together[3].passages) == 300
