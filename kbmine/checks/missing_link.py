@@ -7,8 +7,8 @@ import posixpath
 import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -36,15 +36,23 @@ _SPACES = re.compile(r"\s+")
 #: ``-``, ``_`` or ``.`` joining two word characters ("auto-link", "a.b.c", "snake_case").
 _JOINERS = re.compile(r"[-_.](?<=\w[-_.])(?=\w)")
 _LETTER = re.compile(r"[^\W\d_]")
-#: How a mention is written (see :func:`_mentions`).
-_WRITTEN, _SENTENCE_START, _ORDINARY, _FOREIGN = 0, 1, 2, 3
+#: What opens a list item or table cell before an entry's name: a marker, a task box, emphasis.
+_LIST_OPENING = re.compile(r"[ \t>]*(?:[-*+]|\d{1,3}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?[*_]{0,2}$")
+_CELL_OPENING = re.compile(r"\|[ \t]*[*_]{0,2}$")
+#: What closes an entry's name: the end of the item or cell, or a separator before its description.
+_ENTRY_CLOSING = re.compile(r"[*_]{0,2}[ \t]*(?:$|[|:(]|[-\u2013\u2014]{1,2}[ \t])")
+#: Names this short count only as written in a title or alias with capitals ("Exo", "MCP").
+SHORT_LENGTH = 3
 
-
-@dataclass(frozen=True, slots=True)
-class _Name:
-    text: str
-    target: str
-    source: str  # title, stem, alias, label, plural
+#: How a mention is written, the strongest evidence first (the second field of a :data:`Mention`):
+#: ``NAMED`` a many-word name as the entry of a list item or table cell, or in its title's
+#: capitals mid-sentence ("as Tool loop shows"); ``WRITTEN`` as the name requires;
+#: ``SENTENCE_START`` a one-word name as written but where any word is capitalised;
+#: ``ORDINARY`` a one-word name in another case ("wikilinks" for "Wikilinks"); ``FOREIGN``
+#: another spelling of a name in capitals or mixed case ("Coral" for "CORAL").
+NAMED, WRITTEN, SENTENCE_START, ORDINARY, FOREIGN = 0, 1, 2, 3, 4
+#: One mention: its key, how it is written, its span and its text.
+Mention = tuple[str, int, Span | None, str]
 
 
 def normalize_name(name: str, *, separators: bool = False) -> str:
@@ -64,7 +72,8 @@ def fold_name(name: str) -> str:
     return _JOINERS.sub(" ", normalize_name(name))
 
 
-def _plurals(name: str) -> list[str]:
+def plurals(name: str) -> list[str]:
+    """The plural of a name's last word, as the rule also searches for it ("review gates")."""
     last = name.rsplit(" ", 1)[-1]
     if len(last) < 3 or not last.isalpha():
         return []
@@ -137,12 +146,27 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     common words, unless at least half as many notes link to the named note
     as mention its name unlinked (then it is a concept people do link, as a
     "decision log" is); the longest match wins; plurals of the last word count.
+    A title several notes carry names the one that the KB's links written
+    with that text point at (links from at least two notes, nine in ten of
+    them to that note); a one-word name so chosen counts only as written.
+    A many-word name written as a name is a mention however common its words
+    are: as the entry of a list item or table cell ("- Tool loop - why...",
+    "| Agent Workflow Memory |"), or mid-sentence in its title's capitals
+    ("as Tool loop shows"), unless that too is common (a template's field
+    label, "- **Storage substrate:** ...", in hundreds of notes).
     A one-word name is too easily an ordinary word: it counts as written in
-    its note's title or alias ("Voyager", "LIDA"), or in another case
-    ("wikilinks" for the note "Wikilinks" or the file ``wikilinks.md``) only
-    when at least half as many notes link to the note as write the word
-    unlinked in that other case; a title in capitals or mixed case
-    ("CORAL", "SkillWeaver") written otherwise is another word.
+    its note's title or alias ("Voyager", "LIDA"; an acronym or CamelCase word
+    of the title names its file, as "LIDA" in "LIDA: a scan" does ``lida.md``),
+    or in another case ("wikilinks" for the note "Wikilinks" or the file
+    ``wikilinks.md``) only when at least half as many notes link to the note
+    as write the word unlinked in that other case; a title in capitals or
+    mixed case ("CORAL", "SkillWeaver") written otherwise is another word. A
+    three-letter name counts only so written, in capitals ("Exo", "MCP"),
+    never opening a sentence.
+    A note that keeps a link reference definition for a note it no longer
+    links (``[templates]: templates.md`` once ``[[templates]]`` became plain
+    text, as Foam leaves them) declares the link: there the definition's label
+    and the note's names are mentions however short, generic or common.
     One finding per (note, target), at the first mention, with the edit that
     links it in the note's own style. Notes whose frontmatter says
     ``kbmine: {mention: false}`` are never suggested; notes whose frontmatter
@@ -154,60 +178,254 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     Pass: ``... as [Reflection buys addressability](notes/reflection-buys-addressability.md) argues ...``.
     Fix: replace the first mention by the suggested link.
     """
-    min_length = int(options.get("min_length", 4))
-    max_share = float(options.get("max_share", 0.02))
-    min_common = int(options.get("min_common", 10))
-    learn = bool(options.get("learn_labels", True))
-    plurals = bool(options.get("plurals", True))
-    skip_notes = glob_matcher(tuple(options.get("exclude", ())))
-    skip_targets = glob_matcher(tuple(options.get("exclude_targets", ())))
-
-    names, exact, learned = _collect_names(kb, min_length, learn, skip_targets)
-    learned |= {plural for label in learned for plural in _plurals(label)}
-    if plurals:
-        names = _with_plurals(names)
-    if not names:
+    table = MentionTable.build(kb, options)
+    if table is None:
         return
-    import ahocorasick
-
-    automaton = ahocorasick.Automaton()
-    for index, key in enumerate(names):
-        automaton.add_word(key, index)
-    automaton.make_automaton()
-    keys = list(names)
-
-    linked = _linked_targets(kb)
-    paths = [path for path in kb.notes if skip_notes is None or not skip_notes.match(path)]
-    hits = _all_mentions(kb, paths, automaton, keys, exact)
-    document_frequency: Counter[str] = Counter()
-    #: Notes that write a one-word name in another spelling than its title's, unlinked.
-    ordinary: Counter[str] = Counter()
-    for path, found in hits.items():
-        own_links = linked.get(path, set())
-        unlinked = {(key, how) for key, how, _, _ in found if names[key] not in own_links and names[key] != path}
-        document_frequency.update({key for key, _ in unlinked})
-        ordinary.update({key for key, how in unlinked if how >= _ORDINARY})
-    common = max(min_common, int(max_share * len(kb.notes)))
-    inbound: Counter[str] = Counter(target for targets in linked.values() for target in targets)
-    kb_style = _kb_style(kb)
-
-    for path, found in hits.items():
+    style = kb_style(kb)
+    for path in table.hits:
         note = kb.notes[path]
         if _captured(note):
             continue  # scanned all the same: its words still say which names are common
-        reported: set[str] = set()
-        for key, how, span, mention in found:
-            target = names[key]
-            limit = common if key in learned else max(common, 2 * inbound[target])
-            if how == _FOREIGN or how != _WRITTEN and ordinary[key] > 2 * inbound[target]:
-                continue  # the word in its other spellings is mostly not a link: an ordinary word
-            if document_frequency[key] > limit:
+        reported: dict[str, Span] = {}
+        for key, how, span, mention in table.hits[path]:
+            target = table.names.targets[key]
+            if target == path or target in reported or target in table.linked.get(path, ()):
                 continue
-            if target == path or target in reported or target in linked.get(path, ()):
+            if table.counts(key, how):
+                assert span is not None
+                reported[target] = span
+                yield _finding(kb, note, span, mention, target, style)
+        for target, (span, mention) in _declared_mentions(kb, note, table).items():
+            if target not in reported and not any(s.start < span.end and span.start < s.end for s in reported.values()):
+                yield _finding(kb, note, span, mention, target, style)
+
+
+@dataclass(frozen=True)
+class MentionMatcher:
+    """One Aho-Corasick automaton over folded name keys, and how each key must be written to be a name.
+
+    ``words`` holds the one-word keys with the spellings that are the name
+    (a title or alias as written; none for a file name alone); ``titles``
+    the many-word keys with their capitalised title or alias spellings. Build
+    one with :meth:`build` and find mentions with :meth:`mentions`: the rule
+    and the mutations that name new notes read prose the same way.
+    """
+
+    keys: tuple[str, ...]
+    words: Mapping[str, frozenset[str]]
+    titles: Mapping[str, frozenset[str]]
+    automaton: Any
+
+    @classmethod
+    def build(
+        cls,
+        keys: Iterable[str],
+        words: Mapping[str, Collection[str]] | None = None,
+        titles: Mapping[str, Collection[str]] | None = None,
+    ) -> MentionMatcher:
+        """A matcher for ``keys`` (folded with :func:`fold_name`); see the class for ``words`` and ``titles``."""
+        import ahocorasick
+
+        ordered = tuple(sorted(set(keys)))
+        automaton = ahocorasick.Automaton()
+        for index, key in enumerate(ordered):
+            automaton.add_word(key, index)
+        if ordered:
+            automaton.make_automaton()
+        return cls(
+            ordered,
+            {key: frozenset(forms) for key, forms in (words or {}).items()},
+            {key: frozenset(forms) for key, forms in (titles or {}).items() if forms},
+            automaton,
+        )
+
+    def digest(self) -> str:
+        """A digest of what the matcher finds: scans are cached under it."""
+        names = [(key, sorted(self.words.get(key, ())), key in self.words, sorted(self.titles.get(key, ()))) for key in self.keys]
+        return hashlib.sha256(repr((_SCAN_VERSION, names)).encode()).hexdigest()[:32]
+
+    def mentions(self, note: Note, source: SourceText) -> list[Mention]:
+        """Non-overlapping whole-word mentions in the note's prose, longest first, in text order.
+
+        The second field says how the mention is written (:data:`NAMED` ...
+        :data:`FOREIGN`); all but ``NAMED`` and ``WRITTEN`` are mentions only
+        on the KB's evidence that the word is used as a name (see
+        :meth:`MentionTable.counts`).
+        """
+        if not self.keys:
+            return []
+        flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
+        allowed = list(zip(flat[::2], flat[1::2]))
+        if not allowed:
+            return []
+        text = source.normalized
+        lowered = _lowered(text)
+        starts = [a for a, _ in allowed]
+        candidates: list[tuple[int, int, str, int]] = []
+        # One pass over the whole text: pyahocorasick copies the string on every
+        # iter() call, so a call per prose range would be quadratic in note size.
+        first, last = allowed[0][0], max(end for _, end in allowed)
+        for end_index, index in self.automaton.iter(lowered):
+            key = self.keys[index]
+            end = end_index + 1
+            start = end - len(key)
+            if start < first or end > last:
                 continue
-            reported.add(target)
-            assert span is not None
-            yield _finding(kb, note, span, mention, target, kb_style)
+            if start > 0 and _is_word_char(lowered[start - 1]):
+                continue
+            if end < len(lowered) and _is_word_char(lowered[end]):
+                continue
+            slot = bisect_right(starts, start) - 1
+            if slot < 0 or end > allowed[slot][1]:
+                continue
+            if _joined(text, start - 1, -1) or _joined(text, end, 1):
+                continue  # a piece of a path or of a longer token, not a word of prose (either spelling)
+            if _in_brackets(text, start, end) or text[start - 1 : start] == "\\":
+                continue  # link syntax or a placeholder; a TeX command (\sigma)
+            candidates.append((start, end, key, self._how(text, start, end, key)))
+        candidates.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0]), hit[3]))
+        chosen: list[Mention] = []
+        cursor = -1
+        for start, end, key, how in candidates:
+            if start >= cursor:
+                chosen.append((key, how, source.span(start, end), source.text[start:end]))
+                cursor = end
+        return chosen
+
+    def _how(self, text: str, start: int, end: int, key: str) -> int:
+        """How the mention ``text[start:end]`` of ``key`` is written (see :data:`NAMED`)."""
+        written = text[start:end]
+        forms = self.words.get(key)
+        if forms is None:
+            titled = key in self.titles and _SPACES.sub(" ", written) in self.titles[key]
+            if titled and (written[1:] != written[1:].lower() or not _capital_explained(text, start)):
+                return NAMED  # "as Tool loop shows": the title's capitals where prose has none
+            return NAMED if " " in key and _entry(text, start, end) else WRITTEN
+        if written not in forms:
+            # "text" for the note "Text"; never a mention unless the KB links the word
+            # more than it writes it unlinked (see MentionTable.counts), and only in a case
+            # a writer varies: "CORAL" or "SkillWeaver" written otherwise is another word.
+            plain = all(form[1:] == form[1:].lower() for form in forms) and written[1:] == written[1:].lower()
+            return ORDINARY if plain else FOREIGN
+        if written[1:] == written[1:].lower() and _capital_explained(text, start):
+            return SENTENCE_START  # "Memory" opening a sentence or a quote; "LIDA" is spelled so anywhere
+        return WRITTEN
+
+
+@dataclass(frozen=True)
+class Names:
+    """The names the rule looks for: each folded key and the one note it names.
+
+    ``learned`` keys come from other notes' link text: weaker evidence than a
+    note's own title, so they never get the linked-concept exemption from
+    the common-word filter. ``strict`` one-word keys count only as written in
+    their note's title or alias: names shorter than ``min_length``, and names
+    several notes carry that the KB's links chose one of.
+    """
+
+    targets: dict[str, str]
+    words: dict[str, frozenset[str]]
+    titles: dict[str, frozenset[str]]
+    learned: frozenset[str]
+    strict: frozenset[str]
+
+    def matcher(self) -> MentionMatcher:
+        return MentionMatcher.build(self.targets, self.words, self.titles)
+
+
+@dataclass(frozen=True)
+class WordCounts:
+    """How many notes write each key unlinked: what tells a name from a common word.
+
+    ``anywhere`` counts the notes writing it in any spelling, ``ordinary``
+    those writing a one-word key in another spelling than its title's, and
+    ``named`` those writing it as a name (:data:`NAMED`).
+    """
+
+    anywhere: Counter[str]
+    ordinary: Counter[str]
+    named: Counter[str]
+
+
+@dataclass(frozen=True)
+class MentionTable:
+    """Every note's mentions and the KB-wide counts that decide which of them the rule reports.
+
+    A key written unlinked in more than ``common`` notes (see
+    :class:`WordCounts`), or in more than twice the notes linking its note
+    (``inbound``), is a common word (see :meth:`counts`). Mutations that
+    remove text can pass the counts taken on the KB before their edits as
+    ``pinned`` (:attr:`words` of the first table): removing a boilerplate
+    paragraph that wrote a name in many notes then does not turn the name
+    from a common word into a mention everywhere else.
+    """
+
+    names: Names
+    hits: dict[str, list[Mention]]
+    linked: dict[str, set[str]]
+    words: WordCounts
+    inbound: Counter[str]
+    common: int
+    #: The ``exclude_targets`` matcher: notes never suggested.
+    skip_targets: Any
+
+    @classmethod
+    def build(cls, kb: KB, options: Mapping[str, Any], pinned: WordCounts | None = None) -> MentionTable | None:
+        """The table for ``kb`` under the rule's ``options``; ``None`` when no note has a usable name."""
+        skip_notes = glob_matcher(tuple(options.get("exclude", ())))
+        skip_targets = glob_matcher(tuple(options.get("exclude_targets", ())))
+        names = _collect_names(
+            kb, int(options.get("min_length", 4)), bool(options.get("learn_labels", True)), skip_targets
+        )
+        if bool(options.get("plurals", True)):
+            names = _with_plurals(names)
+        if not names.targets:
+            return None
+        linked = _linked_targets(kb)
+        paths = [path for path in kb.notes if skip_notes is None or not skip_notes.match(path)]
+        hits = _all_mentions(kb, paths, names.matcher())
+        words = WordCounts(Counter(), Counter(), Counter())
+        for path, found in hits.items():
+            own_links = linked.get(path, set())
+            targets = names.targets
+            unlinked = {(key, how) for key, how, _, _ in found if targets[key] not in own_links and targets[key] != path}
+            words.anywhere.update({key for key, _ in unlinked})
+            words.ordinary.update({key for key, how in unlinked if how >= ORDINARY})
+            words.named.update({key for key, how in unlinked if how == NAMED})
+        inbound: Counter[str] = Counter(target for targets in linked.values() for target in targets)
+        common = limit_of_common(options, len(kb.notes))
+        return cls(names, hits, linked, pinned or words, inbound, common, skip_targets)
+
+    def common_words(self) -> frozenset[str]:
+        """The keys treated as common words: written unlinked in more notes than the limit allows them.
+
+        Comparing this set before and after an edit tells which names the
+        edit wakes (see :func:`kbmine.mutate.mentions.woken_names`).
+        """
+        return frozenset(key for key in self.names.targets if not self.counts(key, WRITTEN))
+
+    def counts(self, key: str, how: int) -> bool:
+        """Whether a mention of ``key`` written as ``how`` names its note (rather than being a common word).
+
+        A name written as a name (:data:`NAMED`) counts however common its
+        words are, unless it is so written unlinked in many notes too (a
+        template's field label, "- **Storage substrate:** files").
+        """
+        names, words = self.names, self.words
+        target = names.targets[key]
+        if key in names.strict and how > WRITTEN:
+            return False
+        if how == FOREIGN or how > WRITTEN and words.ordinary[key] > 2 * self.inbound[target]:
+            return False  # the word in its other spellings is mostly not a link: an ordinary word
+        if key in names.learned:
+            return words.anywhere[key] <= self.common
+        limit = max(self.common, 2 * self.inbound[target])
+        return words.anywhere[key] <= limit or how == NAMED and words.named[key] <= limit
+
+
+def limit_of_common(options: Mapping[str, Any], note_count: int) -> int:
+    """How many notes may write a name unlinked before the rule calls it a common word."""
+    return max(int(options.get("min_common", 10)), int(float(options.get("max_share", 0.02)) * note_count))
 
 
 def _captured(note: Note) -> bool:
@@ -224,82 +442,153 @@ def _captured(note: Note) -> bool:
     return isinstance(tags, list) and any(str(tag).lower() in CAPTURE_TAGS for tag in tags)
 
 
-def _collect_names(
-    kb: KB, min_length: int, learn: bool, skip_targets: Any
-) -> tuple[dict[str, str], dict[str, set[str]], set[str]]:
-    """Every usable name (normalised) → the one note it names; shared names are dropped.
+def _mentionable(note: Note, skip_targets: Any) -> bool:
+    """Whether other notes' mentions of ``note`` may be reported (its settings, its file name)."""
+    if skip_targets is not None and skip_targets.match(note.path):
+        return False
+    settings = note.frontmatter.get("kbmine")
+    if isinstance(settings, dict) and settings.get("mention") is False:
+        return False
+    if any(p.rule == "unreadable-note" for p in note.problems):
+        return False
+    return spellable(note.path)  # a file name that is not UTF-8 cannot be written into a link
 
-    The third result holds the names learned from other notes' link text:
-    weaker evidence than a note's own title, so they never get the
-    linked-concept exemption from the common-word filter.
 
+#: Link text (folded) → the notes links written with it point at → the notes holding those links.
+Votes = dict[str, dict[str, set[str]]]
+
+
+def _collect_names(kb: KB, min_length: int, learn: bool, skip_targets: Any) -> Names:
+    """Every usable name (normalised) → the one note it names.
+
+    A name several notes share names none of them, unless the KB's links
+    written with that text agree on one (see :func:`_by_links`).
     Single-word names are too easily ordinary words ("original", "memory"):
-    the second result maps each single-word key to its forms as written in a
-    title or alias ("Voyager", "Python"; none for a file name alone), and
-    other spellings need the KB's evidence (see :func:`missing_link`).
+    each single-word key keeps its forms as written in its note's title or
+    alias ("Voyager", "Python"; an acronym or CamelCase word of the title for
+    the file name, as "LIDA" in "LIDA: a scan" for ``lida.md``), and other
+    spellings need the KB's evidence (see :meth:`MentionTable.counts`).
     """
     owners: dict[str, set[str]] = defaultdict(set)
-    learned: set[str] = set()
-    written: dict[str, set[str]] = defaultdict(set)
+    entitled: dict[str, set[str]] = defaultdict(set)  # the notes whose title or alias a key is
+    #: (key, note) → the spellings of the key in that note's title and aliases.
+    written: dict[tuple[str, str], set[str]] = defaultdict(set)
     for path, note in kb.notes.items():
-        if skip_targets is not None and skip_targets.match(path):
+        if not _mentionable(note, skip_targets):
             continue
-        settings = note.frontmatter.get("kbmine")
-        if isinstance(settings, dict) and settings.get("mention") is False:
-            continue
-        if any(p.rule == "unreadable-note" for p in note.problems):
-            continue
-        if not spellable(path):
-            continue  # a file name that is not UTF-8 cannot be written into a link in the note's text
-        candidates = {fold_name(note.title), normalize_name(note.stem, separators=True)}
-        candidates.update(fold_name(alias) for alias in note.aliases)
-        for candidate in candidates:
+        stem = normalize_name(note.stem, separators=True)
+        own = {fold_name(note.title), *map(fold_name, note.aliases)}
+        for candidate in {stem, *own}:
             owners[candidate].add(path)
+        for title in own:
+            entitled[title].add(path)
         for form in (note.title, *note.aliases):
-            form = form.strip()
-            if form and " " not in form:
-                written[form.lower()].add(form)
+            form = _SPACES.sub(" ", form.strip())
+            key = fold_name(form)
+            if key and (" " not in key or form != form.lower()):
+                written[key, path].add(form)
+        if " " not in stem and len(stem) >= min_length:
+            # "LIDA" in the title "LIDA: a scan" is how the file lida.md is named in prose.
+            for word in re.findall(r"\w+", note.title):
+                if word.lower() == stem and word[1:] != word[1:].lower():
+                    written[stem, path].add(word)
+    labels, spaced = _link_labels(kb)
+    learned: set[str] = set()
     if learn:
         # Link text other notes already use for a note, when at least two notes agree.
-        labels: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for note, link, resolution in kb.links():
-            if resolution.status != "note" or resolution.path is None or not link.label or link.in_frontmatter:
-                continue
-            if resolution.path == note.path:
-                continue
-            written_label = re.sub(r"[`*]", "", link.label).strip("_ ")
-            label = fold_name(written_label)
-            if " " in written_label and len(label) >= 8 and "[" not in label and "/" not in label:
-                labels[label][resolution.path].add(note.path)
-        for label, targets in labels.items():
-            if label not in owners and len(targets) == 1:
-                target, sources = next(iter(targets.items()))
+        for label, votes in spaced.items():
+            if label not in owners and len(votes) == 1 and len(label) >= 8 and "[" not in label:
+                target, sources = next(iter(votes.items()))
                 if len(sources) >= 2:
                     owners[label] = {target}
                     learned.add(label)
-    names: dict[str, str] = {}
-    exact: dict[str, set[str]] = {}
+    targets: dict[str, str] = {}
+    words: dict[str, frozenset[str]] = {}
+    titles: dict[str, frozenset[str]] = {}
+    strict: set[str] = set()
     for name, paths in owners.items():
-        if len(paths) != 1 or len(name) < min_length or name in GENERIC_NAMES or not _LETTER.search(name):
+        owner = _by_links(paths, labels.get(name, {}), entitled.get(name, set()))
+        if owner is None or name in GENERIC_NAMES or not _LETTER.search(name):
             continue
         if len(name.rsplit(" ", 1)[-1]) == 1:
             continue  # "grounding a", "reach b": numbered variants, not a name people write
-        if " " not in name:
-            exact[name] = written.get(name, set())
-        names[name] = next(iter(paths))
-    return names, exact, learned & set(names)
+        forms = frozenset(written.get((name, owner), ()))
+        if " " in name:
+            if len(name) < min_length:
+                continue
+            if forms:
+                titles[name] = forms
+        elif len(name) >= min_length:
+            words[name] = forms
+            if len(paths) > 1:
+                strict.add(name)  # chosen by the KB's links: only the spelling those links use
+        else:
+            capitalised = frozenset(form for form in forms if form != form.lower())
+            if len(name) < SHORT_LENGTH or not capitalised:
+                continue
+            words[name] = capitalised
+            strict.add(name)
+        targets[name] = owner
+    return Names(targets, words, titles, frozenset(learned & set(targets)), frozenset(strict))
 
 
-def _with_plurals(names: dict[str, str]) -> dict[str, str]:
+def _link_labels(kb: KB) -> tuple[Votes, Votes]:
+    """Each link text (folded) → the notes links written with it point at → the notes holding those links.
+
+    A bare wikilink's text is its target as written (``[[exo]]``). The
+    second result counts only the links whose text has a space: a joined
+    compound ("proposal-selection") is a word, not a phrase to learn.
+    """
+    labels: Votes = defaultdict(lambda: defaultdict(set))
+    spaced: Votes = defaultdict(lambda: defaultdict(set))
+    for note, link, resolution in kb.links():
+        if resolution.status != "note" or resolution.path is None or link.in_frontmatter:
+            continue
+        if resolution.path == note.path:
+            continue
+        text = re.sub(r"[`*]", "", link.label if link.label else link.target if link.kind == "wikilink" else "")
+        label = fold_name(text.strip("_ "))
+        if label and "/" not in label:
+            labels[label][resolution.path].add(note.path)
+            if " " in text.strip():
+                spaced[label][resolution.path].add(note.path)
+    return labels, spaced
+
+
+def _by_links(owners: set[str], votes: Mapping[str, set[str]], entitled: set[str]) -> str | None:
+    """The one note a name names: its only owner, or the owner the KB's links with that text agree on.
+
+    "Exo" titles two notes, but twenty notes link one of them as "Exo" and none
+    the other: the name means the first. Agreement needs the name to be that
+    note's title or alias (in ``entitled``; two files ``link-vocabulary.md``
+    name no phrase), links from at least two notes, nine in ten of the links
+    to the owners and two in three of all links with that text
+    ("HyperAgents" linking a review, a source and its ingest report alike
+    names none of them).
+    """
+    if len(owners) == 1:
+        return next(iter(owners))
+    counts = {owner: len(votes.get(owner, ())) for owner in sorted(owners)}
+    best = max(counts, key=lambda owner: counts[owner])
+    everywhere = sum(len(sources) for sources in votes.values())
+    if best not in entitled or counts[best] < 2 or 3 * counts[best] < 2 * everywhere:
+        return None
+    return best if counts[best] >= 0.9 * sum(counts.values()) else None
+
+
+def _with_plurals(names: Names) -> Names:
     """Names plus the plural of their last word; one-word names excepted ("texts" is not the note "Text")."""
-    extended = dict(names)
-    for name, target in names.items():
+    extended = dict(names.targets)
+    learned = set(names.learned)
+    for name, target in names.targets.items():
         if " " not in name:
             continue
-        for plural in _plurals(name):
-            if plural not in names:
+        for plural in plurals(name):
+            if plural not in names.targets:
                 extended.setdefault(plural, target)
-    return extended
+                if name in names.learned:
+                    learned.add(plural)
+    return replace(names, targets=extended, learned=frozenset(learned))
 
 
 def _linked_targets(kb: KB) -> dict[str, set[str]]:
@@ -316,15 +605,42 @@ def _linked_targets(kb: KB) -> dict[str, set[str]]:
     return linked
 
 
-#: Bumped whenever :func:`_mentions` changes what it returns, so cached scans are not reused.
-_SCAN_VERSION = 2
-#: One mention: its key, how it is written, and (unless ``_ORDINARY``) its span and text.
-Mention = tuple[str, int, Span | None, str]
+def _declared_mentions(kb: KB, note: Note, table: MentionTable) -> dict[str, tuple[Span, str]]:
+    """The first mention of each note that ``note`` keeps a link reference definition for but no longer links.
+
+    The definition is the writer's own word that the text links there (Foam
+    writes one per wikilink and leaves it behind when the wikilink becomes
+    plain text), so its label and the note's names count however short,
+    generic or common they are.
+    """
+    owners: dict[str, set[str]] = defaultdict(set)
+    linked = table.linked.get(note.path, set())
+    for link, resolution in zip(note.links, kb.resolutions.get(note.path, ())):
+        target = resolution.path
+        if link.kind != "definition" or resolution.status != "note" or target is None:
+            continue
+        if target == note.path or target in linked or not _mentionable(kb.notes[target], table.skip_targets):
+            continue
+        named = kb.notes[target]
+        for name in (link.label or "", named.title, *named.aliases):
+            owners[fold_name(name)].add(target)
+        owners[normalize_name(named.stem, separators=True)].add(target)
+    keys = {key: next(iter(paths)) for key, paths in owners.items() if len(paths) == 1 and _LETTER.search(key)}
+    source = kb.source(note.path) if keys else None
+    if source is None:
+        return {}
+    first: dict[str, tuple[Span, str]] = {}
+    for key, _, span, mention in MentionMatcher.build(keys).mentions(note, source):
+        if span is not None:
+            first.setdefault(keys[key], (span, mention))
+    return first
 
 
-def _all_mentions(
-    kb: KB, paths: list[str], automaton: Any, keys: list[str], exact: dict[str, set[str]]
-) -> dict[str, list[Mention]]:
+#: Bumped whenever :meth:`MentionMatcher.mentions` changes what it returns, so cached scans are not reused.
+_SCAN_VERSION = 3
+
+
+def _all_mentions(kb: KB, paths: list[str], matcher: MentionMatcher) -> dict[str, list[Mention]]:
     """The mentions in every note of ``paths``, in order; unchanged notes' from the cache.
 
     A note's mentions depend on its bytes and on the names searched for
@@ -333,8 +649,7 @@ def _all_mentions(
     scanned. Renaming or retitling a note changes the names, and every note
     is scanned again.
     """
-    names = sorted((key, sorted(exact.get(key, ()))) for key in keys)
-    digest = hashlib.sha256(repr((_SCAN_VERSION, names)).encode()).hexdigest()[:32]
+    digest = matcher.digest()
     hashes = {path: kb.notes[path].content_hash for path in paths}
     cache = kb.cache
     stored: dict[str, Any] = cache.get_derived("mentions", digest, set(hashes.values())) if cache is not None else {}
@@ -342,7 +657,7 @@ def _all_mentions(
     size = sum(kb.notes[path].size for path in todo)
     from kbmine.parallel import fork_map
 
-    scanned = dict(fork_map(_scan, todo, (kb, automaton, keys, exact), size=size, jobs=kb.jobs))
+    scanned = dict(fork_map(_scan, todo, (kb, matcher), size=size, jobs=kb.jobs))
     if cache is not None:
         fresh = [(hashes[path], scanned[path]) for path in todo if hashes[path]]
         cache.put_derived("mentions", digest, fresh, keep=hashes.values())
@@ -353,76 +668,12 @@ def _scan(paths: Sequence[str]) -> list[tuple[str, list[Mention]]]:
     """The mentions in each of ``paths`` (run in a forked worker on big KBs; see :mod:`kbmine.parallel`)."""
     from kbmine.parallel import shared
 
-    kb, automaton, keys, exact = shared()
+    kb, matcher = shared()
     found: list[tuple[str, list[Mention]]] = []
     for path in paths:
         source = kb.source(path)
-        found.append((path, _mentions(kb.notes[path], source, automaton, keys, exact) if source is not None else []))
+        found.append((path, matcher.mentions(kb.notes[path], source) if source is not None else []))
     return found
-
-
-def _mentions(
-    note: Note, source: SourceText, automaton: Any, keys: list[str], exact: dict[str, set[str]]
-) -> list[Mention]:
-    """Non-overlapping whole-word mentions in prose, longest first, in text order.
-
-    The second field says how the mention is written: ``_WRITTEN`` as the name
-    requires; ``_SENTENCE_START`` a one-word name as written but where any
-    word is capitalised ("Synapptic" is a name, "Memory" may be the word);
-    ``_ORDINARY`` a one-word name in another case ("wikilinks" for
-    "Wikilinks"); ``_FOREIGN`` another spelling of a name in capitals or mixed
-    case. The last three are mentions only on the KB's evidence that the word
-    is used as a name (see :func:`missing_link`).
-    """
-    flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
-    allowed = list(zip(flat[::2], flat[1::2]))
-    if not allowed:
-        return []
-    text = source.normalized
-    lowered = _lowered(text)
-    starts = [a for a, _ in allowed]
-    candidates: list[tuple[int, int, str, int]] = []
-    # One pass over the whole text: pyahocorasick copies the string on every
-    # iter() call, so a call per prose range would be quadratic in note size.
-    first, last = allowed[0][0], max(end for _, end in allowed)
-    for end_index, index in automaton.iter(lowered):
-        key = keys[index]
-        end = end_index + 1
-        start = end - len(key)
-        if start < first or end > last:
-            continue
-        if start > 0 and _is_word_char(lowered[start - 1]):
-            continue
-        if end < len(lowered) and _is_word_char(lowered[end]):
-            continue
-        slot = bisect_right(starts, start) - 1
-        if slot < 0 or end > allowed[slot][1]:
-            continue
-        if _joined(text, start - 1, -1) or _joined(text, end, 1):
-            continue  # a piece of a path or of a longer token, not a word of prose (either spelling)
-        if _in_brackets(text, start, end) or text[start - 1 : start] == "\\":
-            continue  # link syntax or a placeholder; a TeX command (\sigma)
-        forms = exact.get(key)
-        how = _WRITTEN
-        if forms is not None:
-            written = text[start:end]
-            if written not in forms:
-                # "text" for the note "Text"; never a mention unless the KB links the word
-                # more than it writes it unlinked (see missing_link), and only in a case a
-                # writer varies: "CORAL" or "SkillWeaver" written otherwise is another word.
-                plain = all(form[1:] == form[1:].lower() for form in forms) and written[1:] == written[1:].lower()
-                how = _ORDINARY if plain else _FOREIGN
-            elif written[1:] == written[1:].lower() and _sentence_start(text, start):
-                how = _SENTENCE_START  # "Memory" opening a sentence; "LIDA" is spelled so anywhere
-        candidates.append((start, end, key, how))
-    candidates.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0]), hit[3]))
-    chosen: list[Mention] = []
-    cursor = -1
-    for start, end, key, how in candidates:
-        if start >= cursor:
-            chosen.append((key, how, source.span(start, end), source.text[start:end]))
-            cursor = end
-    return chosen
 
 
 def _sentence_start(text: str, start: int) -> bool:
@@ -431,9 +682,29 @@ def _sentence_start(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?:\n-+|#" or before.endswith("\n")
 
 
-def _finding(kb: KB, note: Note, span: Span, mention: str, target: str, kb_style: tuple[int, int]) -> Finding:
+def _capital_explained(text: str, start: int) -> bool:
+    """Whether a capital at ``start`` is due to its place: a sentence start, or an opening quote or bracket."""
+    before = text[max(0, start - 3) : start].rstrip("*_")
+    return _sentence_start(text, start) or before[-1:] in ("\"", "\u201c", "\u2018", "'", "(", "[")
+
+
+def _entry(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is the entry of a list item or table cell: "- Name - why", "| Name |".
+
+    An item or cell that opens with a note's name and then ends or turns to
+    its description is a list of notes, where each name is meant as the note.
+    """
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    before = text[line_start:start]
+    if not (_LIST_OPENING.match(before) or _CELL_OPENING.search(before)):
+        return False
+    return bool(_ENTRY_CLOSING.match(text, end, line_end if line_end >= 0 else len(text)))
+
+
+def _finding(kb: KB, note: Note, span: Span, mention: str, target: str, style: tuple[int, int]) -> Finding:
     target_note = kb.notes[target]
-    replacement = _link_text(kb, note, mention, target_note, kb_style)
+    replacement = link_text(kb, note, mention, target_note, style)
     edit = Edit(
         path=note.path,
         start=span.start,
@@ -466,19 +737,26 @@ def style_counts(note: Note) -> tuple[int, int]:
     return wikilinks, markdown
 
 
-def _kb_style(kb: KB) -> tuple[int, int]:
+def kb_style(kb: KB) -> tuple[int, int]:
     """Wikilinks and markdown links over the whole KB (for notes with no links of their own)."""
     counts = [style_counts(note) for note in kb.notes.values()]
     return sum(w for w, _ in counts), sum(m for _, m in counts)
 
 
-def _link_text(kb: KB, note: Note, mention: str, target: Note, kb_style: tuple[int, int]) -> str:
-    """The link that replaces ``mention``, in the note's own style (wikilink or relative markdown)."""
+def link_text(kb: KB, note: Note, mention: str, target: Note, style: tuple[int, int]) -> str:
+    """The link that replaces ``mention``, in the note's own style (wikilink or relative markdown).
+
+    ``style`` is :func:`kb_style`, the KB's habit, for a note with no links of its own.
+    """
     wikilinks, markdown = style_counts(note)
     if wikilinks == markdown == 0:
-        wikilinks, markdown = kb_style
+        wikilinks, markdown = style
     if wikilinks > markdown:
         name = kb.resolver.wikilink_name(target.path)
         return f"[[{name}]]" if mention == name else f"[[{name}|{mention}]]"
     relative = posixpath.relpath(target.path, posixpath.dirname(note.path) or ".")
     return f"[{mention}]({quote(relative, safe='/-_.~()')})"
+
+
+#: The old private name, still imported by extract and synthesise.
+_kb_style = kb_style

@@ -24,16 +24,18 @@ import sys
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kbmine.checks.missing_link import (
-    _ORDINARY,
-    _SENTENCE_START,
-    _link_text,
-    _mentions,
-    _plurals,
+    ORDINARY,
+    SENTENCE_START,
+    MentionMatcher,
+    MentionTable,
     fold_name,
+    limit_of_common,
+    link_text,
     normalize_name,
+    plurals,
 )
 from kbmine.model import Edit
 from kbmine.mutate.edits import apply_edits
@@ -45,7 +47,15 @@ if TYPE_CHECKING:
     from kbmine.model import Note
     from kbmine.parse.text import SourceText
 
-__all__ = ["Mentions", "common_limit", "keep_lost_links", "link_known_mentions", "names_of", "one_more_link_wakes"]
+__all__ = [
+    "Mentions",
+    "common_limit",
+    "keep_lost_links",
+    "link_known_mentions",
+    "names_of",
+    "one_more_link_wakes",
+    "woken_names",
+]
 
 
 def names_of(title: str, stem: str) -> dict[str, frozenset[str]]:
@@ -60,7 +70,7 @@ def names_of(title: str, stem: str) -> dict[str, frozenset[str]]:
     keys: dict[str, frozenset[str]] = {}
     for name in {fold_name(title), normalize_name(stem, separators=True)}:
         if " " in name:
-            keys.update((n, frozenset()) for n in (name, *_plurals(name)))
+            keys.update((n, frozenset()) for n in (name, *plurals(name)))
         elif name and " " not in title and name == title.lower():
             keys[name] = frozenset({title})
     return keys
@@ -95,9 +105,7 @@ class Mentions:
         )
         if not wanted:
             return cls({}, taken, {})
-        keys = sorted(wanted)
-        automaton = _automaton(keys)
-        exact = {key: forms for key, forms in written.items() if forms}
+        matcher = MentionMatcher.build(wanted, {key: forms for key, forms in written.items() if forms})
         at_start: dict[str, set[str]] = defaultdict(set)
         found: dict[str, set[str]] = defaultdict(set)
         ordinary: set[str] = set()
@@ -106,11 +114,11 @@ class Mentions:
             source = kb.source(path)
             if source is None:
                 continue
-            for key, how, _, _ in _mentions(note, source, automaton, keys, exact):
+            for key, how, _, _ in matcher.mentions(note, source):
                 anywhere[key].add(path)
-                if how == _ORDINARY:
+                if how == ORDINARY:
                     ordinary.add(key)
-                elif how == _SENTENCE_START:
+                elif how == SENTENCE_START:
                     at_start[key].add(path)
                 else:
                     found[key].add(path)
@@ -191,39 +199,40 @@ def _link_first_mentions(
     named = {key: next(iter(paths)) for key, paths in owners.items() if len(paths) == 1}
     if not named:
         return []
-    keys = sorted(named)
-    automaton = _automaton(keys)
-    exact = {key: forms for key, forms in written.items() if forms and key in named}
+    matcher = MentionMatcher.build(named, {key: forms for key, forms in written.items() if forms and key in named})
     edits: list[Edit] = []
     linked: set[str] = set()
-    for key, how, span, mention in _mentions(note, source, automaton, keys, exact):
+    for key, how, span, mention in matcher.mentions(note, source):
         target = named[key]
-        if how == _ORDINARY or span is None or target in linked:
+        if how == ORDINARY or span is None or target in linked:
             continue
         if skip is not None and skip[0] < span.end and span.start < skip[1]:
             continue
         linked.add(target)
-        replacement = _link_text(kb, note, mention, kb.notes[target], kb_style)
+        replacement = link_text(kb, note, mention, kb.notes[target], kb_style)
         old = mention.encode(source.encoding)
         edits.append(Edit(note.path, span.start, span.end, old, replacement.encode(source.encoding), f"keep the link to {target}"))
     return edits
 
 
-def _automaton(keys: list[str]) -> Any:
-    """An Aho-Corasick automaton over ``keys``, each mapped to its index, as ``missing-link`` builds its own."""
-    import ahocorasick
-
-    automaton = ahocorasick.Automaton()
-    for index, key in enumerate(keys):
-        automaton.add_word(key, index)
-    automaton.make_automaton()
-    return automaton
-
-
 def common_limit(kb: KB) -> int:
     """How many notes may write a name unlinked before ``missing-link`` calls it a common word (its options)."""
-    options = kb.config.rule_options("missing-link")
-    return max(int(options.get("min_common", 10)), int(float(options.get("max_share", 0.02)) * len(kb.notes)))
+    return limit_of_common(kb.config.rule_options("missing-link"), len(kb.notes))
+
+
+def woken_names(before: MentionTable | None, after: MentionTable | None) -> frozenset[str]:
+    """The names ``missing-link`` treated as common words in ``before`` and reports again in ``after``.
+
+    Removing text (extract replacing a boilerplate paragraph by a link) lowers
+    the count of notes that write a name, and a name just over the limit
+    stops being a common word: every other note that writes it then reports
+    it. A mutation can build the rule's table on the KB before and after its
+    edits and refuse an edit that wakes a name, or build the table after with
+    ``pinned=before.words`` to judge it by the counts it started from.
+    """
+    if before is None or after is None:
+        return frozenset()
+    return (before.common_words() - after.common_words()) & frozenset(after.names.targets)
 
 
 def one_more_link_wakes(mentions: Mentions, kb: KB, target: str, linking: Collection[str], common: int) -> bool:

@@ -1,0 +1,173 @@
+"""missing-link's evidence that a phrase names a note: entries, title capitals, link votes, left-behind definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kbmine.checks import run_checks, select_rules
+from kbmine.checks.missing_link import (
+    NAMED,
+    SENTENCE_START,
+    WRITTEN,
+    MentionMatcher,
+    MentionTable,
+    _entry,
+)
+from kbmine.config import load_config
+from kbmine.kb import load
+from kbmine.model import Finding
+
+#: Three notes write "tool loop" unlinked and min_common is 2: the phrase is a common word there.
+COMMON = {
+    "kbmine.toml": "[rules.missing-link]\nmin_common = 2\nmax_share = 0.0\n",
+    "tool-loop.md": "# Tool loop\n",
+    "a.md": "The tool loop runs. [B](b.md)\n",
+    "b.md": "# B\n\nA tool loop again.\n",
+    "c.md": "Every tool loop ends.\n",
+}
+
+
+def _findings(root: Path) -> list[Finding]:
+    kb = load(root, load_config(root), use_cache=False)
+    return run_checks(kb, select_rules(["missing-link"]))
+
+
+def _found(root: Path) -> set[tuple[str, str]]:
+    return {(f.path, f.data["target"]) for f in _findings(root)}
+
+
+@pytest.mark.parametrize(
+    ("line", "entry"),
+    [
+        ("- Tool loop - where the agent runs", True),
+        ("- Tool loop", True),
+        ("1. **Tool loop**: the loop", True),
+        ("- [ ] Tool loop (open)", True),
+        ("| Tool loop | runs |", True),
+        ("| x | Tool loop |", True),
+        ("- The Tool loop runs", False),  # not the item's opening
+        ("- Tool loop systems are many", False),  # the name is part of a longer phrase
+        ("Tool loop - a paragraph, not a list", False),
+        ("- Tool loop, the loop", False),  # a comma reads as prose, not a description
+    ],
+)
+def test_an_entry_opens_a_list_item_or_cell_and_ends_or_turns_to_its_description(line: str, entry: bool) -> None:
+    start = line.index("Tool loop")
+    assert _entry(line, start, start + len("Tool loop")) is entry
+
+
+def _hows(root: Path, path: str, keys: list[str], titles: dict[str, set[str]], words: dict[str, set[str]] | None = None) -> list[tuple[str, int]]:
+    kb = load(root, load_config(root), use_cache=False)
+    source = kb.source(path)
+    assert source is not None
+    matcher = MentionMatcher.build(keys, words or {}, titles)
+    return [(mention, how) for _, how, _, mention in matcher.mentions(kb.notes[path], source)]
+
+
+def test_a_many_word_name_in_its_titles_capitals_mid_sentence_is_named_not_at_a_start_or_after_a_quote(
+    make_kb: Callable[..., Path],
+) -> None:
+    root = make_kb({"a.md": 'As Tool loop shows. Tool loop again. A "Tool loop spec". tool loop.\n'})
+    hows = _hows(root, "a.md", ["tool loop"], {"tool loop": {"Tool loop"}})
+    assert hows == [("Tool loop", NAMED), ("Tool loop", WRITTEN), ("Tool loop", WRITTEN), ("tool loop", WRITTEN)]
+
+
+def test_a_one_word_title_opening_a_quote_is_capitalised_by_its_place(make_kb: Callable[..., Path]) -> None:
+    root = make_kb({"a.md": 'The note ("Constraining and more") and Constraining here.\n'})
+    hows = _hows(root, "a.md", ["constraining"], {}, {"constraining": {"Constraining"}})
+    assert hows == [("Constraining", SENTENCE_START), ("Constraining", WRITTEN)]
+
+
+def test_a_common_phrase_counts_as_a_list_entry_or_in_title_capitals_but_not_in_plain_prose(
+    make_kb: Callable[..., Path],
+) -> None:
+    root = make_kb({**COMMON, "hub.md": "- Tool loop - runs\n", "d.md": "Then, as Tool loop shows, it yields.\n"})
+    assert _found(root) == {("hub.md", "tool-loop.md"), ("d.md", "tool-loop.md")}
+
+
+def test_a_phrase_many_notes_write_as_an_entry_is_a_template_field_not_a_name(make_kb: Callable[..., Path]) -> None:
+    """Three notes share the form's field "- **Tool loop:** ...": written as an entry as often as in prose."""
+    fields = {f"form-{index}.md": f"- **Tool loop:** value {index}\n" for index in range(3)}
+    root = make_kb({**COMMON, **fields})
+    assert _found(root) == set()
+
+
+#: Two notes titled alike; x.md links one of them by that title, z.md writes the title unlinked.
+SHARED = {
+    "reviews/awm.md": "# Agent Workflow Memory\n",
+    "sources/awm.md": "# Agent Workflow Memory\n",
+    "x.md": "See [Agent Workflow Memory](reviews/awm.md).\n",
+    "z.md": "Compare Agent Workflow Memory with others. [X](x.md)\n",
+}
+
+
+def test_link_votes_choose_among_notes_sharing_a_title_when_two_notes_agree(make_kb: Callable[..., Path]) -> None:
+    assert _found(make_kb({**SHARED, "y.md": "Also [Agent Workflow Memory](reviews/awm.md).\n"})) == {
+        ("z.md", "reviews/awm.md")
+    }
+
+
+def test_link_votes_from_one_note_choose_nothing(make_kb: Callable[..., Path]) -> None:
+    assert _found(make_kb(SHARED)) == set()
+
+
+def test_link_votes_do_not_choose_between_two_files_of_one_name(tmp_path: Path) -> None:
+    """Two ``link-vocabulary.md`` files titled otherwise: the phrase is neither's title."""
+    root = tmp_path / "kb"
+    files = {
+        "reference/link-vocabulary.md": "# Link vocabulary and approach\n",
+        "reports/link-vocabulary.md": "# Link vocabulary audit\n",
+        "x.md": "See [link vocabulary](reference/link-vocabulary.md).\n",
+        "y.md": "Also [link vocabulary](reference/link-vocabulary.md).\n",
+        "z.md": "Normalise the link vocabulary first. [X](x.md)\n",
+    }
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, encoding="utf-8")
+    assert _found(root) == set()
+
+
+def test_a_short_name_counts_only_as_its_capitalised_title_mid_sentence(make_kb: Callable[..., Path]) -> None:
+    root = make_kb({
+        "exo.md": "# Exo\n",
+        "mcp.md": "# foam mcp\n",
+        "a.md": "It runs on Exo today. [B](b.md)\n",
+        "b.md": "# B\n\nExo is small. An exo skeleton.\n",
+        "c.md": "Run mcp or MCP. [B](b.md)\n",
+    })
+    assert _found(root) == {("a.md", "exo.md")}
+
+
+def test_a_definition_left_behind_declares_the_link_unless_the_note_still_links_there(
+    make_kb: Callable[..., Path],
+) -> None:
+    root = make_kb({
+        "cli.md": "# Foam CLI\n\nRun mcp to serve agents.\n\n[mcp]: mcp.md 'foam mcp'\n",
+        "linked.md": "Run mcp, see [[mcp]].\n\n[mcp]: mcp.md 'foam mcp'\n",
+        "used.md": "Run mcp, see [the server][mcp].\n\n[mcp]: mcp.md\n",
+        "quiet.md": "Run mcp.\n\n[tpl]: templates.md\n",
+        "mcp.md": "# foam mcp\n",
+        "templates.md": "---\nkbmine:\n  mention: false\n---\n# Templates\n",
+    })
+    findings = _findings(root)
+    assert [(f.path, f.data["target"], f.span.line, f.span.column) for f in findings] == [("cli.md", "mcp.md", 3, 5)]
+    assert findings[0].edits[0].new == b"[mcp](mcp.md)"
+
+
+def test_pinned_counts_keep_a_common_word_common_after_an_edit_removes_some_of_its_notes(
+    make_kb: Callable[..., Path],
+) -> None:
+    root = make_kb(COMMON)
+    before = MentionTable.build(load(root, load_config(root), use_cache=False), {"min_common": 2, "max_share": 0.0})
+    assert before is not None and before.words.anywhere["tool loop"] == 3
+    (root / "c.md").write_text("Every loop ends.\n", encoding="utf-8")  # an edit removes one writer
+    kb = load(root, load_config(root), use_cache=False)
+    assert _found(root) == {("a.md", "tool-loop.md"), ("b.md", "tool-loop.md")}
+    options = {"min_common": 2, "max_share": 0.0}
+    fresh = MentionTable.build(kb, options)
+    pinned = MentionTable.build(kb, options, pinned=before.words)
+    assert fresh is not None and pinned is not None
+    assert fresh.counts("tool loop", WRITTEN) and not pinned.counts("tool loop", WRITTEN)
