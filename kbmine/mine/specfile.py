@@ -73,13 +73,19 @@ def _yaml() -> Any:
     return yaml
 
 
-def _load(text: str | None, where: str) -> Any:
+def _load(text: str | None, where: str, editable: bool = True) -> Any:
+    """The file's document: round-trip (comments kept) for editing, else plain and twice as fast.
+
+    ``kbmine check`` reads the accepted specs on every cold run; the
+    round-trip loader spent half a second on a 200-spec file.
+    """
     if not text or not text.strip():
         return None
+    from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
-        document = _yaml().load(text)
+        document = (_yaml() if editable else YAML(typ="safe")).load(text)
     except YAMLError as exc:
         raise ConfigError(f"{where}: not valid YAML: {str(exc).splitlines()[0]}") from None
     if document is None:
@@ -91,7 +97,7 @@ def _load(text: str | None, where: str) -> Any:
 
 def read_entries(text: str | None, where: str = SPECS_FILE) -> list[Entry]:
     """Every spec of the file's text, validated (a bad entry is a config error naming its id)."""
-    document = _load(text, where)
+    document = _load(text, where, editable=False)
     if document is None:
         return []
     return [_entry(item, where) for item in document.get("specs", [])]

@@ -77,3 +77,13 @@ def test_decide_unknown_id_is_an_error(make_kb: MakeKB) -> None:
     text, _ = merge(None, mine_files(make_kb(_files())))
     with pytest.raises(ConfigError, match="no spec"):
         decide(text, ["nope"], "accepted")
+
+
+def test_the_fast_reader_reads_what_the_round_trip_reader_reads(make_kb: MakeKB) -> None:
+    """check reads specs with the plain loader; it must see the same entries as the editing loader."""
+    from kbmine.mine.specfile import _entry, _load
+
+    text, _ = merge(None, mine_files(make_kb(_files(extra=4))))
+    text = decide(text, [read_entries(text)[0].spec.id], "accepted") + "# a trailing comment\n"
+    editable = [_entry(item, "specs") for item in _load(text, "specs", editable=True)["specs"]]
+    assert read_entries(text) == editable and len(editable) >= 3
