@@ -88,9 +88,11 @@ def test_a_one_note_edit_rescans_and_rescores_only_that_note(kb_root: Path, monk
     assert any(rule == "duplicate-claim" for rule, *_ in cold)
 
     scanned: list[str] = []
-    real_mentions = missing_link._mentions
+    real_mentions = missing_link.MentionMatcher.mentions
     monkeypatch.setattr(
-        missing_link, "_mentions", lambda note, *rest: scanned.append(note.path) or real_mentions(note, *rest)
+        missing_link.MentionMatcher,
+        "mentions",
+        lambda self, note, source: scanned.append(note.path) or real_mentions(self, note, source),
     )
     compared: list[tuple[str, str]] = []
     from rapidfuzz import fuzz
