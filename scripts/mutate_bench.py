@@ -7,6 +7,7 @@ Usage::
     python scripts/mutate_bench.py --corpus hyalo-kb --kinds extract
     python scripts/mutate_bench.py --show 10 --show-to /tmp/diffs.txt   # commits to read by hand
     python scripts/mutate_bench.py --json
+    python scripts/mutate_bench.py --workdir /tmp/bench   # keep the repositories for a closer look
 
 For each corpus and each kind, on a throwaway git repository (the
 commonplace bundle cloned, a plain folder copied and committed; nothing
@@ -138,6 +139,8 @@ def measure(corpus: str, kind: str, work: Path, show: int, examples: int) -> tup
         git(root, "merge", "-q", "--ff-only", BRANCH)
         after = check(root)
         created = set(git(root, "diff", "--name-only", "--diff-filter=A", base, "HEAD").split())
+    # What the run saw, next to the repository (kept with --workdir) for a closer look.
+    (work / f"{corpus}-{kind}.json").write_text(json.dumps({"before": before, "after": after, "run": run}), encoding="utf-8")
     known = {f["fingerprint"] for f in before}
     pairs = {pair for f in before for pair in _duplicate_pairs(f)}
     # A duplicate-claim finding moves to another copy when the earliest copy is edited (it is
@@ -213,14 +216,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-to", type=Path, default=Path("mutate_bench_commits.txt"))
     parser.add_argument("--examples", type=int, default=0, help="list the first N new findings of each run")
     parser.add_argument("--json", action="store_true", help="rows as JSON on stdout")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the repositories here (default: a temp dir, removed)")
     args = parser.parse_args(argv)
     rows = []
     shown = []
     with tempfile.TemporaryDirectory(prefix="kbmine-mutate-bench-") as temp:
+        work = Path(temp)
+        if args.workdir is not None:
+            work = args.workdir
+            work.mkdir(parents=True, exist_ok=True)
         for corpus in args.corpus.split(","):
             for kind in args.kinds.split(","):
                 log(f"{corpus}: mutate --kind {kind}")
-                row, text = measure(corpus, kind, Path(temp), args.show, args.examples)
+                row, text = measure(corpus, kind, work, args.show, args.examples)
                 rows.append(row)
                 if text:
                     shown.append(f"######## {corpus} {kind}\n{text}")

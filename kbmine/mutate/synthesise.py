@@ -49,6 +49,8 @@ from kbmine.mutate.newnote import (
 )
 from kbmine.mutate.prose import first_sentence, plain_text
 from kbmine.mutate.verify import BAD, NoteParser, edited_notes
+from kbmine.parse import parse_note
+from kbmine.parse.passages import passage_words
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -489,7 +491,8 @@ def _summary(kb: KB, note: Note) -> str:
     than a passage duplicate-claim compares, so a hub listing what an index
     or the member already says is not reported as a copy of it.
     """
-    limit = kb.config.passage_min_words - 1 - len(note.title.split())
+    # Counted as duplicate-claim counts them: "self-improving" is two words there.
+    limit = kb.config.passage_min_words - 1 - len(passage_words(note.title))
     if limit < 5:
         return ""
     for key in DESCRIPTION_KEYS:
@@ -514,18 +517,33 @@ def _summary(kb: KB, note: Note) -> str:
 
 
 def _shortened(words: list[str], limit: int) -> str:
-    return " ".join(words) if len(words) <= limit else " ".join(words[: limit - 1]) + " ..."
+    """``words`` joined, cut with " ..." to at most ``limit`` words as :func:`passage_words` counts them."""
+    counts = [len(passage_words(word)) for word in words]
+    if sum(counts) <= limit:
+        return " ".join(words)
+    kept: list[str] = []
+    total = 0
+    for word, count in zip(words, counts):
+        if total + count > limit - 1:
+            break
+        kept.append(word)
+        total += count
+    return " ".join(kept) + " ..."
 
 
 def verify_hub(kb: KB, mutation: Mutation, before: Mapping[str, bytes]) -> str | None:
     """``None`` when the hub holds: it links at least two members, breaks nothing, and is linked from its index."""
-    ((hub_path, _),) = mutation.new_files
+    ((hub_path, hub_bytes),) = mutation.new_files
     if hub_path in kb.notes or (kb.root / hub_path).exists():
         return f"{hub_path} already exists"
     edited = edited_notes(kb, mutation, before)
     resolved = edited.resolve(edited.new[hub_path])
     if any(r.status in BAD or r.anchor_ok is False for r in resolved):
         return "the hub would have a broken link"
+    config = kb.config
+    if parse_note(hub_path, hub_bytes, config.dialect, config.parse_timeout, config.passage_min_words).passages:
+        # A map lists and summarises: a passage as long as a claim repeats what it summarises (duplicate-claim).
+        return f"the hub would hold a passage of {config.passage_min_words} words or more"
     if len({r.path for r in resolved if r.status == "note"}) < 2:
         return "the hub would link fewer than two members"
     for path, note in edited.after.items():

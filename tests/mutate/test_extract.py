@@ -272,3 +272,26 @@ def test_the_new_note_links_what_its_home_linked_around_the_claim(make_kb: Calla
     assert "writes a line to the [provenance trail](prov.md) with its author" in data.decode()
     before = {path: kb.read_bytes(path) for path in ("notes/a.md", "notes/b.md")}
     assert verify_extract(kb, mutation, before) is None
+
+
+def test_an_extract_run_links_the_mentions_its_own_commits_woke(tmp_path: Path) -> None:
+    # The claim names "Passage cutting", which b.md links elsewhere and a.md writes unlinked: a.md's finding
+    # is old, but the new note holding the claim is a new place that mentions it. An extract-only run still
+    # links it (a relink commit after the extract), so accepting the branch leaves nothing new.
+    claim = CLAIM.replace("cut into passages", "cut into passages (passage cutting)")
+    root = make_repo(
+        tmp_path / "repo",
+        {
+            "notes/a.md": f"---\ntype: note\n---\n# A\n\n{claim}\n",
+            "notes/b.md": f"---\ntype: note\n---\n# B\n\nSee [[passage-cutting]].\n\n{claim}\n",
+            "notes/passage-cutting.md": "---\ntype: note\n---\n# Passage cutting\n\n[[a]] [[b]]\n",
+            "README.md": "# Home\n\n[[passage-cutting]]\n",
+        },
+    )
+    check = ("check", str(root), "--select", "missing-link", "--format", "json", "--no-cache")
+    before = {f["fingerprint"] for f in json.loads(run_kbmine(*check).stdout)["findings"]}
+    run = mutate(root, "--kind", "extract")
+    assert [c["action"] for c in run["committed"]] == ["extract", "link-mention"]
+    git(root, "checkout", "-q", "kbmine/review")
+    after = json.loads(run_kbmine(*check).stdout)["findings"]
+    assert [f for f in after if f["fingerprint"] not in before] == []

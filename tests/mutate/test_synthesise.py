@@ -11,6 +11,7 @@ from pathlib import Path
 from kbmine.kb import load
 from kbmine.mutate.edits import apply_edits
 from kbmine.mutate.synthesise import Cluster, _index_entry, propose_hubs, verify_hub
+from kbmine.parse.passages import passage_words
 from tests.conftest import run_kbmine
 from tests.mutate.test_mutate import branch_file, git, make_repo, mutate, user_state
 
@@ -257,3 +258,33 @@ def test_a_member_whose_name_one_more_link_would_wake_is_left_out(tmp_path: Path
     [mutation] = propose_hubs(kb)
     ((_, data),) = mutation.new_files
     assert b"retrieval-latency.md" not in data and b"retrieval-caching.md" in data
+
+
+def test_entries_count_words_as_duplicate_claim_does(tmp_path: Path) -> None:
+    # "self-improving" is two words to duplicate-claim: an entry counted by spaces reached 25 words.
+    files = dict(_cluster_files(TOPIC, "notes"))
+    hyphenated = " ".join(f"w{i}-x{i}" for i in range(20))
+    files["notes/retrieval-ranking.md"] = files["notes/retrieval-ranking.md"].replace(
+        "description: What retrieval ranking means here [[x]].", f"description: {hyphenated}"
+    ).replace("# Retrieval Ranking", "# Self-improving retrieval-ranking")
+    files.update({"README.md": "# Home\n\n- [Notes](notes/README.md)\n", "notes/README.md": "# Notes\n"})
+    kb = load(make_repo(tmp_path / "repo", files), use_cache=False)
+    [mutation] = propose_hubs(kb)
+    hub = mutation.new_files[0][1].decode()
+    [entry] = [line for line in hub.splitlines() if "retrieval-ranking.md" in line]
+    assert entry.endswith(" ...")
+    assert len(passage_words(entry)) < kb.config.passage_min_words
+    assert verify_hub(kb, mutation, {p: kb.read_bytes(p) for p in {e.path for e in mutation.edits}}) is None
+
+
+def test_a_hub_holding_a_passage_as_long_as_a_claim_is_refused(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    kb = load(root, use_cache=False)
+
+    def writer(cluster: Cluster, hub_path: str) -> str:
+        links = ", ".join(f"[{m.title}]({m.path.rsplit('/', 1)[-1]})" for m in cluster.members)
+        return f"{links}.\n\n" + " ".join(f"word{i}" for i in range(30)) + "\n"
+
+    [mutation] = propose_hubs(kb, writer)
+    before = {p: kb.read_bytes(p) for p in {e.path for e in mutation.edits}}
+    assert verify_hub(kb, mutation, before) == "the hub would hold a passage of 25 words or more"
