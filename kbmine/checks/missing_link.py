@@ -8,7 +8,7 @@ import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -27,6 +27,8 @@ GENERIC_NAMES = frozenset(
     references reference sources source misc ideas tasks projects people meetings journal daily
     welcome start contents table of contents related notes see also license contributing""".split()
 )
+#: Notes that must link a note with a generic name as its link text before that name counts.
+GENERIC_VOTES = 3
 #: Frontmatter keys and tags that mark a note as a verbatim capture (commonplace's
 #: ``captured:``, web clippers' ``clipped:`` and ``clippings`` tag): never scanned for mentions.
 CAPTURE_KEYS = ("captured", "capture", "clipped")
@@ -39,8 +41,11 @@ _LETTER = re.compile(r"[^\W\d_]")
 #: What opens a list item or table cell before an entry's name: a marker, a task box, emphasis.
 _LIST_OPENING = re.compile(r"[ \t>]*(?:[-*+]|\d{1,3}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?[*_]{0,2}$")
 _CELL_OPENING = re.compile(r"\|[ \t]*[*_]{0,2}$")
+_DELIMITER_ROW = re.compile(r"[ \t]*\|?[ \t]*:?-{3,}")
 #: What closes an entry's name: the end of the item or cell, or a separator before its description.
 _ENTRY_CLOSING = re.compile(r"[*_]{0,2}[ \t]*(?:$|[|:(]|[-\u2013\u2014]{1,2}[ \t])")
+#: A one-word entry closes without a colon or parenthesis: "- confidence: high" is a field, not a note.
+_WORD_ENTRY_CLOSING = re.compile(r"[*_]{0,2}[ \t]*(?:$|\||[-\u2013\u2014]{1,2}[ \t])")
 #: Names this short count only as written in a title or alias with capitals ("Exo", "MCP").
 SHORT_LENGTH = 3
 
@@ -141,7 +146,9 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     read as spaces), alias, or, with ``learn_labels``, the link text other notes
     already use for it. Code, link text, headings, frontmatter and the note's
     own names never count. Names shorter than ``min_length`` (4), generic
-    titles (README, index, summary...) and names found in more than
+    titles (README, index, templates...; unless at least three notes link
+    the note by that very word, and then only as the title spells it or as
+    an entry, see below) and names found in more than
     ``max_share`` of the notes (2%, at least ``min_common`` notes) are treated as
     common words, unless at least half as many notes link to the named note
     as mention its name unlinked (then it is a concept people do link, as a
@@ -154,6 +161,10 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     "| Agent Workflow Memory |"), or mid-sentence in its title's capitals
     ("as Tool loop shows"), unless that too is common (a template's field
     label, "- **Storage substrate:** ...", in hundreds of notes).
+    A one-word file name whose note is titled otherwise ("foam outline" in
+    ``outline.md``), written as its file as the entry of a table or list
+    ("| outline | Show the headings |"), counts the same way (a column
+    header does not).
     A one-word name is too easily an ordinary word: it counts as written in
     its note's title or alias ("Voyager", "LIDA"; an acronym or CamelCase word
     of the title names its file, as "LIDA" in "LIDA: a scan" does ``lida.md``),
@@ -215,6 +226,8 @@ class MentionMatcher:
     words: Mapping[str, frozenset[str]]
     titles: Mapping[str, frozenset[str]]
     automaton: Any
+    #: One-word keys → their file name as written, a name as a table or list entry ("| outline |").
+    entries: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -222,8 +235,9 @@ class MentionMatcher:
         keys: Iterable[str],
         words: Mapping[str, Collection[str]] | None = None,
         titles: Mapping[str, Collection[str]] | None = None,
+        entries: Mapping[str, Collection[str]] | None = None,
     ) -> MentionMatcher:
-        """A matcher for ``keys`` (folded with :func:`fold_name`); see the class for ``words`` and ``titles``."""
+        """A matcher for ``keys`` (folded with :func:`fold_name`); see the class for the spellings."""
         import ahocorasick
 
         ordered = tuple(sorted(set(keys)))
@@ -237,11 +251,15 @@ class MentionMatcher:
             {key: frozenset(forms) for key, forms in (words or {}).items()},
             {key: frozenset(forms) for key, forms in (titles or {}).items() if forms},
             automaton,
+            {key: frozenset(forms) for key, forms in (entries or {}).items() if forms},
         )
 
     def digest(self) -> str:
         """A digest of what the matcher finds: scans are cached under it."""
-        names = [(key, sorted(self.words.get(key, ())), key in self.words, sorted(self.titles.get(key, ()))) for key in self.keys]
+        names = [
+            (key, sorted(self.words.get(key, ())), key in self.words, sorted(self.titles.get(key, ())), sorted(self.entries.get(key, ())))
+            for key in self.keys
+        ]
         return hashlib.sha256(repr((_SCAN_VERSION, names)).encode()).hexdigest()[:32]
 
     def mentions(self, note: Note, source: SourceText) -> list[Mention]:
@@ -301,6 +319,8 @@ class MentionMatcher:
             if titled and (written[1:] != written[1:].lower() or not _capital_explained(text, start)):
                 return NAMED  # "as Tool loop shows": the title's capitals where prose has none
             return NAMED if " " in key and _entry(text, start, end) else WRITTEN
+        if written in self.entries.get(key, ()) and _entry(text, start, end, _WORD_ENTRY_CLOSING):
+            return NAMED  # "| outline | Show the headings |": a table of the files "foam outline" and the like
         if written not in forms:
             # "text" for the note "Text"; never a mention unless the KB links the word
             # more than it writes it unlinked (see MentionTable.counts), and only in a case
@@ -328,9 +348,10 @@ class Names:
     titles: dict[str, frozenset[str]]
     learned: frozenset[str]
     strict: frozenset[str]
+    entries: dict[str, frozenset[str]]
 
     def matcher(self) -> MentionMatcher:
-        return MentionMatcher.build(self.targets, self.words, self.titles)
+        return MentionMatcher.build(self.targets, self.words, self.titles, self.entries)
 
 
 @dataclass(frozen=True)
@@ -473,6 +494,7 @@ def _collect_names(kb: KB, min_length: int, learn: bool, skip_targets: Any) -> N
     entitled: dict[str, set[str]] = defaultdict(set)  # the notes whose title or alias a key is
     #: (key, note) → the spellings of the key in that note's title and aliases.
     written: dict[tuple[str, str], set[str]] = defaultdict(set)
+    entry_forms: dict[tuple[str, str], set[str]] = defaultdict(set)
     for path, note in kb.notes.items():
         if not _mentionable(note, skip_targets):
             continue
@@ -487,6 +509,9 @@ def _collect_names(kb: KB, min_length: int, learn: bool, skip_targets: Any) -> N
             key = fold_name(form)
             if key and (" " not in key or form != form.lower()):
                 written[key, path].add(form)
+        if " " not in stem and stem not in own:
+            # "outline" for the file outline.md titled "foam outline": its name as an entry.
+            entry_forms[stem, path].add(note.stem)
         if " " not in stem and len(stem) >= min_length:
             # "LIDA" in the title "LIDA: a scan" is how the file lida.md is named in prose.
             for word in re.findall(r"\w+", note.title):
@@ -508,8 +533,11 @@ def _collect_names(kb: KB, min_length: int, learn: bool, skip_targets: Any) -> N
     strict: set[str] = set()
     for name, paths in owners.items():
         owner = _by_links(paths, labels.get(name, {}), entitled.get(name, set()))
-        if owner is None or name in GENERIC_NAMES or not _LETTER.search(name):
+        if owner is None or not _LETTER.search(name):
             continue
+        generic = name in GENERIC_NAMES
+        if generic and len(labels.get(name, {}).get(owner, ())) < GENERIC_VOTES:
+            continue  # "templates" is a word, unless the KB's notes link it as the name of one note
         if len(name.rsplit(" ", 1)[-1]) == 1:
             continue  # "grounding a", "reach b": numbered variants, not a name people write
         forms = frozenset(written.get((name, owner), ()))
@@ -520,8 +548,8 @@ def _collect_names(kb: KB, min_length: int, learn: bool, skip_targets: Any) -> N
                 titles[name] = forms
         elif len(name) >= min_length:
             words[name] = forms
-            if len(paths) > 1:
-                strict.add(name)  # chosen by the KB's links: only the spelling those links use
+            if len(paths) > 1 or generic:
+                strict.add(name)  # chosen by the KB's links, or a word: only as its title spells it
         else:
             capitalised = frozenset(form for form in forms if form != form.lower())
             if len(name) < SHORT_LENGTH or not capitalised:
@@ -529,7 +557,8 @@ def _collect_names(kb: KB, min_length: int, learn: bool, skip_targets: Any) -> N
             words[name] = capitalised
             strict.add(name)
         targets[name] = owner
-    return Names(targets, words, titles, frozenset(learned & set(targets)), frozenset(strict))
+    entries = {name: frozenset(entry_forms[name, owner]) for name, owner in targets.items() if (name, owner) in entry_forms}
+    return Names(targets, words, titles, frozenset(learned & set(targets)), frozenset(strict), entries)
 
 
 def _link_labels(kb: KB) -> tuple[Votes, Votes]:
@@ -683,12 +712,12 @@ def _sentence_start(text: str, start: int) -> bool:
 
 
 def _capital_explained(text: str, start: int) -> bool:
-    """Whether a capital at ``start`` is due to its place: a sentence start, or an opening quote or bracket."""
+    """Whether a capital at ``start`` is due to its place: a sentence start or an opening quote ("(Mem0" is not)."""
     before = text[max(0, start - 3) : start].rstrip("*_")
-    return _sentence_start(text, start) or before[-1:] in ("\"", "\u201c", "\u2018", "'", "(", "[")
+    return _sentence_start(text, start) or before[-1:] in ("\"", "\u201c", "\u2018", "'")
 
 
-def _entry(text: str, start: int, end: int) -> bool:
+def _entry(text: str, start: int, end: int, closing: re.Pattern[str] = _ENTRY_CLOSING) -> bool:
     """Whether ``text[start:end]`` is the entry of a list item or table cell: "- Name - why", "| Name |".
 
     An item or cell that opens with a note's name and then ends or turns to
@@ -696,10 +725,14 @@ def _entry(text: str, start: int, end: int) -> bool:
     """
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
+    line_end = line_end if line_end >= 0 else len(text)
     before = text[line_start:start]
-    if not (_LIST_OPENING.match(before) or _CELL_OPENING.search(before)):
+    if _CELL_OPENING.search(before):
+        if _DELIMITER_ROW.match(text, line_end + 1):
+            return False  # a header cell names a column, not a note
+    elif not _LIST_OPENING.match(before):
         return False
-    return bool(_ENTRY_CLOSING.match(text, end, line_end if line_end >= 0 else len(text)))
+    return bool(closing.match(text, end, line_end))
 
 
 def _finding(kb: KB, note: Note, span: Span, mention: str, target: str, style: tuple[int, int]) -> Finding:

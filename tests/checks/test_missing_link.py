@@ -76,9 +76,9 @@ def test_a_many_word_name_in_its_titles_capitals_mid_sentence_is_named_not_at_a_
 
 
 def test_a_one_word_title_opening_a_quote_is_capitalised_by_its_place(make_kb: Callable[..., Path]) -> None:
-    root = make_kb({"a.md": 'The note ("Constraining and more") and Constraining here.\n'})
+    root = make_kb({"a.md": 'The note ("Constraining and more") and Constraining here (Constraining, too).\n'})
     hows = _hows(root, "a.md", ["constraining"], {}, {"constraining": {"Constraining"}})
-    assert hows == [("Constraining", SENTENCE_START), ("Constraining", WRITTEN)]
+    assert hows == [("Constraining", SENTENCE_START), ("Constraining", WRITTEN), ("Constraining", WRITTEN)]
 
 
 def test_a_common_phrase_counts_as_a_list_entry_or_in_title_capitals_but_not_in_plain_prose(
@@ -171,3 +171,33 @@ def test_pinned_counts_keep_a_common_word_common_after_an_edit_removes_some_of_i
     pinned = MentionTable.build(kb, options, pinned=before.words)
     assert fresh is not None and pinned is not None
     assert fresh.counts("tool loop", WRITTEN) and not pinned.counts("tool loop", WRITTEN)
+
+
+def test_a_one_word_file_name_as_a_table_or_list_entry_names_its_note_but_not_as_a_column_header(
+    make_kb: Callable[..., Path],
+) -> None:
+    root = make_kb({
+        "outline.md": "# foam outline\n",
+        "cli.md": "# CLI\n\n| Command | Does |\n| --- | --- |\n| outline | Show the headings |\n\n[[other]]\n",
+        "items.md": "- outline - the headings\n\n[[other]]\n",
+        "field.md": "- outline: the headings (a field, not a list of notes)\n\n[[other]]\n",
+        "header.md": "| outline | size |\n| --- | --- |\n| a | b |\n\n[[other]]\n",
+        "prose.md": "An outline of the plan. [[other]]\n",
+        "other.md": "# Other\n",
+    })
+    assert _found(root) == {("cli.md", "outline.md"), ("items.md", "outline.md")}
+
+
+@pytest.mark.parametrize(("linking", "found"), [(3, True), (2, False)])
+def test_a_generic_name_counts_as_an_entry_once_enough_notes_link_it_by_that_word_never_in_prose(
+    make_kb: Callable[..., Path], linking: int, found: bool
+) -> None:
+    notes = {f"link-{index}.md": "Start from [[templates]].\n" for index in range(linking)}
+    root = make_kb({
+        **notes,
+        "templates.md": "# Note Templates\n",
+        "hub.md": "- templates - start here\n- [[other]]\n",
+        "a.md": "Use templates often. [[other]]\n",
+        "other.md": "# Other\n",
+    })
+    assert _found(root) == ({("hub.md", "templates.md")} if found else set())
