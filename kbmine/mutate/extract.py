@@ -42,6 +42,7 @@ from kbmine.mutate.newnote import (
     NameStyle,
     free_path,
     name_style,
+    named_targets,
     note_text,
     sibling_frontmatter,
     slug,
@@ -77,8 +78,14 @@ _LEFT_BEHIND = 0.6
 
 
 def propose_extracts(kb: KB, findings: Iterable[Finding]) -> list[Mutation]:
-    """One extract mutation per duplicate-claim cluster whose claim can take a title nobody writes yet."""
+    """One extract mutation per duplicate-claim cluster whose claim can take a title nobody writes yet.
+
+    ``findings`` are the KB's findings: the duplicate-claim clusters, and the
+    names missing-link reports, which a moved claim links (see :func:`named_targets`).
+    """
+    findings = list(findings)
     clusters = _clusters([f for f in findings if f.rule == "duplicate-claim"])
+    reported = named_targets(kb, findings)
     claims = [(claim, found) for locations, found in clusters if found and (claim := _claim(kb, locations)) is not None]
     # Every candidate name of every claim looked up in one pass over the KB's prose.
     styles = {claim.folder: name_style(kb, claim.folder) for claim, _ in claims}
@@ -89,7 +96,7 @@ def propose_extracts(kb: KB, findings: Iterable[Finding]) -> list[Mutation]:
     # A note with no links of its own gets links in the style of the whole KB, as missing-link does.
     kb_style = _kb_style(kb)
     for claim, cluster_findings in claims:
-        mutation = _extract(kb, claim, cluster_findings, planned, names, mentions, styles[claim.folder], kb_style)
+        mutation = _extract(kb, claim, cluster_findings, planned, names, mentions, styles[claim.folder], kb_style, reported)
         if mutation is not None:
             planned.update(path for path, _ in mutation.new_files)
             mutations.append(mutation)
@@ -188,6 +195,7 @@ def _extract(
     mentions: Mentions,
     style: NameStyle,
     kb_style: tuple[int, int],
+    reported: frozenset[str],
 ) -> Mutation | None:
     locations, (home_path, _, _), claim_text, sentence = claim.locations, claim.home, claim.text, claim.sentence
     folder = claim.folder
@@ -207,7 +215,8 @@ def _extract(
         for link, r in zip(kb.notes[home_path].links, kb.resolutions.get(home_path, ()))
         if r.status == "note" and r.path and link.kind != "definition" and not home_start <= link.span.start < home_end
     }
-    new_note = link_known_mentions(kb, new_path, new_note, around, kb_style)
+    # So did the home's own unlinked mentions, which the rule reported there and would report in the new note.
+    new_note = link_known_mentions(kb, new_path, new_note, around | reported, kb_style)
     edits = []
     for path, start, end in locations:
         note_source = kb.source(path)

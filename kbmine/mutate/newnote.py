@@ -15,7 +15,7 @@ import posixpath
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +25,9 @@ from kbmine.mutate.prose import DANGLING
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
+    from kbmine.model import Finding
 
-__all__ = ["NameStyle", "free_path", "name_style", "note_text", "sibling_frontmatter", "slug"]
+__all__ = ["NameStyle", "free_path", "name_style", "named_targets", "note_text", "sibling_frontmatter", "slug"]
 
 #: A frontmatter key is a convention when this share of the siblings carry it (and its value).
 CONVENTION_SHARE = 0.6
@@ -152,3 +153,20 @@ def note_text(fields: Mapping[str, Any], title: str, body: str) -> str:
             dict(fields), allow_unicode=True, default_flow_style=False, sort_keys=False, width=1_000_000
         ) + "---\n"
     return f"{front}# {title}\n\n{body.rstrip()}\n"
+
+
+def named_targets(kb: KB, findings: Iterable[Finding]) -> frozenset[str]:
+    """The live notes whose names ``missing-link`` reports written unlinked somewhere in the KB.
+
+    Whether a name counts as a mention rather than a common word is decided
+    from KB-wide counts (how many notes write it unlinked, how many link its
+    note), the same for every note: a name the rule reports in one note it
+    reports in a new note that writes it, so the new note links it. A note
+    that is not live is left out: the new note is live, and a link to a
+    dead note would be a ``stale-status`` finding.
+    """
+    from kbmine.mutate.verify import NoteParser
+
+    is_live = NoteParser(kb).is_live
+    targets = {str(f.data.get("target")) for f in findings if f.rule == "missing-link"}
+    return frozenset(t for t in targets if t in kb.notes and is_live(kb.notes[t]))

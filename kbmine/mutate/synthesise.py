@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from kbmine.checks.missing_link import _kb_style, style_counts
-from kbmine.model import Edit, Note
+from kbmine.model import Edit, Finding, Note
 from kbmine.mutate.mentions import (
     Mentions,
     common_limit,
@@ -43,6 +43,7 @@ from kbmine.mutate.newnote import (
     DESCRIPTION_KEYS,
     free_path,
     name_style,
+    named_targets,
     note_text,
     sibling_frontmatter,
     slug,
@@ -141,8 +142,13 @@ def _escape(text: str) -> str:
     return text.replace("[", "\\[").replace("]", "\\]")
 
 
-def propose_hubs(kb: KB, writer: HubWriter | None = None) -> list[Mutation]:
-    """One hub mutation per dense cluster without a hub."""
+def propose_hubs(kb: KB, writer: HubWriter | None = None, findings: Iterable[Finding] = ()) -> list[Mutation]:
+    """One hub mutation per dense cluster without a hub.
+
+    ``findings`` (the KB's) say which names missing-link reports: a hub's
+    summaries link them (see :func:`named_targets`).
+    """
+    reported = named_targets(kb, findings)
     write = writer or DeterministicHubWriter()
     graph = _note_graph(kb)
     if graph.number_of_nodes() < MIN_MEMBERS:
@@ -168,7 +174,7 @@ def propose_hubs(kb: KB, writer: HubWriter | None = None) -> list[Mutation]:
     )
     names: set[str] = set()
     for members, title in titled:
-        mutation = _hub(kb, graph, members, title, write, planned, names, mentions)
+        mutation = _hub(kb, graph, members, title, write, planned, names, mentions, reported)
         if mutation is not None:
             planned.update(path for path, _ in mutation.new_files)
             mutations.append(mutation)
@@ -258,6 +264,7 @@ def _hub(
     planned: set[str],
     names: set[str],
     mentions: Mentions,
+    reported: frozenset[str],
 ) -> Mutation | None:
     folder = _folder(members)
     indexes = _index_notes(kb)
@@ -288,9 +295,10 @@ def _hub(
     )
     description = f"{title} — {len(listed)} closely linked notes, each with its own summary"
     text = note_text(_hub_frontmatter(kb, folder, title, description), title, write(cluster, hub_path))
-    # A summary can name a note its member links; in the hub that name would read as an unlinked mention.
+    # A summary can name a note its member links, or one missing-link reports (a frontmatter description
+    # is never scanned for mentions; the hub's list is): in the hub that name would read as an unlinked mention.
     around = {r.path for p in listed for r in kb.resolutions.get(p, ()) if r.status == "note" and r.path}
-    hub_bytes = link_known_mentions(kb, hub_path, text.encode("utf-8"), around - set(members), _kb_style(kb))
+    hub_bytes = link_known_mentions(kb, hub_path, text.encode("utf-8"), (around | reported) - set(members), _kb_style(kb))
     if index is not None:
         entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index) or '.')})"
         edit = _index_entry(kb, index, set(members), entry, hub_path)

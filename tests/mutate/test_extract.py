@@ -274,24 +274,49 @@ def test_the_new_note_links_what_its_home_linked_around_the_claim(make_kb: Calla
     assert verify_extract(kb, mutation, before) is None
 
 
-def test_an_extract_run_links_the_mentions_its_own_commits_woke(tmp_path: Path) -> None:
-    # The claim names "Passage cutting", which b.md links elsewhere and a.md writes unlinked: a.md's finding
-    # is old, but the new note holding the claim is a new place that mentions it. An extract-only run still
-    # links it (a relink commit after the extract), so accepting the branch leaves nothing new.
+def _new_findings(root: Path, before: set[str]) -> list[dict]:
+    check = run_kbmine("check", str(root), "--select", "missing-link", "--format", "json", "--no-cache")
+    return [f for f in json.loads(check.stdout)["findings"] if f["fingerprint"] not in before]
+
+
+def test_the_new_note_links_a_name_missing_link_reports_in_the_claim(tmp_path: Path) -> None:
+    # The claim names "Passage cutting", unlinked in both copies (a finding in each): in the new
+    # note the name would be a new finding, so the extract commit links it there itself.
     claim = CLAIM.replace("cut into passages", "cut into passages (passage cutting)")
     root = make_repo(
         tmp_path / "repo",
         {
             "notes/a.md": f"---\ntype: note\n---\n# A\n\n{claim}\n",
-            "notes/b.md": f"---\ntype: note\n---\n# B\n\nSee [[passage-cutting]].\n\n{claim}\n",
+            "notes/b.md": f"---\ntype: note\n---\n# B\n\nIntro.\n\n{claim}\n",
             "notes/passage-cutting.md": "---\ntype: note\n---\n# Passage cutting\n\n[[a]] [[b]]\n",
             "README.md": "# Home\n\n[[passage-cutting]]\n",
         },
     )
-    check = ("check", str(root), "--select", "missing-link", "--format", "json", "--no-cache")
-    before = {f["fingerprint"] for f in json.loads(run_kbmine(*check).stdout)["findings"]}
+    before = {f["fingerprint"] for f in _new_findings(root, set())}
     run = mutate(root, "--kind", "extract")
-    assert [c["action"] for c in run["committed"]] == ["extract", "link-mention"]
+    assert [c["action"] for c in run["committed"]] == ["extract"]
+    assert b"[[passage-cutting|passage cutting]]" in branch_file(root, NEW)
     git(root, "checkout", "-q", "kbmine/review")
-    after = json.loads(run_kbmine(*check).stdout)["findings"]
-    assert [f for f in after if f["fingerprint"] not in before] == []
+    assert _new_findings(root, before) == []
+
+
+def test_an_extract_run_links_the_mentions_its_own_commits_woke(tmp_path: Path) -> None:
+    # A name written unlinked in more than a fifth of the notes is a common word here; the extracted
+    # note makes ten notes, and the limit two: "vector store" in two untouched notes becomes a mention
+    # in each. An extract-only run still links them (relink commits after the extract).
+    files = {
+        "pyproject.toml": "[tool.kbmine.rules.missing-link]\nmin_common = 1\nmax_share = 0.2\n",
+        "notes/a.md": f"---\ntype: note\n---\n# A\n\n{CLAIM}\n",
+        "notes/b.md": f"---\ntype: note\n---\n# B\n\nIntro.\n\n{CLAIM}\n",
+        "notes/vector-store.md": "---\ntype: note\n---\n# Vector store\n\n[[a]] [[b]] [[c]] [[d]] [[e]] [[f]]\n",
+        "notes/c.md": "# C\n\nA vector store keeps embeddings. [[a]]\n",
+        "notes/d.md": "# D\n\nEvery vector store is an index. [[a]]\n",
+        **{f"notes/{n}.md": f"# {n.upper()}\n\n[[a]] [[b]]\n" for n in ("e", "f", "g")},
+        "README.md": "# Home\n\n[[c]] [[d]] [[e]] [[f]] [[g]]\n",
+    }
+    root = make_repo(tmp_path / "repo", files)
+    before = {f["fingerprint"] for f in _new_findings(root, set())}
+    run = mutate(root, "--kind", "extract")
+    assert [c["action"] for c in run["committed"]] == ["extract", "link-mention", "link-mention"]
+    git(root, "checkout", "-q", "kbmine/review")
+    assert _new_findings(root, before) == []

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kbmine.checks import run_checks
 from kbmine.kb import load
 from kbmine.mutate.edits import apply_edits
 from kbmine.mutate.synthesise import Cluster, _index_entry, propose_hubs, verify_hub
@@ -288,3 +289,24 @@ def test_a_hub_holding_a_passage_as_long_as_a_claim_is_refused(tmp_path: Path) -
     [mutation] = propose_hubs(kb, writer)
     before = {p: kb.read_bytes(p) for p in {e.path for e in mutation.edits}}
     assert verify_hub(kb, mutation, before) == "the hub would hold a passage of 25 words or more"
+
+
+def test_a_summary_links_a_name_missing_link_reports(tmp_path: Path) -> None:
+    # A frontmatter description is never scanned for mentions; listed in the hub, its "vector store"
+    # is one, as it is in garden-soil.md, where the rule reports it.
+    files = dict(_cluster_files(TOPIC, "notes"))
+    files["notes/retrieval-ranking.md"] = files["notes/retrieval-ranking.md"].replace(
+        "description: What retrieval ranking means here [[x]].", "description: How a vector store orders what it finds."
+    )
+    files.update({
+        "README.md": "# Home\n\n- [Notes](notes/README.md)\n",
+        "notes/README.md": "# Notes\n\n- [Store](vector-store.md)\n- [Soil](garden-soil.md)\n",
+        "notes/vector-store.md": "# Vector store\n\nKeeps embeddings.\n",
+        "notes/garden-soil.md": "# Garden soil\n\nNot a vector store.\n",
+    })
+    kb = load(make_repo(tmp_path / "repo", files), use_cache=False)
+    findings = run_checks(kb)
+    assert any(f.rule == "missing-link" and f.data["target"] == "notes/vector-store.md" for f in findings)
+    [mutation] = propose_hubs(kb, findings=findings)
+    hub = mutation.new_files[0][1].decode()
+    assert "): How a [vector store](vector-store.md) orders what it finds." in hub
