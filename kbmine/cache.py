@@ -185,14 +185,17 @@ class ParseCache:
         """
         if self._db is None:
             return {}
+        from kbmine.heap import paused_gc
+
         found: dict[str, object] = {}
         query = "SELECT hash, data FROM derived WHERE kind = ? AND key = ? AND hash IN"
         try:
-            for digest, data in self._by_hash(query, (kind, f"{self.key}:{variant}"), hashes):
-                try:
-                    found[digest] = pickle.loads(data)
-                except Exception:  # a damaged entry is a miss, whatever pickle raises
-                    continue
+            with paused_gc():  # thousands of acyclic results: see kbmine.heap
+                for digest, data in self._by_hash(query, (kind, f"{self.key}:{variant}"), hashes):
+                    try:
+                        found[digest] = pickle.loads(data)
+                    except Exception:  # a damaged entry is a miss, whatever pickle raises
+                        continue
         except sqlite3.DatabaseError:
             return {}
         return found

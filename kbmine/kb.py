@@ -105,8 +105,11 @@ class KB:
     @cached_property
     def notes(self) -> dict[str, Note]:
         """Every note by path, parsed once (in parallel on big KBs) or taken from the cache."""
+        from kbmine.heap import paused_gc
+
         started = time.perf_counter()
-        notes = _materialise(self)
+        with paused_gc():  # millions of acyclic objects: see kbmine.heap
+            notes = _materialise(self)
         self.stats.seconds += time.perf_counter() - started
         return notes
 

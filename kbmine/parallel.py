@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
+from kbmine.heap import frozen_heap
+
 __all__ = ["PARALLEL_MIN_BYTES", "fork_map", "shared"]
 
 T = TypeVar("T")
@@ -53,7 +55,8 @@ def fork_map(
         count = workers * 4
         batches = [items[index::count] for index in range(count)]
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # Frozen before the fork: workers that collect would otherwise copy every shared page.
+        with frozen_heap(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             parts = list(pool.map(work, batches))
         ordered: list[R | None] = [None] * len(items)
         for index, part in enumerate(parts):

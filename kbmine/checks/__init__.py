@@ -203,7 +203,11 @@ def run_checks(
             return cached[0]
     from kbmine.suppress import apply_suppressions
 
-    findings = apply_suppressions(kb, _run(kb, rules), all_rules(), report_unused_suppressions)
+    from kbmine.heap import frozen_heap
+
+    kb.notes  # parsed (or unpickled) before the heap is frozen, so the notes are in it
+    with frozen_heap():
+        findings = apply_suppressions(kb, _run(kb, rules), all_rules(), report_unused_suppressions)
     if kb.cache is not None:
         kb.cache.put_blob("findings", key, (findings, list(kb.notices)))
     return findings

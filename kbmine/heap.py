@@ -1,0 +1,58 @@
+"""The garbage collector around kbmine's big, long-lived, acyclic heap of parsed notes.
+
+A KB's notes are millions of small objects (spans, links, tuples) that live
+for the whole run and never form reference cycles. CPython's cyclic
+collector does not know that: while they are unpickled it runs a pass every
+few hundred allocations over an ever larger heap, and afterwards every full
+collection walks all of them again. Worse, a forked worker that collects
+writes to each object's header and so copies every page of the heap it
+shares with its parent. On commonplace (2,000 notes) unpickling the cached
+notes took 0.79 s with the collector and 0.30 s without, and the rules
+phase 14 s wall with a shared, collected heap against 3 s with it frozen.
+
+:func:`paused_gc` switches the collector off while a batch of notes is
+built; :func:`frozen_heap` moves everything alive into the permanent
+generation (``gc.freeze``) for the duration of the rules, and back after,
+so library users who load many KBs in one process still get their garbage
+collected between runs.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["frozen_heap", "paused_gc"]
+
+_frozen_depth = 0
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic collection inside the block (reference counting still frees everything acyclic)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Objects alive on entry are ignored by the collector (here and in forked workers) until exit.
+
+    Nests: only the outermost block unfreezes, so an inner block (a rule's
+    worker pool) does not thaw what an outer one (the whole check) froze.
+    """
+    global _frozen_depth
+    _frozen_depth += 1
+    gc.freeze()
+    try:
+        yield
+    finally:
+        _frozen_depth -= 1
+        if _frozen_depth == 0:
+            gc.unfreeze()
