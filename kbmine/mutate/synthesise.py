@@ -24,20 +24,14 @@ import math
 import posixpath
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from kbmine.checks.missing_link import _kb_style, style_counts
+from kbmine.checks.missing_link import MentionTable, _kb_style, style_counts
 from kbmine.model import Edit, Finding, Note
-from kbmine.mutate.mentions import (
-    Mentions,
-    common_limit,
-    link_known_mentions,
-    names_of,
-    one_more_link_wakes,
-)
+from kbmine.mutate.mentions import Mentions, link_known_mentions, names_of
 from kbmine.mutate.model import Mutation
 from kbmine.mutate.newnote import (
     DESCRIPTION_KEYS,
@@ -165,16 +159,13 @@ def propose_hubs(kb: KB, writer: HubWriter | None = None, findings: Iterable[Fin
         and not _has_hub(kb, members)
     ]
     titled = [(members, _title(kb, members, vocabulary)) for members in clusters]
-    # One pass over the KB's prose: the hubs' candidate names, and the members' own names,
-    # whose common-word standing in missing-link one more link (the hub's) can change.
-    mentions = Mentions.scan(
-        kb,
-        [(title, slug(title, name_style(kb, _folder(members)))) for members, title in titled]
-        + [(kb.notes[m].title, kb.notes[m].stem) for members in clusters for m in members],
-    )
+    # One pass over the KB's prose for the hubs' candidate names.
+    mentions = Mentions.scan(kb, [(title, slug(title, name_style(kb, _folder(members)))) for members, title in titled])
+    wakes = _one_more_link_wakes(kb) if clusters else None
     names: set[str] = set()
     for members, title in titled:
-        mutation = _hub(kb, graph, members, title, write, planned, names, mentions, reported)
+        assert wakes is not None
+        mutation = _hub(kb, graph, members, title, write, planned, names, mentions, reported, wakes)
         if mutation is not None:
             planned.update(path for path, _ in mutation.new_files)
             mutations.append(mutation)
@@ -265,6 +256,7 @@ def _hub(
     names: set[str],
     mentions: Mentions,
     reported: frozenset[str],
+    wakes: Callable[[str], bool],
 ) -> Mutation | None:
     folder = _folder(members)
     indexes = _index_notes(kb)
@@ -276,15 +268,8 @@ def _hub(
     names.update(names_of(title, posixpath.basename(hub_path).removesuffix(".md")))
     # A hub is a live note: listing a superseded or dead member would be a stale-status finding.
     is_live = NoteParser(kb).is_live
-    linking: dict[str, set[str]] = defaultdict(set)
-    for note, link, resolution in kb.links():
-        if resolution.path in members and link.kind != "definition":
-            linking[resolution.path].add(note.path)
-    common = common_limit(kb)
     # A member whose name one more link would wake as an unlinked mention all over the KB stays out.
-    listed = [
-        p for p in members if is_live(kb.notes[p]) and not one_more_link_wakes(mentions, kb, p, linking[p], common)
-    ]
+    listed = [p for p in members if is_live(kb.notes[p]) and not wakes(p)]
     member_folders = sorted({posixpath.dirname(p) for p in listed})
     cluster = Cluster(
         folder,
@@ -323,6 +308,38 @@ def _hub(
         f"lists them with their own summaries and {linked_from}.",
         new_files=((hub_path, hub_bytes),),
     )
+
+
+def _one_more_link_wakes(kb: KB) -> Callable[[str], bool]:
+    """Whether one more note linking a given note makes ``missing-link`` report its name where it did not.
+
+    The rule counts a name as a common word while it is written unlinked in
+    more than twice the notes that link its note, and a one-word name in
+    another case ("hindsight" for the note "Hindsight") as an ordinary word
+    on the same bar. A hub's link is one more: a name just over the bar
+    would become a mention in every note that writes it, "in hindsight"
+    included. Decided with the rule's own table and counts, the note's
+    inbound links raised by one.
+    """
+    table = MentionTable.build(kb, kb.config.rule_options("missing-link"))
+    if table is None:
+        return lambda target: False
+    unlinked: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    for path, found in table.hits.items():
+        own = table.linked.get(path, set())
+        for key, how, _, _ in found:
+            target = table.names.targets[key]
+            if target != path and target not in own:
+                unlinked[target].add((key, how))
+
+    def wakes(target: str) -> bool:
+        written = unlinked.get(target)
+        if not written:
+            return False
+        raised = replace(table, inbound=table.inbound + Counter({target: 1}))
+        return any(not table.counts(key, how) and raised.counts(key, how) for key, how in written)
+
+    return wakes
 
 
 def _central(kb: KB, graph: nx.Graph[str], members: list[str]) -> str:

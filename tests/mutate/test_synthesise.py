@@ -310,3 +310,20 @@ def test_a_summary_links_a_name_missing_link_reports(tmp_path: Path) -> None:
     [mutation] = propose_hubs(kb, findings=findings)
     hub = mutation.new_files[0][1].decode()
     assert "): How a [vector store](vector-store.md) orders what it finds." in hub
+
+
+def test_a_member_whose_name_one_more_link_makes_a_mention_in_another_case_is_left_out(tmp_path: Path) -> None:
+    # "hindsight" is the note "Hindsight" written in another case: a mention only while no more notes
+    # write it so than twice the notes linking it (four members do). Nine notes write it: one more
+    # link (the hub's) and "in hindsight" would be linked to the note in each of them.
+    names = ["hindsight", *TOPIC[:4]]
+    files = {"README.md": "# Home\n\n- [Notes](notes/README.md)\n", "notes/README.md": "# Notes\n", **_cluster_files(names, "notes")}
+    files.update({f"talk/talk-{i}.md": f"# Talk {i}\n\nIn hindsight the plan {i} was wrong.\n" for i in range(9)})
+    kb = load(make_repo(tmp_path / "repo", files), use_cache=False)
+    assert not [f for f in run_checks(kb) if f.rule == "missing-link" and f.data["target"] == "notes/hindsight.md"]
+    files["notes/one-more.md"] = "# One more\n\n[[hindsight]]\n"
+    woken = load(make_repo(tmp_path / "woken", files), use_cache=False)
+    assert len([f for f in run_checks(woken) if f.rule == "missing-link" and f.data["target"] == "notes/hindsight.md"]) == 9
+    [mutation] = propose_hubs(kb)
+    ((_, data),) = mutation.new_files
+    assert b"hindsight.md" not in data and b"retrieval-caching.md" in data
