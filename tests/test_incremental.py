@@ -142,3 +142,34 @@ def test_a_tiny_source_budget_changes_no_finding(kb_root: Path, monkeypatch: pyt
     tight = [(f.rule, f.path, f.span.line, f.span.column, f.message, f.fingerprint) for f in run_checks(kb)]
     assert tight == roomy
     assert len(kb._sources) == 1
+
+
+def test_a_rename_rescans_only_the_notes_it_can_change(make_kb: MakeKB, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a rename the last run's mention scans are carried over where no new or vanished name can matter."""
+    from kbmine.checks import missing_link
+
+    files: dict[str, str | bytes] = {
+        f"topic-{i}.md": f"# Topic {i}\n\nThis note talks about the Widget Factory, number {i}.\n" for i in range(12)
+    }
+    files["widget-factory.md"] = "# Widget Factory\n\nMakes widgets. See [[topic-1]].\n"
+    files["misc-notes.md"] = "# Sundry Remarks\n\nOdds and ends. See [[topic-2]].\n"
+    files["mentions-new.md"] = "# Mentions\n\nThe sprocket works will open soon.\n"
+    root = make_kb(files)
+    _same(root)
+
+    scanned: list[tuple[str, int]] = []
+    real_mentions = missing_link.MentionMatcher.mentions
+    monkeypatch.setattr(
+        missing_link.MentionMatcher,
+        "mentions",
+        lambda self, note, source: scanned.append((note.path, len(self.keys))) or real_mentions(self, note, source),
+    )
+    # A new file name that one note mentions; the old one nobody did.
+    (root / "misc-notes.md").rename(root / "sprocket-works.md")
+    cached = _findings(root, use_cache=True)
+    monkeypatch.undo()
+    assert cached == _findings(root, use_cache=False)
+    assert any(rule == "missing-link" and path == "mentions-new.md" for rule, path, *_ in cached)
+    everything = max(keys for _, keys in scanned)
+    assert {path for path, keys in scanned if keys == everything} == {"mentions-new.md"}
+    assert len([path for path, keys in scanned if keys < everything]) == len(files)  # each probed for the new name

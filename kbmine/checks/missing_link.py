@@ -7,7 +7,7 @@ import posixpath
 import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -254,13 +254,30 @@ class MentionMatcher:
             {key: frozenset(forms) for key, forms in (entries or {}).items() if forms},
         )
 
+    def signature(self) -> dict[str, tuple[Any, ...]]:
+        """Per key, everything :meth:`mentions` reads besides the text: how the name may be written."""
+        return {
+            key: (
+                tuple(sorted(self.words[key])) if key in self.words else None,
+                tuple(sorted(self.titles.get(key, ()))),
+                tuple(sorted(self.entries.get(key, ()))),
+            )
+            for key in self.keys
+        }
+
     def digest(self) -> str:
         """A digest of what the matcher finds: scans are cached under it."""
-        names = [
-            (key, sorted(self.words.get(key, ())), key in self.words, sorted(self.titles.get(key, ())), sorted(self.entries.get(key, ())))
-            for key in self.keys
-        ]
-        return hashlib.sha256(repr((_SCAN_VERSION, names)).encode()).hexdigest()[:32]
+        return hashlib.sha256(repr((_SCAN_VERSION, sorted(self.signature().items()))).encode()).hexdigest()[:32]
+
+    def restricted(self, keys: Iterable[str]) -> MentionMatcher:
+        """A matcher for ``keys`` only, each written as here (see :mod:`kbmine.checks.mention_scans`)."""
+        wanted = set(keys)
+        return MentionMatcher.build(
+            wanted,
+            {key: forms for key, forms in self.words.items() if key in wanted},
+            {key: forms for key, forms in self.titles.items() if key in wanted},
+            {key: forms for key, forms in self.entries.items() if key in wanted},
+        )
 
     def mentions(self, note: Note, source: SourceText) -> list[Mention]:
         """Non-overlapping whole-word mentions in the note's prose, longest first, in text order.
@@ -404,7 +421,9 @@ class MentionTable:
             return None
         linked = _linked_targets(kb)
         paths = [path for path in kb.notes if skip_notes is None or not skip_notes.match(path)]
-        hits = _all_mentions(kb, paths, names.matcher())
+        from kbmine.checks.mention_scans import all_mentions
+
+        hits = all_mentions(kb, paths, names.matcher())
         words = WordCounts(Counter(), Counter(), Counter())
         for path, found in hits.items():
             own_links = linked.get(path, set())
@@ -666,43 +685,7 @@ def _declared_mentions(kb: KB, note: Note, table: MentionTable) -> dict[str, tup
 
 
 #: Bumped whenever :meth:`MentionMatcher.mentions` changes what it returns, so cached scans are not reused.
-_SCAN_VERSION = 3
-
-
-def _all_mentions(kb: KB, paths: list[str], matcher: MentionMatcher) -> dict[str, list[Mention]]:
-    """The mentions in every note of ``paths``, in order; unchanged notes' from the cache.
-
-    A note's mentions depend on its bytes and on the names searched for
-    (with their required spellings), so they are cached under the content hash
-    and a digest of the names: after a one-note edit only that note is
-    scanned. Renaming or retitling a note changes the names, and every note
-    is scanned again.
-    """
-    digest = matcher.digest()
-    hashes = {path: kb.notes[path].content_hash for path in paths}
-    cache = kb.cache
-    stored: dict[str, Any] = cache.get_derived("mentions", digest, set(hashes.values())) if cache is not None else {}
-    todo = [path for path in paths if hashes[path] not in stored or not isinstance(stored[hashes[path]], list)]
-    size = sum(kb.notes[path].size for path in todo)
-    from kbmine.parallel import fork_map
-
-    scanned = dict(fork_map(_scan, todo, (kb, matcher), size=size, jobs=kb.jobs))
-    if cache is not None:
-        fresh = [(hashes[path], scanned[path]) for path in todo if hashes[path]]
-        cache.put_derived("mentions", digest, fresh, keep=hashes.values())
-    return {path: scanned[path] if path in scanned else stored[hashes[path]] for path in paths}
-
-
-def _scan(paths: Sequence[str]) -> list[tuple[str, list[Mention]]]:
-    """The mentions in each of ``paths`` (run in a forked worker on big KBs; see :mod:`kbmine.parallel`)."""
-    from kbmine.parallel import shared
-
-    kb, matcher = shared()
-    found: list[tuple[str, list[Mention]]] = []
-    for path in paths:
-        source = kb.source(path)
-        found.append((path, matcher.mentions(kb.notes[path], source) if source is not None else []))
-    return found
+_SCAN_VERSION = 4
 
 
 def _sentence_start(text: str, start: int) -> bool:
