@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -127,8 +126,43 @@ def _in_brackets(text: str, start: int, end: int) -> bool:
     return closing >= 0 and text.find("[", end, closing) < 0
 
 
-def _is_word_char(char: str) -> bool:
-    return char.isalnum()
+_ASCII_ALNUM: dict[str, Any] = {}
+
+
+def _whole_words_in(
+    lowered: str, hits: list[tuple[int, int]], lengths: Any, allowed: list[tuple[int, int]]
+) -> list[tuple[int, int, int]]:
+    """``(start, end, key index)`` of the automaton ``hits`` that are whole words inside one ``allowed`` range.
+
+    Most hits are pieces of longer words ("note" in "notebook") or lie in
+    code and links; they are dropped here in numpy, all at once, before the
+    per-mention checks that need Python.
+    """
+    if not hits:
+        return []
+    import numpy as np
+
+    found = np.array(hits, dtype=np.int64).reshape(-1, 2)
+    ends = found[:, 0] + 1
+    starts = ends - lengths[found[:, 1]]
+    # A word character: str.isalnum, decided per distinct code point; one more False past the end.
+    points = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    ascii_alnum = _ASCII_ALNUM.get("table")
+    if ascii_alnum is None:
+        ascii_alnum = _ASCII_ALNUM["table"] = np.array([chr(code).isalnum() for code in range(128)] + [False])
+    alnum = np.append(ascii_alnum[np.minimum(points, 128)], False)
+    wide = np.flatnonzero(points >= 128)
+    if len(wide):
+        distinct = np.unique(points[wide])
+        decided = np.fromiter((chr(code).isalnum() for code in distinct.tolist()), bool, len(distinct))
+        alnum[wide] = decided[np.searchsorted(distinct, points[wide])]
+    range_starts = np.fromiter((start for start, _ in allowed), dtype=np.int64, count=len(allowed))
+    range_ends = np.fromiter((end for _, end in allowed), dtype=np.int64, count=len(allowed))
+    slot = np.searchsorted(range_starts, starts, side="right") - 1
+    keep = (slot >= 0) & (ends <= range_ends[np.maximum(slot, 0)]) & (starts >= range_starts[np.maximum(slot, 0)])
+    keep &= ~alnum[ends] & ~np.where(starts > 0, alnum[np.maximum(starts - 1, 0)], False)
+    chosen = np.flatnonzero(keep)
+    return list(zip(starts[chosen].tolist(), ends[chosen].tolist(), found[chosen, 1].tolist()))
 
 
 @rule(
@@ -295,24 +329,11 @@ class MentionMatcher:
             return []
         text = source.normalized
         lowered = _lowered(text)
-        starts = [a for a, _ in allowed]
         candidates: list[tuple[int, int, str, int]] = []
         # One pass over the whole text: pyahocorasick copies the string on every
         # iter() call, so a call per prose range would be quadratic in note size.
-        first, last = allowed[0][0], max(end for _, end in allowed)
-        for end_index, index in self.automaton.iter(lowered):
+        for start, end, index in _whole_words_in(lowered, list(self.automaton.iter(lowered)), self._lengths(), allowed):
             key = self.keys[index]
-            end = end_index + 1
-            start = end - len(key)
-            if start < first or end > last:
-                continue
-            if start > 0 and _is_word_char(lowered[start - 1]):
-                continue
-            if end < len(lowered) and _is_word_char(lowered[end]):
-                continue
-            slot = bisect_right(starts, start) - 1
-            if slot < 0 or end > allowed[slot][1]:
-                continue
             if _joined(text, start - 1, -1) or _joined(text, end, 1):
                 continue  # a piece of a path or of a longer token, not a word of prose (either spelling)
             if _in_brackets(text, start, end) or text[start - 1 : start] == "\\":
@@ -327,12 +348,22 @@ class MentionMatcher:
                 cursor = end
         return chosen
 
+    def _lengths(self) -> Any:
+        """Each key's length, by automaton value (built once per matcher)."""
+        import numpy as np
+
+        lengths = self.__dict__.get("_key_lengths")
+        if lengths is None:
+            lengths = np.fromiter((len(key) for key in self.keys), dtype=np.int64, count=len(self.keys))
+            object.__setattr__(self, "_key_lengths", lengths)
+        return lengths
+
     def _how(self, text: str, start: int, end: int, key: str) -> int:
         """How the mention ``text[start:end]`` of ``key`` is written (see :data:`NAMED`)."""
         written = text[start:end]
         forms = self.words.get(key)
         if forms is None:
-            titled = key in self.titles and _SPACES.sub(" ", written) in self.titles[key]
+            titled = key in self.titles and (written if written.isprintable() and "  " not in written else _SPACES.sub(" ", written)) in self.titles[key]
             if titled and (written[1:] != written[1:].lower() or not _capital_explained(text, start)):
                 return NAMED  # "as Tool loop shows": the title's capitals where prose has none
             return NAMED if " " in key and _entry(text, start, end) else WRITTEN
