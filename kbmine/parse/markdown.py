@@ -175,8 +175,11 @@ def _tracked(
 
 
 @lru_cache(maxsize=None)
-def markdown_parser(dialect: str, full_inline: bool = True) -> MarkdownIt:
+def markdown_parser(dialect: str, full_inline: bool = True, dispatch: bool = True) -> MarkdownIt:
     """One configured parser per dialect and inline rule set (built once per process).
+
+    ``dispatch=False`` leaves markdown-it's block rule chains as they are
+    (see :func:`_dispatch_block_rules`); tests compare the two.
 
     GFM tables are deliberately not enabled: a table row read as a paragraph
     yields exactly the same links and code spans (``\\|`` is unescaped the
@@ -214,7 +217,78 @@ def markdown_parser(dialect: str, full_inline: bool = True) -> MarkdownIt:
     md.normalizeLinkText = _identity  # type: ignore[method-assign,assignment]
     md.validateLink = _accept  # type: ignore[method-assign]
     _silence_block_debug_logging()
+    if dispatch:
+        _dispatch_block_rules(md)
     return md
+
+
+#: The characters a block rule's line must start with (after indentation), per rule; the
+#: rules here check that character before anything else and return False otherwise.
+_BLOCK_STARTS = {
+    "math_block": "$",
+    "fence": "`~",
+    "blockquote": ">",
+    "hr": "*-_",
+    "list": "*-+0123456789",
+    "footnote_def": "[",
+    "reference": "[",
+    "html_block": "<",
+    "heading": "#",
+}
+
+
+def _dispatch_block_rules(md: MarkdownIt) -> None:
+    """Try only the block rules a line's first character allows, in markdown-it's order.
+
+    markdown-it tries a dozen rules at the start of every block and, to see
+    whether a paragraph or list item goes on, every terminator rule at every
+    next line; most return at their first check, the line's first character.
+    Each run of such rules in a chain becomes one rule that looks the
+    character up and calls only those that can match, in the same order, so
+    the parse is the same (a test compares the token streams on the corpora).
+    """
+    ruler = md.block.ruler
+    original = ruler.getRules
+    functions = {rule.name: rule.fn for rule in ruler.__rules__ if rule.enabled}
+    names = {fn: name for name, fn in functions.items()}
+    chains: dict[str, list[Any]] = {}
+    for chain in ("", *{alt for rule in ruler.__rules__ for alt in rule.alt}):
+        merged: list[Any] = []
+        run: list[tuple[Any, str]] = []
+        for fn in original(chain):
+            starts = _BLOCK_STARTS.get(names.get(fn, ""))
+            if starts is not None:
+                run.append((fn, starts))
+                continue
+            if run:
+                merged.append(_first_character_dispatch(run))
+                run = []
+            merged.append(fn)
+        if run:
+            merged.append(_first_character_dispatch(run))
+        chains[chain] = merged
+    def get_rules(chain: str) -> list[Any]:
+        return chains[chain] if chain in chains else original(chain)
+
+    ruler.getRules = get_rules  # type: ignore[method-assign,assignment]
+
+
+def _first_character_dispatch(rules: list[tuple[Any, str]]) -> Callable[..., bool]:
+    by_character: dict[str, list[Any]] = {}
+    for fn, starts in rules:
+        for character in starts:
+            by_character.setdefault(character, []).append(fn)
+
+    def dispatch(state: Any, start_line: int, end_line: int, silent: bool) -> bool:
+        pos = state.bMarks[start_line] + state.tShift[start_line]
+        if pos >= state.eMarks[start_line]:
+            return False
+        for fn in by_character.get(state.src[pos], ()):
+            if fn(state, start_line, end_line, silent):
+                return True
+        return False
+
+    return dispatch
 
 
 def _identity(url: str) -> str:

@@ -53,3 +53,19 @@ def paragraph_contents(text: str, dialect: str) -> tuple[list[str], Mapping[str,
         if token.type == "inline" and not (index and tokens[index - 1].type == "heading_open")
     ]
     return contents, env.get("references")
+
+
+def block_tokens_differ(text: str, dialect: str = "obsidian") -> bool:
+    """Whether the block parse with first-character dispatch differs from markdown-it's own chains."""
+
+    def key(tokens: list[Any], env: dict[str, Any]) -> list[Any]:
+        return [
+            (t.type, t.map, t.content, t.info, t.markup, t.tag, t.nesting, repr(sorted((t.meta or {}).items(), key=str)), t.attrs)
+            for t in tokens
+        ] + [repr(env)]
+
+    fast_env: dict[str, Any] = {}
+    plain_env: dict[str, Any] = {}
+    fast = markdown_parser(dialect).parse(text, fast_env)
+    plain = markdown_parser(dialect, True, False).parse(text, plain_env)
+    return key(fast, fast_env) != key(plain, plain_env)

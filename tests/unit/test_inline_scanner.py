@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inline_differential import differs, paragraph_contents, read_tokens
+from inline_differential import block_tokens_differ, differs, paragraph_contents, read_tokens
 from kbmine.parse.inline import scan_inline
 
 REFERENCES = {"REF": {"href": "ref.md", "title": ""}, "A": {"href": "a.md", "title": ""}}
@@ -81,3 +81,18 @@ def test_generated_documents_agree_with_markdown_it(text: str) -> None:
     contents, references = paragraph_contents(text, "obsidian")
     for content in contents:
         assert differs(content, references) is None
+
+
+_LINE_STARTS = st.sampled_from(
+    ["", "", "", " ", "  ", "    ", "\t", "> ", ">", "- ", "* ", "+ ", "1. ", "2) ", "# ", "## ", "```", "~~~", "$$", "<div>", "<!--",
+     "[a]: x.md", "[^1]: note", "---", "***", "___", "===", "| a | b |", "-", "10. "]
+)
+_LINE_REST = st.sampled_from(["", "text", "more words", "[x](y.md)", "`code`", "-->", "</div>", "$$", "```", "a\\", "   "])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.tuples(_LINE_STARTS, _LINE_STARTS, _LINE_REST), max_size=25))
+def test_block_rule_dispatch_parses_as_markdown_it(lines: list[tuple[str, str, str]]) -> None:
+    """Trying only the block rules a line's first character allows gives markdown-it's exact tokens."""
+    text = "\n".join(a + b + c for a, b, c in lines)
+    assert not block_tokens_differ(text)
