@@ -218,9 +218,12 @@ def _parse_batch(
             out.append((path, "", None, "it grew past max_note_size during the run"))
         except OSError as exc:
             out.append((path, "", None, exc.strerror or str(exc)))
-    notes = parse_notes([("", data) for _, data in readable], dialect, timeout, min_words)
-    for (path, _), note in zip(readable, notes):
-        out.append((path, note.content_hash, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL), None))
+    # In groups: a group's decoded texts stay in memory until its passages are signed.
+    for start in range(0, len(readable), _SIGNED_TOGETHER):
+        group = readable[start : start + _SIGNED_TOGETHER]
+        notes = parse_notes([("", data) for _, data in group], dialect, timeout, min_words)
+        for (path, _), note in zip(group, notes):
+            out.append((path, note.content_hash, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL), None))
     return out
 
 
@@ -326,8 +329,9 @@ def load(
     return kb
 
 
-#: Notes parsed together in-process (their passages are signed in one go; progress is shown per batch).
-_SEQUENTIAL_BATCH = 64
+#: Notes parsed together (their passages signed in one go): enough to pay for numpy's per-call
+#: cost, few enough that their decoded texts, held until then, stay small.
+_SIGNED_TOGETHER = 64
 
 
 def _materialise(kb: KB) -> dict[str, Note]:
@@ -355,8 +359,8 @@ def _materialise(kb: KB) -> dict[str, Note]:
     elif todo:
         from kbmine.parse import parse_notes
 
-        for start in range(0, len(todo), _SEQUENTIAL_BATCH):
-            paths = todo[start : start + _SEQUENTIAL_BATCH]
+        for start in range(0, len(todo), _SIGNED_TOGETHER):
+            paths = todo[start : start + _SIGNED_TOGETHER]
             parsed_batch = parse_notes(
                 [("", contents[path]) for path in paths], config.dialect, config.parse_timeout, config.passage_min_words
             )
