@@ -112,7 +112,7 @@ def mutate(
                 if "extract" in kinds and round_index == 0:
                     proposed += propose_extracts(kb, findings)
                 if "synthesise" in kinds and round_index == 0:
-                    proposed += propose_hubs(kb, findings=findings)
+                    proposed += propose_hubs(kb)
                 mutations = [
                     m
                     for m in proposed

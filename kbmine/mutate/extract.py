@@ -40,9 +40,9 @@ from kbmine.mutate.mentions import (
 from kbmine.mutate.model import Mutation
 from kbmine.mutate.newnote import (
     NameStyle,
+    ReportedNames,
     free_path,
     name_style,
-    named_targets,
     note_text,
     sibling_frontmatter,
     slug,
@@ -80,13 +80,13 @@ _LEFT_BEHIND = 0.6
 def propose_extracts(kb: KB, findings: Iterable[Finding]) -> list[Mutation]:
     """One extract mutation per duplicate-claim cluster whose claim can take a title nobody writes yet.
 
-    ``findings`` are the KB's findings: the duplicate-claim clusters, and the
-    names missing-link reports, which a moved claim links (see :func:`named_targets`).
+    ``findings`` are the KB's findings; the duplicate-claim clusters are read.
     """
-    findings = list(findings)
     clusters = _clusters([f for f in findings if f.rule == "duplicate-claim"])
-    reported = named_targets(kb, findings)
     claims = [(claim, found) for locations, found in clusters if found and (claim := _claim(kb, locations)) is not None]
+    if not claims:
+        return []
+    reported = ReportedNames.of(kb)
     # Every candidate name of every claim looked up in one pass over the KB's prose.
     styles = {claim.folder: name_style(kb, claim.folder) for claim, _ in claims}
     mentions = Mentions.scan(kb, [(title, slug(title, styles[claim.folder])) for claim, _ in claims for title in claim.titles])
@@ -195,7 +195,7 @@ def _extract(
     mentions: Mentions,
     style: NameStyle,
     kb_style: tuple[int, int],
-    reported: frozenset[str],
+    reported: ReportedNames,
 ) -> Mutation | None:
     locations, (home_path, _, _), claim_text, sentence = claim.locations, claim.home, claim.text, claim.sentence
     folder = claim.folder
@@ -215,8 +215,9 @@ def _extract(
         for link, r in zip(kb.notes[home_path].links, kb.resolutions.get(home_path, ()))
         if r.status == "note" and r.path and link.kind != "definition" and not home_start <= link.span.start < home_end
     }
-    # So did the home's own unlinked mentions, which the rule reported there and would report in the new note.
-    new_note = link_known_mentions(kb, new_path, new_note, around | reported, kb_style)
+    new_note = link_known_mentions(kb, new_path, new_note, around, kb_style)
+    # And a name the rule reports, which the copies wrote unlinked (a finding there), is one in the new note.
+    new_note = reported.link(kb, new_path, new_note, kb_style)
     edits = []
     for path, start, end in locations:
         note_source = kb.source(path)

@@ -13,21 +13,26 @@ from __future__ import annotations
 import datetime
 import posixpath
 import re
+import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from kbmine.checks.missing_link import MentionMatcher, MentionTable, link_text
+from kbmine.model import Edit
+from kbmine.mutate.edits import apply_edits
 from kbmine.mutate.prose import DANGLING
+from kbmine.parse import parse_note
+from kbmine.parse.text import decode_note
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
-    from kbmine.model import Finding
 
-__all__ = ["NameStyle", "free_path", "name_style", "named_targets", "note_text", "sibling_frontmatter", "slug"]
+__all__ = ["NameStyle", "ReportedNames", "free_path", "name_style", "note_text", "sibling_frontmatter", "slug"]
 
 #: A frontmatter key is a convention when this share of the siblings carry it (and its value).
 CONVENTION_SHARE = 0.6
@@ -155,18 +160,49 @@ def note_text(fields: Mapping[str, Any], title: str, body: str) -> str:
     return f"{front}# {title}\n\n{body.rstrip()}\n"
 
 
-def named_targets(kb: KB, findings: Iterable[Finding]) -> frozenset[str]:
-    """The live notes whose names ``missing-link`` reports written unlinked somewhere in the KB.
+
+@dataclass(frozen=True)
+class ReportedNames:
+    """``missing-link``'s view of the KB a run starts from: which names it reports as mentions.
 
     Whether a name counts as a mention rather than a common word is decided
     from KB-wide counts (how many notes write it unlinked, how many link its
     note), the same for every note: a name the rule reports in one note it
-    reports in a new note that writes it, so the new note links it. A note
-    that is not live is left out: the new note is live, and a link to a
-    dead note would be a ``stale-status`` finding.
+    reports in a new note that writes it. Built once per run (one scan of
+    the KB's prose, the rule's own table), it links those names in the text
+    kbmine writes, so a new note brings no finding of its own.
     """
-    from kbmine.mutate.verify import NoteParser
 
-    is_live = NoteParser(kb).is_live
-    targets = {str(f.data.get("target")) for f in findings if f.rule == "missing-link"}
-    return frozenset(t for t in targets if t in kb.notes and is_live(kb.notes[t]))
+    table: MentionTable | None
+    matcher: MentionMatcher | None
+    #: Notes a new (live) note may link: a link to a dead one would be a stale-status finding.
+    live: frozenset[str]
+
+    @classmethod
+    def of(cls, kb: KB) -> ReportedNames:
+        from kbmine.mutate.verify import NoteParser
+
+        table = MentionTable.build(kb, kb.config.rule_options("missing-link"))
+        is_live = NoteParser(kb).is_live
+        live = frozenset(path for path, note in kb.notes.items() if is_live(note))
+        return cls(table, table.names.matcher() if table is not None else None, live)
+
+    def link(self, kb: KB, path: str, data: bytes, style: tuple[int, int]) -> bytes:
+        """``data`` (a new note at ``path``) with the first mention of each name the rule reports linked."""
+        table, matcher = self.table, self.matcher
+        if table is None or matcher is None:
+            return data
+        note = parse_note(path, data, kb.config.dialect, kb.config.parse_timeout, min_passage_words=sys.maxsize)
+        source = decode_note(data)
+        linked = {kb.resolver.resolve(path, link).path for link in note.links if link.kind != "definition"}
+        edits = []
+        for key, how, span, mention in matcher.mentions(note, source):
+            target = table.names.targets[key]
+            if span is None or target == path or target in linked or target not in self.live:
+                continue
+            if not table.counts(key, how):
+                continue
+            linked.add(target)
+            replacement = link_text(kb, note, mention, kb.notes[target], style)
+            edits.append(Edit(path, span.start, span.end, mention.encode(), replacement.encode(), f"link {target}"))
+        return apply_edits(data, edits)

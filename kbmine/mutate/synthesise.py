@@ -30,14 +30,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from kbmine.checks.missing_link import MentionTable, _kb_style, style_counts
-from kbmine.model import Edit, Finding, Note
+from kbmine.model import Edit, Note
 from kbmine.mutate.mentions import Mentions, link_known_mentions, names_of
 from kbmine.mutate.model import Mutation
 from kbmine.mutate.newnote import (
     DESCRIPTION_KEYS,
+    ReportedNames,
     free_path,
     name_style,
-    named_targets,
     note_text,
     sibling_frontmatter,
     slug,
@@ -136,13 +136,8 @@ def _escape(text: str) -> str:
     return text.replace("[", "\\[").replace("]", "\\]")
 
 
-def propose_hubs(kb: KB, writer: HubWriter | None = None, findings: Iterable[Finding] = ()) -> list[Mutation]:
-    """One hub mutation per dense cluster without a hub.
-
-    ``findings`` (the KB's) say which names missing-link reports: a hub's
-    summaries link them (see :func:`named_targets`).
-    """
-    reported = named_targets(kb, findings)
+def propose_hubs(kb: KB, writer: HubWriter | None = None) -> list[Mutation]:
+    """One hub mutation per dense cluster without a hub."""
     write = writer or DeterministicHubWriter()
     graph = _note_graph(kb)
     if graph.number_of_nodes() < MIN_MEMBERS:
@@ -161,10 +156,12 @@ def propose_hubs(kb: KB, writer: HubWriter | None = None, findings: Iterable[Fin
     titled = [(members, _title(kb, members, vocabulary)) for members in clusters]
     # One pass over the KB's prose for the hubs' candidate names.
     mentions = Mentions.scan(kb, [(title, slug(title, name_style(kb, _folder(members)))) for members, title in titled])
-    wakes = _one_more_link_wakes(kb) if clusters else None
+    if not clusters:
+        return []
+    reported = ReportedNames.of(kb)
+    wakes = _one_more_link_wakes(reported.table)
     names: set[str] = set()
     for members, title in titled:
-        assert wakes is not None
         mutation = _hub(kb, graph, members, title, write, planned, names, mentions, reported, wakes)
         if mutation is not None:
             planned.update(path for path, _ in mutation.new_files)
@@ -255,7 +252,7 @@ def _hub(
     planned: set[str],
     names: set[str],
     mentions: Mentions,
-    reported: frozenset[str],
+    reported: ReportedNames,
     wakes: Callable[[str], bool],
 ) -> Mutation | None:
     folder = _folder(members)
@@ -283,7 +280,8 @@ def _hub(
     # A summary can name a note its member links, or one missing-link reports (a frontmatter description
     # is never scanned for mentions; the hub's list is): in the hub that name would read as an unlinked mention.
     around = {r.path for p in listed for r in kb.resolutions.get(p, ()) if r.status == "note" and r.path}
-    hub_bytes = link_known_mentions(kb, hub_path, text.encode("utf-8"), (around | reported) - set(members), _kb_style(kb))
+    style = _kb_style(kb)
+    hub_bytes = reported.link(kb, hub_path, link_known_mentions(kb, hub_path, text.encode("utf-8"), around - set(members), style), style)
     if index is not None:
         entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index) or '.')})"
         edit = _index_entry(kb, index, set(members), entry, hub_path)
@@ -310,7 +308,7 @@ def _hub(
     )
 
 
-def _one_more_link_wakes(kb: KB) -> Callable[[str], bool]:
+def _one_more_link_wakes(table: MentionTable | None) -> Callable[[str], bool]:
     """Whether one more note linking a given note makes ``missing-link`` report its name where it did not.
 
     The rule counts a name as a common word while it is written unlinked in
@@ -321,7 +319,6 @@ def _one_more_link_wakes(kb: KB) -> Callable[[str], bool]:
     included. Decided with the rule's own table and counts, the note's
     inbound links raised by one.
     """
-    table = MentionTable.build(kb, kb.config.rule_options("missing-link"))
     if table is None:
         return lambda target: False
     unlinked: dict[str, set[tuple[str, int]]] = defaultdict(set)

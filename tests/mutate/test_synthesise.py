@@ -307,7 +307,7 @@ def test_a_summary_links_a_name_missing_link_reports(tmp_path: Path) -> None:
     kb = load(make_repo(tmp_path / "repo", files), use_cache=False)
     findings = run_checks(kb)
     assert any(f.rule == "missing-link" and f.data["target"] == "notes/vector-store.md" for f in findings)
-    [mutation] = propose_hubs(kb, findings=findings)
+    [mutation] = propose_hubs(kb)
     hub = mutation.new_files[0][1].decode()
     assert "): How a [vector store](vector-store.md) orders what it finds." in hub
 
