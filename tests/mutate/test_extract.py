@@ -174,7 +174,9 @@ def test_a_claim_pointing_at_its_own_notes_heading_is_not_moved(make_kb: Callabl
     files = {
         "a.md": f"# A\n\n{claim}\n\n## Cutting\n\nRules.\n",
         "b.md": f"# B\n\n{claim}\n\n## Cutting\n\nRules.\n",
-        "index.md": "[a](a.md) [b](b.md)\n",
+        "index.md": "[a](a.md) [b](b.md) [n](notes-on-passages.md)\n",
+        # A name missing-link looks for: the new note is read for mentions, its links resolved.
+        "notes-on-passages.md": "# Notes on passages\n\n[a](a.md)\n",
     }
     root = make_kb(files)
     kb = load(root, use_cache=False)
