@@ -96,3 +96,15 @@ def test_block_rule_dispatch_parses_as_markdown_it(lines: list[tuple[str, str, s
     """Trying only the block rules a line's first character allows gives markdown-it's exact tokens."""
     text = "\n".join(a + b + c for a, b, c in lines)
     assert not block_tokens_differ(text)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(alphabet=" \t\na>-", max_size=40))
+def test_line_tables_are_markdown_its(text: str) -> None:
+    """The block state's line tables, built from str.split, equal markdown-it's own (tabs, blank last lines)."""
+    from markdown_it.rules_block import StateBlock
+
+    from kbmine.parse.markdown import _line_marks, markdown_parser
+
+    state = StateBlock(text, markdown_parser("obsidian"), {}, [])
+    assert _line_marks(text) == (state.bMarks, state.eMarks, state.tShift, state.sCount, state.bsCount)
