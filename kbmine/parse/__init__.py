@@ -231,11 +231,11 @@ def _parse_unsigned(
         encoding=source.encoding,
         has_frontmatter=block is not None,
         h1=body.h1,
-        code_ranges=tuple((source.byte_offset(a), source.byte_offset(b)) for a, b in body.code_ranges),
-        prose_ranges=tuple((source.byte_offset(a), source.byte_offset(b)) for a, b in body.prose_ranges),
+        code_ranges=source.byte_ranges(body.code_ranges),
+        prose_ranges=source.byte_ranges(body.prose_ranges),
         tasks_open=body.tasks_open,
         problems=tuple(problems),
-        mention_ranges=tuple((source.byte_offset(a), source.byte_offset(b)) for a, b in mention_ranges),
+        mention_ranges=source.byte_ranges(mention_ranges),
     )
     return note, source, candidates
 

@@ -13,6 +13,7 @@ import codecs
 from array import array
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kbmine.model import Span
@@ -99,6 +100,14 @@ class SourceText:
         result = base_byte + len(self.text[base_char:offset].encode(self.encoding, "surrogatepass"))
         self._cursor = (line, offset, result)
         return result
+
+    def byte_ranges(self, ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+        """:meth:`byte_offset` of both ends of each of ``ranges`` (ASCII notes without a call per offset)."""
+        if self._line_bytes is None:
+            bom = self.bom
+            return tuple((bom + start, bom + end) for start, end in ranges)
+        offset = self.byte_offset
+        return tuple((offset(start), offset(end)) for start, end in ranges)
 
     def char_offset(self, byte: int) -> int:
         """Character offset in ``text`` of a byte offset in the stored file (inverse of ``byte_offset``)."""
