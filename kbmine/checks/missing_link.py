@@ -321,18 +321,19 @@ class MentionMatcher:
         on the KB's evidence that the word is used as a name (see
         :meth:`MentionTable.counts`).
         """
-        if not self.keys:
-            return []
-        flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
-        allowed = list(zip(flat[::2], flat[1::2]))
-        if not allowed:
+        if not self.keys or not note.mention_ranges:
             return []
         text = source.normalized
         lowered = _lowered(text)
-        candidates: list[tuple[int, int, str, int]] = []
         # One pass over the whole text: pyahocorasick copies the string on every
         # iter() call, so a call per prose range would be quadratic in note size.
-        for start, end, index in _whole_words_in(lowered, list(self.automaton.iter(lowered)), self._lengths(), allowed):
+        hits = list(self.automaton.iter(lowered))
+        if not hits:
+            return []  # most notes, when looking for a few new names (see mention_scans)
+        flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
+        allowed = list(zip(flat[::2], flat[1::2]))
+        candidates: list[tuple[int, int, str, int]] = []
+        for start, end, index in _whole_words_in(lowered, hits, self._lengths(), allowed):
             key = self.keys[index]
             if _joined(text, start - 1, -1) or _joined(text, end, 1):
                 continue  # a piece of a path or of a longer token, not a word of prose (either spelling)
