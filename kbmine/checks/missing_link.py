@@ -423,11 +423,7 @@ class MentionTable:
 
     A key written unlinked in more than ``common`` notes (see
     :class:`WordCounts`), or in more than twice the notes linking its note
-    (``inbound``), is a common word (see :meth:`counts`). Mutations that
-    remove text can pass the counts taken on the KB before their edits as
-    ``pinned`` (:attr:`words` of the first table): removing a boilerplate
-    paragraph that wrote a name in many notes then does not turn the name
-    from a common word into a mention everywhere else.
+    (``inbound``), is a common word (see :meth:`counts`).
     """
 
     names: Names
@@ -440,7 +436,7 @@ class MentionTable:
     skip_targets: Any
 
     @classmethod
-    def build(cls, kb: KB, options: Mapping[str, Any], pinned: WordCounts | None = None) -> MentionTable | None:
+    def build(cls, kb: KB, options: Mapping[str, Any]) -> MentionTable | None:
         """The table for ``kb`` under the rule's ``options``; ``None`` when no note has a usable name."""
         skip_notes = glob_matcher(tuple(options.get("exclude", ())))
         skip_targets = glob_matcher(tuple(options.get("exclude_targets", ())))
@@ -466,15 +462,7 @@ class MentionTable:
             words.named.update({key for key, how in unlinked if how == NAMED})
         inbound: Counter[str] = Counter(target for targets in linked.values() for target in targets)
         common = limit_of_common(options, len(kb.notes))
-        return cls(names, hits, linked, pinned or words, inbound, common, skip_targets)
-
-    def common_words(self) -> frozenset[str]:
-        """The keys treated as common words: written unlinked in more notes than the limit allows them.
-
-        Comparing this set before and after an edit tells which names the
-        edit wakes (see :func:`kbmine.mutate.mentions.woken_names`).
-        """
-        return frozenset(key for key in self.names.targets if not self.counts(key, WRITTEN))
+        return cls(names, hits, linked, words, inbound, common, skip_targets)
 
     def counts(self, key: str, how: int) -> bool:
         """Whether a mention of ``key`` written as ``how`` names its note (rather than being a common word).
@@ -805,6 +793,3 @@ def link_text(kb: KB, note: Note, mention: str, target: Note, style: tuple[int, 
     relative = posixpath.relpath(target.path, posixpath.dirname(note.path) or ".")
     return f"[{mention}]({quote(relative, safe='/-_.~()')})"
 
-
-#: The old private name, still imported by extract and synthesise.
-_kb_style = kb_style

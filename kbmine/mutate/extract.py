@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from kbmine.checks.missing_link import _kb_style, style_counts
+from kbmine.checks.missing_link import kb_style as style_of_kb
+from kbmine.checks.missing_link import style_counts
 from kbmine.model import Edit, Finding, Note
 from kbmine.mutate.edits import apply_edits
 from kbmine.mutate.mentions import (
@@ -94,7 +95,7 @@ def propose_extracts(kb: KB, findings: Iterable[Finding]) -> list[Mutation]:
     names: set[str] = set()
     mutations = []
     # A note with no links of its own gets links in the style of the whole KB, as missing-link does.
-    kb_style = _kb_style(kb)
+    kb_style = style_of_kb(kb)
     for claim, cluster_findings in claims:
         mutation = _extract(kb, claim, cluster_findings, planned, names, mentions, styles[claim.folder], kb_style, reported)
         if mutation is not None:

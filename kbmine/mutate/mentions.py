@@ -23,16 +23,14 @@ import posixpath
 import sys
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kbmine.checks.missing_link import (
     ORDINARY,
     SENTENCE_START,
     MentionMatcher,
-    MentionTable,
     fold_name,
-    limit_of_common,
     link_text,
     normalize_name,
     plurals,
@@ -49,12 +47,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Mentions",
-    "common_limit",
     "keep_lost_links",
     "link_known_mentions",
     "names_of",
-    "one_more_link_wakes",
-    "woken_names",
 ]
 
 
@@ -87,8 +82,6 @@ class Mentions:
 
     found: Mapping[str, frozenset[str]]
     taken: frozenset[str]
-    #: Every note writing each name in any spelling: what the rule's common-word test counts.
-    anywhere: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def scan(cls, kb: KB, candidates: Iterable[tuple[str, str]]) -> Mentions:
@@ -104,18 +97,16 @@ class Mentions:
             for name in (fold_name(note.title), normalize_name(note.stem, separators=True), *map(fold_name, note.aliases))
         )
         if not wanted:
-            return cls({}, taken, {})
+            return cls({}, taken)
         matcher = MentionMatcher.build(wanted, {key: forms for key, forms in written.items() if forms})
         at_start: dict[str, set[str]] = defaultdict(set)
         found: dict[str, set[str]] = defaultdict(set)
         ordinary: set[str] = set()
-        anywhere: dict[str, set[str]] = defaultdict(set)
         for path, note in kb.notes.items():
             source = kb.source(path)
             if source is None:
                 continue
             for key, how, _, _ in matcher.mentions(note, source):
-                anywhere[key].add(path)
                 if how == ORDINARY:
                     ordinary.add(key)
                 elif how == SENTENCE_START:
@@ -126,11 +117,7 @@ class Mentions:
         for key, paths in at_start.items():
             if key not in ordinary:
                 found[key] |= paths
-        return cls(
-            {key: frozenset(paths) for key, paths in found.items()},
-            taken,
-            {key: frozenset(paths) for key, paths in anywhere.items()},
-        )
+        return cls({key: frozenset(paths) for key, paths in found.items()}, taken)
 
     def clashes(self, title: str, path: str, linking: Collection[str], planned: Collection[str] = ()) -> bool:
         """Whether a note titled ``title`` at ``path`` would leave a finding behind (``planned``: names taken in this run).
@@ -213,43 +200,3 @@ def _link_first_mentions(
         old = mention.encode(source.encoding)
         edits.append(Edit(note.path, span.start, span.end, old, replacement.encode(source.encoding), f"keep the link to {target}"))
     return edits
-
-
-def common_limit(kb: KB) -> int:
-    """How many notes may write a name unlinked before ``missing-link`` calls it a common word (its options)."""
-    return limit_of_common(kb.config.rule_options("missing-link"), len(kb.notes))
-
-
-def woken_names(before: MentionTable | None, after: MentionTable | None) -> frozenset[str]:
-    """The names ``missing-link`` treated as common words in ``before`` and reports again in ``after``.
-
-    Removing text (extract replacing a boilerplate paragraph by a link) lowers
-    the count of notes that write a name, and a name just over the limit
-    stops being a common word: every other note that writes it then reports
-    it. A mutation can build the rule's table on the KB before and after its
-    edits and refuse an edit that wakes a name, or build the table after with
-    ``pinned=before.words`` to judge it by the counts it started from.
-    """
-    if before is None or after is None:
-        return frozenset()
-    return (before.common_words() - after.common_words()) & frozenset(after.names.targets)
-
-
-def one_more_link_wakes(mentions: Mentions, kb: KB, target: str, linking: Collection[str], common: int) -> bool:
-    """Whether one more note linking ``target`` would make ``missing-link`` report its name in other notes.
-
-    The rule treats a name written unlinked in more than ``common`` notes
-    as a common word, unless at least half as many notes link the named
-    note (then it is a concept people do link). A name just past that
-    bar (written in more than twice the linking notes, but not in more
-    than twice one more) flips with one more link, and every note that
-    writes it unlinked would report it.
-    """
-    note = kb.notes[target]
-    inbound = len(set(linking))
-    limit, raised = max(common, 2 * inbound), max(common, 2 * (inbound + 1))
-    for key in names_of(note.title, note.stem):
-        unlinked = len(mentions.anywhere.get(key, frozenset()) - set(linking) - {target})
-        if limit < unlinked <= raised:
-            return True
-    return False

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from kbmine.checks.missing_link import MentionTable, _kb_style, style_counts
+from kbmine.checks.missing_link import MentionTable, kb_style, style_counts
 from kbmine.model import Edit, Note
 from kbmine.mutate.mentions import Mentions, link_known_mentions, names_of
 from kbmine.mutate.model import Mutation
@@ -280,7 +280,7 @@ def _hub(
     # A summary can name a note its member links, or one missing-link reports (a frontmatter description
     # is never scanned for mentions; the hub's list is): in the hub that name would read as an unlinked mention.
     around = {r.path for p in listed for r in kb.resolutions.get(p, ()) if r.status == "note" and r.path}
-    style = _kb_style(kb)
+    style = kb_style(kb)
     hub_bytes = reported.link(kb, hub_path, link_known_mentions(kb, hub_path, text.encode("utf-8"), around - set(members), style), style)
     if index is not None:
         entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index) or '.')})"

@@ -13,7 +13,6 @@ from kbmine.checks.missing_link import (
     SENTENCE_START,
     WRITTEN,
     MentionMatcher,
-    MentionTable,
     _entry,
 )
 from kbmine.config import load_config
@@ -155,22 +154,6 @@ def test_a_definition_left_behind_declares_the_link_unless_the_note_still_links_
     findings = _findings(root)
     assert [(f.path, f.data["target"], f.span.line, f.span.column) for f in findings] == [("cli.md", "mcp.md", 3, 5)]
     assert findings[0].edits[0].new == b"[mcp](mcp.md)"
-
-
-def test_pinned_counts_keep_a_common_word_common_after_an_edit_removes_some_of_its_notes(
-    make_kb: Callable[..., Path],
-) -> None:
-    root = make_kb(COMMON)
-    before = MentionTable.build(load(root, load_config(root), use_cache=False), {"min_common": 2, "max_share": 0.0})
-    assert before is not None and before.words.anywhere["tool loop"] == 3
-    (root / "c.md").write_text("Every loop ends.\n", encoding="utf-8")  # an edit removes one writer
-    kb = load(root, load_config(root), use_cache=False)
-    assert _found(root) == {("a.md", "tool-loop.md"), ("b.md", "tool-loop.md")}
-    options = {"min_common": 2, "max_share": 0.0}
-    fresh = MentionTable.build(kb, options)
-    pinned = MentionTable.build(kb, options, pinned=before.words)
-    assert fresh is not None and pinned is not None
-    assert fresh.counts("tool loop", WRITTEN) and not pinned.counts("tool loop", WRITTEN)
 
 
 def test_a_one_word_file_name_as_a_table_or_list_entry_names_its_note_but_not_as_a_column_header(

@@ -36,29 +36,6 @@ def test_a_name_clashes_when_a_note_outside_its_places_writes_it(make_kb: Callab
     assert mentions.clashes("Merge queue", "notes/merge-queue.md", linking=set(), planned={"merge queue"})
 
 
-def test_woken_names_are_common_words_before_an_edit_and_mentions_after(make_kb: Callable[..., Path]) -> None:
-    from kbmine.checks.missing_link import MentionTable
-    from kbmine.mutate.mentions import woken_names
-
-    options = {"min_common": 2, "max_share": 0.0}
-    root = make_kb({
-        "tool-loop.md": "# Tool loop\n",
-        "a.md": "The tool loop runs.\n",
-        "b.md": "A tool loop again.\n",
-        "c.md": "Every tool loop ends. Boilerplate.\n",
-        "review-gate.md": "# Review gate\n",
-        "d.md": "One review gate.\n",
-    })
-    before = MentionTable.build(load(root, use_cache=False), options)
-    (root / "c.md").write_text("Every loop ends.\n", encoding="utf-8")
-    after = MentionTable.build(load(root, use_cache=False), options)
-    assert woken_names(before, after) == {"tool loop"}
-    # Judged by the counts it started from, the edit wakes nothing.
-    pinned = MentionTable.build(load(root, use_cache=False), options, pinned=before.words if before else None)
-    assert woken_names(before, pinned) == frozenset()
-    assert woken_names(None, after) == frozenset()
-
-
 def test_mentions_uses_only_the_rules_public_names() -> None:
     """kbmine.mutate.mentions reads prose through missing-link's public surface, never its private helpers."""
     import ast
