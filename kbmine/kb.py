@@ -300,9 +300,10 @@ def load(
     contents: dict[str, bytes] = {}
     read_errors: dict[str, str] = {}
     oversize: dict[str, int] = {}
+    base = str(root) + os.sep  # string joins: a Path per note was a tenth of a warm run
     for note_path in scan.notes:
         try:
-            contents[note_path] = _read(str(root / note_path), config.max_note_size)
+            contents[note_path] = _read(base + note_path, config.max_note_size)
         except NoteTooLarge as exc:
             oversize[note_path] = exc.size
         except OSError as exc:
