@@ -101,12 +101,15 @@ def test_a_one_note_edit_rescans_and_rescores_only_that_note(kb_root: Path, monk
     monkeypatch.setattr(fuzz, "ratio", lambda a, b, **kw: compared.append((a, b)) or real_ratio(a, b, **kw))
 
     beta = kb_root / "beta-notes.md"
-    beta.write_text(beta.read_text(encoding="utf-8") + f"\n{CLAIM}\n", encoding="utf-8")
+    edited = CLAIM.replace("depends less", "depends far less")
+    beta.write_text(beta.read_text(encoding="utf-8") + f"\n{edited}\n", encoding="utf-8")
     scanned.clear()
     cached = _findings(kb_root, use_cache=True)
     assert scanned == ["beta-notes.md"]
-    # alpha-delta was scored last run; only the pairs with the new copy in beta are compared.
+    # alpha and delta hold the same bytes (never compared); only the pairs with the
+    # edited copy in beta are.
     assert len(compared) == 2
+    assert any(rule == "duplicate-claim" and path == "beta-notes.md" for rule, path, *_ in cached)
     monkeypatch.undo()
     assert cached == _findings(kb_root, use_cache=False)
 

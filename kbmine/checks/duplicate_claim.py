@@ -70,9 +70,12 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
         return
     linked = _links_by_range(kb)
     clusters = _clusters(len(items), [(a, b) for a, b, _ in pairs])
-    similarity: dict[tuple[int, int], float] = {(a, b): s for a, b, s in pairs}
-    similarity.update({(b, a): s for a, b, s in pairs})
     clusters = [members for members in clusters if 2 <= len({items[i].path for i in members}) < boilerplate]
+    kept = {index for members in clusters for index in members}
+    similarity: dict[tuple[int, int], float] = {}
+    for a, b, score in pairs:
+        if a in kept:  # then b too: a pair lies in one cluster
+            similarity[(a, b)] = similarity[(b, a)] = score
     age = _passage_ages(kb, items, [i for members in clusters for i in members])
     for members in clusters:
         ordered = sorted(members, key=lambda i: (age[i], items[i].path, items[i].start))
@@ -105,10 +108,26 @@ def _similar_pairs(
 
     matrix = np.frombuffer(b"".join(signatures), dtype=np.uint32).reshape(len(signatures), -1)
     texts: dict[int, str] = {}
+    # Passages with the same bytes (copies: templates, replicated folders) have the same
+    # words: each distinct passage is decoded and split once, and a pair of copies
+    # scores 1.0 without a comparison (nor a place in the stored scores).
+    fingerprints: dict[int, bytes] = {}
+    words_of: dict[bytes, str] = {}
+
+    def fingerprint(index: int) -> bytes:
+        if index not in fingerprints:
+            passage = items[index]
+            raw = kb.contents.get(passage.path, b"")[passage.start : passage.end]
+            encoding = kb.notes[passage.path].encoding.encode()
+            fingerprints[index] = hashlib.blake2b(raw, digest_size=16, key=encoding[:64]).digest()
+        return fingerprints[index]
 
     def text(index: int) -> str:
         if index not in texts:
-            texts[index] = " ".join(passage_words(_passage_text(kb, items[index])))
+            known_words = words_of.get(fingerprint(index))
+            if known_words is None:
+                known_words = words_of[fingerprint(index)] = " ".join(passage_words(_passage_text(kb, items[index])))
+            texts[index] = known_words
         return texts[index]
 
     # Scores of candidate pairs from earlier runs, by the passages' content: after a
@@ -131,8 +150,11 @@ def _similar_pairs(
     known: dict[int, float] = stored if isinstance(stored, dict) else {}
     scores: dict[int, float] = {}
     found: list[tuple[int, int, float]] = []
-    for index, other in sorted(_candidate_pairs(matrix)):
+    for index, other in _candidate_pairs(matrix):
         if items[other].path == items[index].path:
+            continue
+        if fingerprint(index) == fingerprint(other):
+            found.append((index, other, 1.0))  # the same bytes: nothing to compare or to keep
             continue
         pair = key(index) << 64 | key(other)
         score = known.get(pair)
@@ -146,8 +168,8 @@ def _similar_pairs(
     return found
 
 
-def _candidate_pairs(matrix: Any) -> set[tuple[int, int]]:
-    """Pairs of rows that agree on all ``_ROWS`` values of at least one band.
+def _candidate_pairs(matrix: Any) -> list[tuple[int, int]]:
+    """Pairs of rows that agree on all ``_ROWS`` values of at least one band, sorted.
 
     With 32 bands of 4 rows, pairs with 3-shingle Jaccard similarity 0.3 (a
     25-word paragraph with four words changed) are found with probability
@@ -166,7 +188,7 @@ def _candidate_pairs(matrix: Any) -> set[tuple[int, int]]:
     count, width = matrix.shape
     bands = width // _ROWS
     if count < 2 or bands == 0:
-        return set()
+        return []
     rows = matrix[:, : bands * _ROWS].astype(np.uint64).reshape(count, bands, _ROWS)
     with np.errstate(over="ignore"):
         keys = np.zeros((count, bands), dtype=np.uint64)
@@ -178,27 +200,54 @@ def _candidate_pairs(matrix: Any) -> set[tuple[int, int]]:
     # band's first slots is the passage's own (see BORROWED): a band made from one
     # shingle matches any passage sharing one common phrase.
     own = (rows[:, :, :-1] < BORROWED).any(axis=2)
+    del rows  # the work arrays are hundreds of megabytes on a big KB: free each once used
     flat = keys[own]
+    del keys
     owners = np.nonzero(own)[0]
     order = np.argsort(flat)
     ordered = flat[order]
+    del flat
     boundaries = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    del ordered
     starts = np.concatenate(([0], boundaries))
-    sizes = np.diff(np.concatenate((starts, [len(flat)])))
+    sizes = np.diff(np.concatenate((starts, [len(owners)])))
     members = owners[order]  # row (passage) of each sorted entry
-    pairs: set[tuple[int, int]] = set()
+    del order, owners
+    chunks = []
     two = starts[sizes == 2]
-    first, second = members[two], members[two + 1]
-    low, high = np.minimum(first, second), np.maximum(first, second)
-    keep = low != high
-    pairs.update(zip(low[keep].tolist(), high[keep].tolist()))
+    chunks.append(np.stack((members[two], members[two + 1]), axis=1))
     larger = (sizes > 2) & (sizes <= _BUCKET_LIMIT)
-    for start, size in zip(starts[larger].tolist(), sizes[larger].tolist()):
-        group = sorted(set(members[start : start + size].tolist()))
-        for index, row in enumerate(group):
-            for other in group[index + 1 :]:
-                pairs.add((row, other))
-    return pairs
+    big_starts, big_sizes = starts[larger], sizes[larger]
+    if len(big_starts):
+        # The same passages share a bucket in many bands (copies agree on all of
+        # them): each distinct set of members is expanded into pairs once, all
+        # buckets of one size at a time.
+        with np.errstate(over="ignore"):
+            mixed = members.astype(np.uint64)
+            mixed += np.uint64(1)
+            mixed *= np.uint64(0x9E3779B97F4A7C15)
+            mixed ^= mixed >> np.uint64(29)
+        # Segment bounds for reduceat: each bucket's start and end (a last end at the
+        # array's end is left out: reduceat's last segment runs to the end anyway).
+        bounds = np.stack((big_starts, big_starts + big_sizes), axis=1).ravel()
+        if bounds[-1] == len(mixed):
+            bounds = bounds[:-1]
+        sums = np.add.reduceat(mixed, bounds)[::2]
+        xors = np.bitwise_xor.reduceat(mixed, bounds)[::2]
+        del mixed
+        with np.errstate(over="ignore"):
+            digest = (sums * np.uint64(0xC2B2AE3D27D4EB4F)) ^ xors ^ (big_sizes.astype(np.uint64) << np.uint64(56))
+        _, first = np.unique(digest, return_index=True)
+        big_starts, big_sizes = big_starts[first], big_sizes[first]
+        for size in np.unique(big_sizes).tolist():
+            groups = members[big_starts[big_sizes == size][:, None] + np.arange(size)]
+            left, right = np.triu_indices(size, k=1)
+            chunks.append(np.stack((groups[:, left].ravel(), groups[:, right].ravel()), axis=1))
+    found = np.concatenate(chunks)
+    low, high = np.minimum(found[:, 0], found[:, 1]), np.maximum(found[:, 0], found[:, 1])
+    keep = low != high
+    encoded = np.unique(low[keep].astype(np.int64) * count + high[keep])
+    return list(zip((encoded // count).tolist(), (encoded % count).tolist()))
 
 
 def _clusters(size: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
