@@ -8,6 +8,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -333,7 +334,7 @@ class MentionMatcher:
         flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
         allowed = list(zip(flat[::2], flat[1::2]))
         candidates: list[tuple[int, int, str, int]] = []
-        for start, end, index in _whole_words_in(lowered, hits, self._lengths(), allowed):
+        for start, end, index in _whole_words_in(lowered, hits, self._lengths, allowed):
             key = self.keys[index]
             if _joined(text, start - 1, -1) or _joined(text, end, 1):
                 continue  # a piece of a path or of a longer token, not a word of prose (either spelling)
@@ -349,15 +350,12 @@ class MentionMatcher:
                 cursor = end
         return chosen
 
+    @cached_property
     def _lengths(self) -> Any:
         """Each key's length, by automaton value (built once per matcher)."""
         import numpy as np
 
-        lengths = self.__dict__.get("_key_lengths")
-        if lengths is None:
-            lengths = np.fromiter((len(key) for key in self.keys), dtype=np.int64, count=len(self.keys))
-            object.__setattr__(self, "_key_lengths", lengths)
-        return lengths
+        return np.fromiter((len(key) for key in self.keys), dtype=np.int64, count=len(self.keys))
 
     def _how(self, text: str, start: int, end: int, key: str) -> int:
         """How the mention ``text[start:end]`` of ``key`` is written (see :data:`NAMED`)."""

@@ -28,7 +28,7 @@ from markdown_it.common.utils import normalizeReference
 from markdown_it.helpers import parseLinkDestination, parseLinkTitle
 from markdown_it.rules_inline.autolink import AUTOLINK_RE, EMAIL_RE
 
-__all__ = ["InlineToken", "destination_end", "link_shape", "scan_inline", "wikilink_end"]
+__all__ = ["FirstClose", "InlineToken", "destination_end", "link_shape", "scan_inline", "wikilink_end"]
 
 #: Characters at which a modelled rule can start (escape, code span, link, image, wikilink, autolink, HTML).
 _STARTS = re.compile(r"[\\`\[!<]")
@@ -77,6 +77,24 @@ def destination_end(src: str, pos: int, maximum: int | None = None) -> int | Non
         result = parseLinkDestination(src, pos, maximum)
         return result.pos if result.ok else None
     return end if end > pos else None
+
+
+class FirstClose:
+    """The first ``]]`` at or after an offset, remembering the last search.
+
+    Openers come in increasing order, so a run of unclosed ``[[[[...`` costs
+    one scan of the text, not one per opener.
+    """
+
+    def __init__(self) -> None:
+        self._last: tuple[str | None, int, int] = (None, 0, -1)
+
+    def __call__(self, src: str, start: int) -> int:
+        searched, searched_from, found = self._last
+        if searched is not src or not searched_from <= start or (found >= 0 and start > found):
+            found = src.find("]]", start)
+            self._last = (src, start, found)
+        return found
 
 
 def wikilink_end(src: str, pos: int, maximum: int, find_close: Callable[[str, int], int]) -> int:
@@ -137,7 +155,7 @@ class _Scanner:
         self.depth = 0
         self._last_runs: dict[int, int] | None = None
         self._last_terminators: dict[str, int] = {}
-        self._close_cache: tuple[int, int] = (-1, -1)
+        self._first_close = FirstClose()
 
     # -- the loop -----------------------------------------------------------
 
@@ -255,13 +273,6 @@ class _Scanner:
             token = self.push("wikilink", (pos, end), embed=embed, dialect=self.dialect)
             token.content = self.src[opener + 2 : end - 2]
         return end
-
-    def _first_close(self, src: str, start: int) -> int:
-        found_from, found = self._close_cache
-        if not (0 <= found_from <= start and (found < 0 or start <= found)):
-            found = src.find("]]", start)
-            self._close_cache = (start, found)
-        return found
 
     def link(self, pos: int, maximum: int, silent: bool) -> int:
         src = self.src

@@ -31,10 +31,17 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from kbmine.model import Block, Heading, Link, Span
-from kbmine.slugs import EXPLICIT_ID, SlugCounter
-from kbmine.parse.inline import InlineToken, destination_end, link_shape, scan_inline, wikilink_end
+from kbmine.parse.inline import (
+    FirstClose,
+    InlineToken,
+    destination_end,
+    link_shape,
+    scan_inline,
+    wikilink_end,
+)
 from kbmine.parse.text import SourceText
 from kbmine.parse.wikilinks import split_wikilink, wikilink_target_range
+from kbmine.slugs import EXPLICIT_ID, SlugCounter
 
 __all__ = ["BodyParse", "destination_end", "parse_body", "split_destination", "is_external"]
 
@@ -94,16 +101,7 @@ def _decode(value: str) -> str:
 def _wikilink_rule(dialect: str) -> Callable[[StateInline, bool], bool]:
     """An inline rule for ``[[...]]`` and ``![[...]]`` that runs before links and images."""
 
-    # The last search for "]]": (text searched, from, first match or -1). Openers come in
-    # increasing order, so a run of unclosed "[[[[..." costs one scan, not one per opener.
-    last: list[Any] = [None, 0, -1]
-
-    def first_close(src: str, start: int) -> int:
-        found: int = last[2]
-        if last[0] is not src or not last[1] <= start or (found >= 0 and start > found):
-            found = src.find("]]", start)
-            last[:] = [src, start, found]
-        return found
+    first_close = FirstClose()
 
     def wikilink(state: StateInline, silent: bool) -> bool:
         src, pos = state.src, state.pos
