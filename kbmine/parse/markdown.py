@@ -31,6 +31,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from kbmine.model import Block, Heading, Link, Span
+from kbmine.parse.block import BlockRecord, block_records, line_tables, scan_blocks
 from kbmine.parse.inline import (
     FirstClose,
     InlineToken,
@@ -45,6 +46,10 @@ from kbmine.slugs import EXPLICIT_ID, SlugCounter
 
 __all__ = ["BodyParse", "destination_end", "parse_body", "split_destination", "is_external"]
 
+#: Whether :func:`parse_body` reads blocks with :func:`~kbmine.parse.block.scan_blocks` (markdown-it
+#: parses what it declines); tests turn it off to compare with markdown-it's own block parse.
+USE_BLOCK_SCANNER = False
+
 _INLINE_TRIGGERS = frozenset("[<`$")
 _DENDRON_TRIGGERS = frozenset("[<`$#@")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
@@ -56,7 +61,6 @@ _DEFINITION = re.compile(
 )
 #: Block-quote markers and list markers, any number, before a definition's ``[``.
 _CONTAINER_PREFIX = re.compile(r"^(?:[ \t]*(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t])))*[ \t]*")
-_CODE_TOKENS = frozenset({"fence", "code_block", "html_block", "math_block", "math_block_label"})
 _INLINE_CODE = frozenset({"code_inline", "html_inline", "math_inline", "math_inline_double"})
 
 
@@ -233,43 +237,9 @@ class _LineMarkedState(StateBlock):
 
 
 def _line_marks(src: str) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
-    """Start, end, indent width and indent columns (tabs to multiples of 4) of every line.
-
-    The same tables as ``StateBlock.__init__``, including its rule that a last
-    line of only blanks without a line break gets no entry, and its extra
-    entry past the end.
-    """
-    begins: list[int] = []
-    ends: list[int] = []
-    shifts: list[int] = []
-    columns: list[int] = []
-    length = len(src)
-    start = 0
-    for line in src.split("\n"):
-        if start >= length:
-            break
-        end = start + len(line)
-        rest = line.lstrip(" \t")
-        shift = len(line) - len(rest)
-        if not rest and end == length:
-            break
-        begins.append(start)
-        ends.append(end)
-        shifts.append(shift)
-        columns.append(_indent_columns(line, shift) if "\t" in line[:shift] else shift)
-        start = end + 1
-    begins.append(length)
-    ends.append(length)
-    shifts.append(0)
-    columns.append(0)
+    """``StateBlock``'s line tables (see :func:`~kbmine.parse.block.line_tables`), ``bsCount`` all zero."""
+    begins, ends, shifts, columns = line_tables(src)
     return begins, ends, shifts, columns, [0] * len(begins)
-
-
-def _indent_columns(line: str, shift: int) -> int:
-    column = 0
-    for character in line[:shift]:
-        column += 4 - column % 4 if character == "\t" else 1
-    return column
 
 
 def _mark_lines_faster(md: MarkdownIt) -> None:
@@ -396,22 +366,17 @@ def _silence_block_debug_logging() -> None:
 class _InlineMap:
     """Maps offsets inside one inline token's content to offsets in the note text."""
 
-    def __init__(self, source: SourceText, token: Token, hints: dict[int, int]) -> None:
+    def __init__(self, source: SourceText, record: BlockRecord) -> None:
         self._source = source
-        self._content = token.content
-        self._first_line = token.map[0] if token.map else 0
+        self._content = record.content
+        self._first_line = record.start
         self._line_starts = [0]
         newline = self._content.find("\n")
         while newline >= 0:
             self._line_starts.append(newline + 1)
             newline = self._content.find("\n", newline + 1)
         self._shifts: dict[int, int | list[int]] = {}
-        self._hints = hints
-        self._table_cell = False
-
-    def in_table_cell(self) -> _InlineMap:
-        self._table_cell = True
-        return self
+        self._hints: dict[int, int] = {}
 
     def offset(self, position: int) -> int:
         """The note offset of content offset ``position``."""
@@ -437,11 +402,10 @@ class _InlineMap:
         end = self._line_starts[index + 1] - 1 if index + 1 < len(self._line_starts) else len(self._content)
         piece = self._content[start:end]
         hint = self._hints.get(line, 0)
-        if not self._table_cell:
-            trimmed, wanted = text.rstrip(), piece.rstrip().lstrip(" ")
-            lead = len(piece.rstrip()) - len(wanted)
-            if wanted and trimmed.endswith(wanted):
-                return line_start + len(trimmed) - len(wanted) - lead
+        trimmed, wanted = text.rstrip(), piece.rstrip().lstrip(" ")
+        lead = len(piece.rstrip()) - len(wanted)
+        if wanted and trimmed.endswith(wanted):
+            return line_start + len(trimmed) - len(wanted) - lead
         found = text.find(piece, hint) if piece else hint
         if found >= 0:
             self._hints[line] = found + len(piece)
@@ -449,7 +413,7 @@ class _InlineMap:
         return self._align_chars(piece, text, line, hint)
 
     def _align_chars(self, piece: str, text: str, line: int, hint: int) -> list[int]:
-        """Character-by-character alignment for content that lost characters (``\\|`` in tables)."""
+        """Character-by-character alignment for content that lost characters (a tab partly inside the container's indent becomes spaces)."""
         line_start = self._source.line_starts[line]
         mapping: list[int] = []
         cursor = hint
@@ -477,54 +441,51 @@ def parse_body(
     md = markdown_parser(dialect)
     links_only = markdown_parser(dialect, full_inline=False)
     triggers = _DENDRON_TRIGGERS if dialect == "dendron" else _INLINE_TRIGGERS
-    env: dict[str, Any] = {}
     if "\0" in masked:
         masked = masked.replace("\0", "\ufffd")  # what markdown-it's normalize rule does (same length)
-    tokens = md.parse(masked, env)
+    scanned = scan_blocks(masked) if USE_BLOCK_SCANNER else None
+    if scanned is None:
+        env: dict[str, Any] = {}
+        records = block_records(md.parse(masked, env))
+    else:
+        records, env = scanned
     result = BodyParse()
     slugs = SlugCounter()
-    definitions: list[Token] = []
+    definitions: list[BlockRecord] = []
     used_refs: set[str] = set()
     wikitargets: set[str] = set()
-    table_hints: dict[int, int] = {}
     references: dict[str, Any] = env.get("references", {})
 
-    for index, token in enumerate(tokens):
-        kind = token.type
-        if kind in _CODE_TOKENS and token.map:
-            start = source.line_starts[token.map[0]]
-            result.code_ranges.append((start, _line_range_end(source, token.map[1])))
+    for record in records:
+        kind = record.kind
+        if kind == "code":
+            result.code_ranges.append((source.line_starts[record.start], _line_range_end(source, record.end)))
         elif kind == "definition":
-            definitions.append(token)
-        elif kind == "inline" and token.map:
-            previous = tokens[index - 1].type if index else ""
-            heading = previous == "heading_open"
-            in_cell = previous in ("th_open", "td_open")
-            start = source.line_starts[token.map[0]]
-            result.prose_ranges.append((start, _line_range_end(source, token.map[1])))
-            content = token.content
-            if index >= 2 and tokens[index - 2].type == "list_item_open" and _TASK_OPEN.match(content):
+            definitions.append(record)
+        else:
+            heading = record.heading
+            result.prose_ranges.append((source.line_starts[record.start], _line_range_end(source, record.end)))
+            content = record.content
+            if record.first_in_item and _TASK_OPEN.match(content):
                 result.tasks_open += 1
             if not heading and triggers.isdisjoint(content):
                 if "^" in content:
-                    _add_block_id(result, content, _InlineMap(source, token, {}), source)
+                    _add_block_id(result, content, _InlineMap(source, record), source)
                 continue
-            mapper = _InlineMap(source, token, table_hints if in_cell else {})
-            if in_cell:
-                mapper.in_table_cell()
+            mapper = _InlineMap(source, record)
             # Headings need every inline token (their text makes the slug); elsewhere the
             # scanner finds the few tokens we read, or declines and markdown-it runs.
-            scanned = None if heading else scan_inline(content, env.get("references"), dialect)
+            scanned_inline = None if heading else scan_inline(content, env.get("references"), dialect)
             children: Sequence[Token | InlineToken]
-            if scanned is None:
+            if scanned_inline is None:
                 parsed: list[Token] = []
                 parser = md if heading else links_only
                 parser.inline.parse(content, parser, env, parsed)
                 children = parsed
                 if heading:
-                    _add_heading(result, tokens[index - 1], token, parsed, mapper, source, slugs)
+                    _add_heading(result, record, parsed, mapper, source, slugs)
             else:
-                children = scanned
+                children = scanned_inline
             for link in _inline_links(children, mapper, source, references, dialect, used_refs):
                 result.links.append(link)
                 if link.kind == "wikilink":
@@ -539,6 +500,7 @@ def parse_body(
                 _add_block_id(result, content, mapper, source)
 
     for definition in definitions:
+        assert definition.meta is not None
         label = definition.meta["id"]
         if label in used_refs:
             continue
@@ -705,14 +667,14 @@ def _definition_destination(source: SourceText, line_map: list[int]) -> tuple[st
     return None
 
 
-def _definition_link(token: Token, source: SourceText, label: str) -> Link | None:
-    assert token.map is not None
-    dest = _definition_destination(source, token.map)
+def _definition_link(definition: BlockRecord, source: SourceText, label: str) -> Link | None:
+    assert definition.meta is not None
+    dest = _definition_destination(source, [definition.start, definition.end])
     if dest is None:
         return None
     written, dest_span = dest
-    start = source.line_starts[token.map[0]]
-    end = _line_range_end(source, token.map[1])
+    start = source.line_starts[definition.start]
+    end = _line_range_end(source, definition.end)
     text = source.text[start:end]
     prefix = _CONTAINER_PREFIX.match(text)
     lead = prefix.end() if prefix else 0
@@ -722,7 +684,7 @@ def _definition_link(token: Token, source: SourceText, label: str) -> Link | Non
         raw=source.text[start + lead : end].rstrip(),
         target=target,
         anchor=anchor,
-        label=token.meta.get("label"),
+        label=definition.meta.get("label"),
         span=source.span(start + lead, start + lead + len(source.text[start + lead : end].rstrip())),
         target_span=dest_span,
         external=is_external(target),
@@ -731,8 +693,7 @@ def _definition_link(token: Token, source: SourceText, label: str) -> Link | Non
 
 def _add_heading(
     result: BodyParse,
-    opener: Token,
-    token: Token,
+    record: BlockRecord,
     children: list[Token],
     mapper: _InlineMap,
     source: SourceText,
@@ -744,9 +705,9 @@ def _add_heading(
     if explicit:
         explicit_id = explicit.group(1)
         text = text[: explicit.start()]
-    level = int(opener.tag[1:])
-    start = source.line_starts[token.map[0]] if token.map else 0
-    end = source.line_end(token.map[0]) if token.map else 0
+    level = record.heading
+    start = source.line_starts[record.start]
+    end = source.line_end(record.start)
     result.headings.append(
         Heading(level=level, text=text.strip(), slug=slugs.slug(text.strip()), span=source.span(start, end), explicit_id=explicit_id)
     )
