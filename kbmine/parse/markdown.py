@@ -48,7 +48,7 @@ __all__ = ["BodyParse", "destination_end", "parse_body", "split_destination", "i
 
 #: Whether :func:`parse_body` reads blocks with :func:`~kbmine.parse.block.scan_blocks` (markdown-it
 #: parses what it declines); tests turn it off to compare with markdown-it's own block parse.
-USE_BLOCK_SCANNER = False
+USE_BLOCK_SCANNER = True
 
 _INLINE_TRIGGERS = frozenset("[<`$")
 _DENDRON_TRIGGERS = frozenset("[<`$#@")
