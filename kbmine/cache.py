@@ -6,6 +6,12 @@ renamed or reverted note is a cache hit. The store is one sqlite file in
 ``.kbmine/cache.sqlite`` under the KB root (or the user cache folder when the
 root is read-only). sqlite's WAL mode keeps concurrent runs safe; a file that
 is not a valid cache is deleted and rebuilt, never trusted.
+
+Large derived results (a run's findings, duplicate-claim's band table) live
+in files beside the database, named by their content's SHA-256, which the
+database row records and every read checks: sqlite reads a large blob page
+by page through its write-ahead log (13 MB took a quarter of a second; the
+file takes a few milliseconds).
 """
 
 from __future__ import annotations
@@ -21,11 +27,17 @@ from pathlib import Path
 
 from kbmine import __version__
 
-__all__ = ["ParseCache", "default_cache_path", "DB_SUFFIXES"]
+__all__ = ["DB_SUFFIXES", "ParseCache", "default_cache_path", "remove_cache"]
 
 _SCHEMA = 5
 #: Derived results kept per name (e.g. findings for a few rule selections).
 _BLOB_SLOTS = 8
+#: Blobs larger than this are stored in a file (see the module's docstring).
+_FILE_BLOB_BYTES = 1 << 20
+#: What a blob row holds instead of the data when the data is in a file: this, then the file's SHA-256.
+_FILE_MARK = b"kbmine-file-blob:"
+#: A file no row refers to is removed once this old (a concurrent run may not have recorded it yet).
+_ORPHAN_SECONDS = 60.0
 
 
 def code_fingerprint() -> str:
@@ -81,6 +93,31 @@ def default_cache_path(root: Path) -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kbmine"
     digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
     return base / f"{digest}.sqlite"
+
+
+def blob_folder(path: Path) -> Path:
+    """Where the large blobs of the cache database ``path`` live."""
+    return Path(str(path) + ".blobs")
+
+
+def remove_cache(path: Path) -> bool:
+    """Delete the cache database ``path`` with its blob files; whether there was anything to delete."""
+    removed = False
+    for suffix in DB_SUFFIXES:
+        candidate = Path(str(path) + suffix)
+        if candidate.exists() or candidate.is_symlink():
+            candidate.unlink()
+            removed = True
+    folder = blob_folder(path)
+    if folder.is_symlink():
+        folder.unlink()
+        return True
+    if folder.is_dir():
+        for file in folder.iterdir():
+            file.unlink()
+        folder.rmdir()
+        removed = True
+    return removed
 
 
 def _write_gitignore(path: Path) -> None:
@@ -228,7 +265,12 @@ class ParseCache:
             ).fetchone()
             if row is None:
                 return None
-            value: object = pickle.loads(row[0])
+            data = row[0]
+            if isinstance(data, bytes) and data.startswith(_FILE_MARK):
+                data = self._read_blob_file(data[len(_FILE_MARK) :].decode("ascii", "replace"))
+                if data is None:
+                    return None
+            value: object = pickle.loads(data)
             return value
         except (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
             return None
@@ -238,6 +280,10 @@ class ParseCache:
             return
         try:
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            if len(data) > _FILE_BLOB_BYTES:
+                digest = self._write_blob_file(data)
+                if digest is not None:
+                    data = _FILE_MARK + digest.encode("ascii")
             self._db.execute(
                 "INSERT OR REPLACE INTO blobs VALUES (?, ?, ?, ?)", (name, f"{self.key}:{key}", data, time.time())
             )
@@ -246,8 +292,78 @@ class ParseCache:
                 "(SELECT key FROM blobs WHERE name = ? ORDER BY stamp DESC LIMIT ?)",
                 (name, name, _BLOB_SLOTS),
             )
+            self._remove_orphan_blob_files()
         except (sqlite3.DatabaseError, pickle.PicklingError, TypeError):
             pass
+
+    def _blob_folder(self) -> Path | None:
+        """The folder of blob files, made if need be; ``None`` if it is unusable (a symlink, not a folder)."""
+        folder = blob_folder(self.path)
+        try:
+            if folder.is_symlink():
+                return None
+            folder.mkdir(exist_ok=True)
+            return folder if folder.is_dir() and not folder.is_symlink() else None
+        except OSError:
+            return None
+
+    def _write_blob_file(self, data: bytes) -> str | None:
+        """Store ``data`` in a file named by its SHA-256 (written aside, then renamed into place)."""
+        folder = self._blob_folder()
+        if folder is None:
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        target = folder / f"{digest}.pickle"
+        if target.is_file() and not target.is_symlink():
+            return digest
+        temporary = folder / f".{digest}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+        try:
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            with open(descriptor, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, target)
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            return None
+        return digest
+
+    def _read_blob_file(self, digest: str) -> bytes | None:
+        """The bytes of blob file ``digest``, or ``None`` if it is missing or not what the row recorded."""
+        folder = blob_folder(self.path)
+        if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest) or folder.is_symlink():
+            return None
+        try:
+            descriptor = os.open(folder / f"{digest}.pickle", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            with open(descriptor, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == digest else None
+
+    def _remove_orphan_blob_files(self) -> None:
+        """Delete blob files no row refers to (older than a minute: a concurrent run may be about to record one)."""
+        assert self._db is not None
+        folder = blob_folder(self.path)
+        if folder.is_symlink() or not folder.is_dir():
+            return
+        mark = len(_FILE_MARK)
+        rows = self._db.execute(
+            "SELECT substr(data, ?, 64) FROM blobs WHERE length(data) = ? AND substr(data, 1, ?) = ?",
+            (mark + 1, mark + 64, mark, _FILE_MARK),
+        ).fetchall()
+        referenced = {f"{bytes(digest).decode('ascii', 'replace')}.pickle" for (digest,) in rows}
+        now = time.time()
+        try:
+            for file in folder.iterdir():
+                if file.name in referenced:
+                    continue
+                try:
+                    if now - file.lstat().st_mtime > _ORPHAN_SECONDS:
+                        file.unlink()
+                except OSError:
+                    continue
+        except OSError:
+            return
 
     def clear(self) -> None:
         if self._db is not None:
@@ -256,6 +372,7 @@ class ParseCache:
                 self._db.execute("DELETE FROM blobs")
                 self._db.execute("DELETE FROM derived")
                 self._db.execute("VACUUM")
+                self._remove_orphan_blob_files()
             except sqlite3.DatabaseError:
                 self._discard()
 

@@ -6,8 +6,7 @@ import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kbmine.checks import rule
 from kbmine.model import Finding, Span
@@ -15,14 +14,12 @@ from kbmine.model import Finding, Span
 if TYPE_CHECKING:
     from kbmine.kb import KB
 
-_ROWS = 4
-#: A band shared by more passages than this is template text, not a claim.
-_BUCKET_LIMIT = 64
+class Passage(NamedTuple):
+    """A paragraph, list item or quote long enough to be a claim (byte offsets).
 
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """A paragraph, list item or quote long enough to be a claim (byte offsets)."""
+    A named tuple: a KB has tens of thousands, and a frozen dataclass cost
+    a tenth of the rule to make them.
+    """
 
     path: str
     start: int
@@ -77,6 +74,7 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
         if a in kept:  # then b too: a pair lies in one cluster
             similarity[(a, b)] = similarity[(b, a)] = score
     age = _passage_ages(kb, items, [i for members in clusters for i in members])
+    reported: list[tuple[Passage, list[tuple[Passage, float]]]] = []
     for members in clusters:
         ordered = sorted(members, key=lambda i: (age[i], items[i].path, items[i].start))
         earliest_path = items[ordered[0]].path
@@ -88,7 +86,11 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
             others = [j for j in others if not _quotes(linked, passage, items[j]) and not _quotes(linked, items[j], passage)]
             if not others:
                 continue
-            yield _finding(kb, passage, [(items[j], similarity[(index, j)]) for j in others])
+            reported.append((passage, [(items[j], similarity[(index, j)]) for j in others]))
+    facts = _PassageFacts(kb, [p for passage, copies in reported for p in (passage, *(c for c, _ in copies))])
+    for passage, copies in reported:
+        yield _finding(facts, passage, copies)
+    facts.store()
 
 
 def _similar_pairs(
@@ -98,15 +100,14 @@ def _similar_pairs(
 
     The signatures come with the parse (MinHash in numpy, see
     :mod:`kbmine.parse.passages`); the banding is done on the whole signature
-    matrix at once with numpy, since datasketch's ``MinHashLSH`` inserts
-    passage by passage and on 45k passages costs more than the parse.
+    matrix at once with numpy (see :mod:`kbmine.band_index`), since
+    datasketch's ``MinHashLSH`` inserts passage by passage and on 45k
+    passages costs more than the parse.
     """
-    import numpy as np
     from rapidfuzz import fuzz
 
     from kbmine.parse.passages import passage_words
 
-    matrix = np.frombuffer(b"".join(signatures), dtype=np.uint32).reshape(len(signatures), -1)
     texts: dict[int, str] = {}
     # Passages with the same bytes (copies: templates, replicated folders) have the same
     # words: each distinct passage is decoded and split once, and a pair of copies
@@ -150,7 +151,7 @@ def _similar_pairs(
     known: dict[int, float] = stored if isinstance(stored, dict) else {}
     scores: dict[int, float] = {}
     found: list[tuple[int, int, float]] = []
-    for index, other in _candidate_pairs(matrix):
+    for index, other in _band_index(kb, items, signatures).pairs.tolist():
         if items[other].path == items[index].path:
             continue
         if fingerprint(index) == fingerprint(other):
@@ -168,86 +169,34 @@ def _similar_pairs(
     return found
 
 
-def _candidate_pairs(matrix: Any) -> list[tuple[int, int]]:
-    """Pairs of rows that agree on all ``_ROWS`` values of at least one band, sorted.
-
-    With 32 bands of 4 rows, pairs with 3-shingle Jaccard similarity 0.3 (a
-    25-word paragraph with four words changed) are found with probability
-    ~0.23 per band, ~0.9996 over all bands.
-
-    Each band's rows are mixed into one 64-bit key (tagged with the band) and
-    all bands are sorted at once; only buckets of two or more rows are looked
-    at, the pairs of two-row buckets (most of them) without a Python loop. A
-    64-bit collision can only add a candidate, which the exact similarity
-    then rejects.
-    """
+def _band_index(kb: KB, items: list[Passage], signatures: list[bytes]) -> Any:
+    """The LSH band index of ``items``: last run's brought up to date, or built afresh (see :mod:`kbmine.band_index`)."""
     import numpy as np
 
-    from kbmine.parse.passages import BORROWED, MIXERS
+    from kbmine import band_index
 
-    count, width = matrix.shape
-    bands = width // _ROWS
-    if count < 2 or bands == 0:
-        return []
-    rows = matrix[:, : bands * _ROWS].astype(np.uint64).reshape(count, bands, _ROWS)
-    with np.errstate(over="ignore"):
-        keys = np.zeros((count, bands), dtype=np.uint64)
-        for position in range(_ROWS):
-            keys = (keys ^ rows[:, :, position]) * np.uint64(MIXERS[position])
-        keys ^= np.arange(bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    # A band counts when its values come from two shingles or more. Empty slots borrow
-    # from the next filled slot to their right, so that holds exactly when one of the
-    # band's first slots is the passage's own (see BORROWED): a band made from one
-    # shingle matches any passage sharing one common phrase.
-    own = (rows[:, :, :-1] < BORROWED).any(axis=2)
-    del rows  # the work arrays are hundreds of megabytes on a big KB: free each once used
-    flat = keys[own]
-    del keys
-    owners = np.nonzero(own)[0]
-    order = np.argsort(flat)
-    ordered = flat[order]
-    del flat
-    boundaries = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
-    del ordered
-    starts = np.concatenate(([0], boundaries))
-    sizes = np.diff(np.concatenate((starts, [len(owners)])))
-    members = owners[order]  # row (passage) of each sorted entry
-    del order, owners
-    chunks = []
-    two = starts[sizes == 2]
-    chunks.append(np.stack((members[two], members[two + 1]), axis=1))
-    larger = (sizes > 2) & (sizes <= _BUCKET_LIMIT)
-    big_starts, big_sizes = starts[larger], sizes[larger]
-    if len(big_starts):
-        # The same passages share a bucket in many bands (copies agree on all of
-        # them): each distinct set of members is expanded into pairs once, all
-        # buckets of one size at a time.
-        with np.errstate(over="ignore"):
-            mixed = members.astype(np.uint64)
-            mixed += np.uint64(1)
-            mixed *= np.uint64(0x9E3779B97F4A7C15)
-            mixed ^= mixed >> np.uint64(29)
-        # Segment bounds for reduceat: each bucket's start and end (a last end at the
-        # array's end is left out: reduceat's last segment runs to the end anyway).
-        bounds = np.stack((big_starts, big_starts + big_sizes), axis=1).ravel()
-        if bounds[-1] == len(mixed):
-            bounds = bounds[:-1]
-        sums = np.add.reduceat(mixed, bounds)[::2]
-        xors = np.bitwise_xor.reduceat(mixed, bounds)[::2]
-        del mixed
-        with np.errstate(over="ignore"):
-            digest = (sums * np.uint64(0xC2B2AE3D27D4EB4F)) ^ xors ^ (big_sizes.astype(np.uint64) << np.uint64(56))
-        _, first = np.unique(digest, return_index=True)
-        big_starts, big_sizes = big_starts[first], big_sizes[first]
-        for size in np.unique(big_sizes).tolist():
-            groups = members[big_starts[big_sizes == size][:, None] + np.arange(size)]
-            left, right = np.triu_indices(size, k=1)
-            chunks.append(np.stack((groups[:, left].ravel(), groups[:, right].ravel()), axis=1))
-    found = np.concatenate(chunks)
-    low, high = np.minimum(found[:, 0], found[:, 1]), np.maximum(found[:, 0], found[:, 1])
-    keep = low != high
-    encoded = np.unique(low[keep].astype(np.int64) * count + high[keep])
-    return list(zip((encoded // count).tolist(), (encoded % count).tolist()))
+    notes: dict[str, int] = {}
+    note_of_row = [notes.setdefault(passage.path, len(notes)) for passage in items]
+    hashes = {note.path: note.content_hash for note in kb.notes.values()}
+    ids = band_index.passage_ids(
+        [f"{path}\0{hashes[path]}" for path in notes],
+        note_of_row,
+        [passage.start for passage in items],
+        [passage.end for passage in items],
+    )
+
+    def matrix(rows: Any) -> Any:
+        chosen = [signatures[row] for row in rows.tolist()]
+        return np.frombuffer(b"".join(chosen), dtype=np.uint32).reshape(len(chosen), -1)
+
+    name = f"duplicate-bands:{band_index.ROWS}:{band_index.BUCKET_LIMIT}"
+    stored = kb.cache.get_blob(name, "") if kb.cache is not None else None
+    index = band_index.update(stored, ids, matrix) if band_index.is_index(stored) else None
+    if index is None:
+        index = band_index.build(ids, matrix(np.arange(len(items))))
+    if kb.cache is not None and (stored is None or index.pairs is not getattr(stored, "pairs", None)):
+        kb.cache.put_blob(name, "", index)
+    return index
 
 
 def _clusters(size: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
@@ -348,27 +297,70 @@ def _passage_text(kb: KB, passage: Passage) -> str:
     return source.text[source.char_offset(passage.start) : source.char_offset(passage.end)] if source else ""
 
 
-def _finding(kb: KB, passage: Passage, others: list[tuple[Passage, float]]) -> Finding:
-    from kbmine.parse.passages import passage_words
+class _PassageFacts:
+    """Where each reported passage is (span) and its words, read once per note content.
 
-    source = kb.source(passage.path)
-    assert source is not None
-    start = source.char_offset(passage.start)
-    end = source.char_offset(passage.end)
-    span: Span = source.span(start, end)
+    Placing a passage means decoding its note and building the note's offset
+    tables; the reported passages lie in a quarter of the notes, so this was a
+    third of a run after a one-note edit. The facts depend on the note's bytes
+    alone and are cached per content hash.
+    """
+
+    _KIND = "duplicate-passages"
+
+    def __init__(self, kb: KB, wanted: list[Passage]) -> None:
+        self._kb = kb
+        self._hashes = {passage.path: kb.notes[passage.path].content_hash for passage in wanted}
+        cache = kb.cache
+        stored = cache.get_derived(self._KIND, "", set(self._hashes.values())) if cache is not None else {}
+        self._facts: dict[str, dict[tuple[int, int], tuple[Span, str]]] = {
+            digest: facts for digest, facts in stored.items() if isinstance(facts, dict)
+        }
+        self._fresh: set[str] = set()
+
+    def of(self, passage: Passage) -> tuple[Span, str]:
+        """The passage's span and its words (lowercased, one space apart)."""
+        from kbmine.parse.passages import passage_words
+
+        digest = self._hashes[passage.path]
+        facts = self._facts.setdefault(digest, {})
+        found = facts.get((passage.start, passage.end))
+        if found is None:
+            source = self._kb.source(passage.path)
+            assert source is not None  # a note with passages was decoded
+            start, end = source.char_offset(passage.start), source.char_offset(passage.end)
+            found = facts[(passage.start, passage.end)] = (
+                source.span(start, end),
+                " ".join(passage_words(source.text[start:end])),
+            )
+            self._fresh.add(digest)
+        return found
+
+    def store(self) -> None:
+        if self._kb.cache is not None and self._fresh:
+            fresh = [(digest, self._facts[digest]) for digest in sorted(self._fresh)]
+            self._kb.cache.put_derived(self._KIND, "", fresh, keep=self._kb.hashes.values())
+
+
+def _finding(facts: _PassageFacts, passage: Passage, others: list[tuple[Passage, float]]) -> Finding:
+    span, words = facts.of(passage)
     entries = []
     for other, score in sorted(others, key=lambda o: -o[1]):
-        other_source = kb.source(other.path)
-        line = other_source.line_of(other_source.char_offset(other.start)) + 1 if other_source else 1
         entries.append(
-            {"path": other.path, "line": line, "similarity": score, "start_byte": other.start, "end_byte": other.end}
+            {
+                "path": other.path,
+                "line": facts.of(other)[0].line,
+                "similarity": score,
+                "start_byte": other.start,
+                "end_byte": other.end,
+            }
         )
     best = entries[0]
-    preview = " ".join(passage_words(source.text[start:end])[:12])
+    preview = " ".join(words.split(" ")[:12]) if words else ""
     message = (
         f"this passage ({passage.words} words, \"{preview}...\") repeats {best['path']}:{best['line']} "
         f"({best['similarity']:.0%} similar){' and ' + str(len(entries) - 1) + ' more' if len(entries) > 1 else ''}; "
         "copies drift apart: keep the claim in one note and link to it from here"
     )
     finding = Finding("KB202", "duplicate-claim", "warning", passage.path, span, message, {"others": entries, "words": passage.words})
-    return finding.with_fingerprint(" ".join(passage_words(source.text[start:end])))
+    return finding.with_fingerprint(words)

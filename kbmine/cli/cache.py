@@ -16,16 +16,10 @@ app.add_typer(cache_app, name="cache")
 @cache_app.command("clear")
 def clear(path: PathArgument = Path(".")) -> None:
     """Delete every cached parse of the KB at PATH."""
-    from kbmine.cache import DB_SUFFIXES, default_cache_path
+    from kbmine.cache import default_cache_path, remove_cache
 
     target = default_cache_path(kb_folder(path))
-    removed = 0
-    for suffix in DB_SUFFIXES:
-        candidate = Path(str(target) + suffix)
-        if candidate.exists():
-            candidate.unlink()
-            removed += 1
-    typer.echo(f"cleared {target}" if removed else f"no cache at {target}")
+    typer.echo(f"cleared {target}" if remove_cache(target) else f"no cache at {target}")
 
 
 @cache_app.command("path")

@@ -90,7 +90,7 @@ def test_a_shared_common_phrase_does_not_make_candidates_but_a_light_edit_does()
     (4 of 28 words changed, shingle Jaccard about 0.37) must be a candidate in most,
     and the 300 unrelated passages sharing one phrase must make almost no pairs.
     """
-    from kbmine.checks.duplicate_claim import _candidate_pairs
+    from kbmine.band_index import build
 
     found = extra = 0
     for seed in range(20):
@@ -106,7 +106,8 @@ def test_a_shared_common_phrase_does_not_make_candidates_but_a_light_edit_does()
             edited[position] = rng.choice(vocabulary)
         passages.append(edited)
         matrix = np.frombuffer(b"".join(signatures(passages)), dtype=np.uint32).reshape(len(passages), -1)
-        pairs = set(_candidate_pairs(matrix))
+        ids = np.arange(len(passages), dtype=np.uint64)
+        pairs = {(a, b) for a, b in build(ids, matrix).pairs.tolist()}
         found += (0, len(passages) - 1) in pairs
         extra += len(pairs - {(0, len(passages) - 1)})
     assert found >= 16
