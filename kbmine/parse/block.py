@@ -43,6 +43,10 @@ _MAX_NESTING = 20
 _LIST, _BLOCKQUOTE, _REFERENCE, _PARAGRAPH = range(4)
 #: What ``line[:1]`` is for a line that starts with blanks (the empty string is not in it).
 _BLANKS = frozenset(" \t")
+#: The characters a block other than a paragraph can start with (after indentation).
+_BLOCK_STARTS = frozenset("`~>*-_+0123456789$[<#")
+#: The characters a block that ends a paragraph, list or quote can start with.
+_TERMINATOR_STARTS = frozenset("`~>*-_+0123456789[<#")
 
 
 class BlockRecord(NamedTuple):
@@ -171,6 +175,9 @@ class _Scanner:
         src = self.src
         pos = self.bMarks[line] + self.tShift[line]
         char = src[pos]
+        if char not in _BLOCK_STARTS:
+            self.paragraph(line, end)
+            return
         if char in "`~" and self.fence(line, end, False):
             return
         if char == ">":
@@ -203,6 +210,8 @@ class _Scanner:
         if pos >= self.eMarks[line]:
             return False
         char = self.src[pos]
+        if char not in _TERMINATOR_STARTS:
+            return False
         if char in "`~":
             return self.fence(line, 0, True)
         if char == ">":
@@ -415,12 +424,13 @@ class _Scanner:
                 if self.terminates(following, _PARAGRAPH):
                     break
                 following += 1
-        content = self.get_lines(line, following).strip(MD_TRIM_CHARS)
-        if level:
-            self.line = following + 1
+        if following == line + 1:
+            content = src[bMarks[line] + tShift[line] : eMarks[line]]
         else:
-            self.line = following
-        self.inline(line, following, content, level)
+            content = self.get_lines(line, following)
+        self.line = following + 1 if level else following
+        self.records.append(BlockRecord("inline", line, following, content.strip(MD_TRIM_CHARS), level, self.item_opened))
+        self.item_opened = False
 
     # -- reference definitions -----------------------------------------------------
 

@@ -50,8 +50,10 @@ __all__ = ["BodyParse", "destination_end", "parse_body", "split_destination", "i
 #: parses what it declines); tests turn it off to compare with markdown-it's own block parse.
 USE_BLOCK_SCANNER = True
 
-_INLINE_TRIGGERS = frozenset("[<`$")
-_DENDRON_TRIGGERS = frozenset("[<`$#@")
+#: The characters an enabled inline rule acts on (escapes, code, emphasis, links, HTML, entities,
+#: math, footnotes, line breaks): text without them parses to one text token, itself.
+_INLINE_SYNTAX = re.compile(r"[\\`*_\[\]!<&$^\n]")
+_DENDRON_SYNTAX = re.compile(r"[\\`*_\[\]!<&$^\n#@]")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 _BLOCK_ID = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*$", re.M)
 _TASK_OPEN = re.compile(r"^\[ \](?:\s|$)")
@@ -440,7 +442,7 @@ def parse_body(
     """Parse ``masked`` (the note with frontmatter blanked, same length) into a :class:`BodyParse`."""
     md = markdown_parser(dialect)
     links_only = markdown_parser(dialect, full_inline=False)
-    triggers = _DENDRON_TRIGGERS if dialect == "dendron" else _INLINE_TRIGGERS
+    dendron = dialect == "dendron"
     if "\0" in masked:
         masked = masked.replace("\0", "\ufffd")  # what markdown-it's normalize rule does (same length)
     scanned = scan_blocks(masked) if USE_BLOCK_SCANNER else None
@@ -468,7 +470,10 @@ def parse_body(
             content = record.content
             if record.first_in_item and _TASK_OPEN.match(content):
                 result.tasks_open += 1
-            if not heading and triggers.isdisjoint(content):
+            if heading and not (_DENDRON_SYNTAX if dendron else _INLINE_SYNTAX).search(content):
+                _add_heading(result, record, content, source, slugs)  # its own plain text
+                continue
+            if not heading and not _may_link(content, dendron):
                 if "^" in content:
                     _add_block_id(result, content, _InlineMap(source, record), source)
                 continue
@@ -483,7 +488,7 @@ def parse_body(
                 parser.inline.parse(content, parser, env, parsed)
                 children = parsed
                 if heading:
-                    _add_heading(result, record, parsed, mapper, source, slugs)
+                    _add_heading(result, record, _plain_text(parsed), source, slugs)
             else:
                 children = scanned_inline
             for link in _inline_links(children, mapper, source, references, dialect, used_refs):
@@ -512,6 +517,13 @@ def parse_body(
             result.links.append(definition_link)
     result.code_ranges.sort()
     return result
+
+
+def _may_link(content: str, dendron: bool) -> bool:
+    """Whether inline content can hold a link or a code span (four substring searches, no loop)."""
+    if "[" in content or "<" in content or "`" in content or "$" in content:
+        return True
+    return dendron and ("#" in content or "@" in content)
 
 
 def _line_range_end(source: SourceText, end_line: int) -> int:
@@ -691,15 +703,8 @@ def _definition_link(definition: BlockRecord, source: SourceText, label: str) ->
     )
 
 
-def _add_heading(
-    result: BodyParse,
-    record: BlockRecord,
-    children: list[Token],
-    mapper: _InlineMap,
-    source: SourceText,
-    slugs: SlugCounter,
-) -> None:
-    text = _plain_text(children)
+def _add_heading(result: BodyParse, record: BlockRecord, text: str, source: SourceText, slugs: SlugCounter) -> None:
+    """Record a heading whose plain text is ``text``."""
     explicit = EXPLICIT_ID.search(text)
     explicit_id = None
     if explicit:

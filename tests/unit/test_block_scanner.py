@@ -132,3 +132,18 @@ def test_generated_documents_with_unmodelled_syntax(lines: list[tuple[str, str, 
     """Tabs, math blocks and footnotes anywhere: declined or, where markdown-it would not see them, right."""
     text = _document(lines) + "\n" + extra
     assert differs(text) is None
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(alphabet="ab #@-:=%+{}~>\\`*_[]!<&$^\n.()|'\"é", max_size=30), st.sampled_from(["obsidian", "dendron"]))
+def test_heading_text_without_inline_syntax_is_its_own_plain_text(content: str, dialect: str) -> None:
+    """The walk skips markdown-it's inline parse of such headings: it would give one text token, the content."""
+    from kbmine.parse.markdown import _DENDRON_SYNTAX, _INLINE_SYNTAX, markdown_parser
+
+    content = content.strip()
+    if (_DENDRON_SYNTAX if dialect == "dendron" else _INLINE_SYNTAX).search(content):
+        return
+    md = markdown_parser(dialect)
+    parsed: list = []
+    md.inline.parse(content, md, {}, parsed)
+    assert [(token.type, token.content) for token in parsed] == ([("text", content)] if content else [])
