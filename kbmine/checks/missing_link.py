@@ -48,6 +48,9 @@ _ENTRY_CLOSING = re.compile(r"[*_]{0,2}[ \t]*(?:$|[|:(]|[-\u2013\u2014]{1,2}[ \t
 _WORD_ENTRY_CLOSING = re.compile(r"[*_]{0,2}[ \t]*(?:$|\||[-\u2013\u2014]{1,2}[ \t])")
 #: Names this short count only as written in a title or alias with capitals ("Exo", "MCP").
 SHORT_LENGTH = 3
+#: Bytes of prose (:attr:`~kbmine.model.Note.mention_ranges`) that count as a whole note towards the
+#: common-word limit, about 1,200 words; a shorter note counts as its share (see :func:`limit_of_common`).
+FULL_NOTE = 8_000
 
 #: How a mention is written, the strongest evidence first (the second field of a :data:`Mention`):
 #: ``NAMED`` a many-word name as the entry of a list item or table cell, or in its title's
@@ -184,10 +187,16 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     titles (README, index, templates...; unless at least three notes link
     the note by that very word, and then only as the title spells it or as
     an entry, see below) and names found in more than
-    ``max_share`` of the notes (2%, at least ``min_common`` notes) are treated as
+    ``max_share`` of the notes (2.75%, at least ``min_common`` notes) are treated as
     common words, unless at least half as many notes link to the named note
     as mention its name unlinked (then it is a concept people do link, as a
     "decision log" is); the longest match wins; plurals of the last word count.
+    For that share a note counts by its prose: as a whole note from 8,000
+    bytes (about 1,200 words), a shorter one as its part of that (a
+    2,000-byte note is a quarter). So splitting notes, or moving passages
+    into small notes of their own, does not raise the limit and turn common
+    words into mentions; and in a KB of short notes, where a word shows up
+    in fewer notes, the limit is lower.
     A title several notes carry names the one that the KB's links written
     with that text point at (links from at least two notes, nine in ten of
     them to that note); a one-word name so chosen counts only as written.
@@ -459,7 +468,7 @@ class MentionTable:
             words.ordinary.update({key for key, how in unlinked if how >= ORDINARY})
             words.named.update({key for key, how in unlinked if how == NAMED})
         inbound: Counter[str] = Counter(target for targets in linked.values() for target in targets)
-        common = limit_of_common(options, len(kb.notes))
+        common = limit_of_common(options, kb.notes.values())
         return cls(names, hits, linked, words, inbound, common, skip_targets)
 
     def counts(self, key: str, how: int) -> bool:
@@ -481,9 +490,24 @@ class MentionTable:
         return words.anywhere[key] <= limit or how == NAMED and words.named[key] <= limit
 
 
-def limit_of_common(options: Mapping[str, Any], note_count: int) -> int:
-    """How many notes may write a name unlinked before the rule calls it a common word."""
-    return max(int(options.get("min_common", 10)), int(float(options.get("max_share", 0.02)) * note_count))
+def limit_of_common(options: Mapping[str, Any], notes: Iterable[Note]) -> int:
+    """How many notes may write a name unlinked before the rule calls it a common word.
+
+    A share (``max_share``) of the notes, each counted by its prose up to
+    :data:`FULL_NOTE` bytes: a shorter note is that share of a note. Counted
+    one per note, the limit followed the number of files rather than the
+    amount of text: extract, moving 1,481 duplicated passages of commonplace
+    (a median of 49 words each) into notes of their own, raised it from 40
+    to 69 notes, and every name written unlinked in 41 to 69 notes turned
+    into a mention ("observer" linked to an experiment's prompt file).
+    Counted by prose, a note split in two, or a passage moved out, adds no
+    more than the text it holds (and the copies a passage leaves behind
+    lower it); on commonplace the limit stays 40. A word written in a fixed
+    share of a KB's prose shows up in fewer of its notes when they are
+    short, so a KB of small atomic notes gets a lower limit, as it should.
+    """
+    prose = sum(min(1.0, sum(end - start for start, end in note.mention_ranges) / FULL_NOTE) for note in notes)
+    return max(int(options.get("min_common", 10)), int(float(options.get("max_share", 0.0275)) * prose))
 
 
 def _captured(note: Note) -> bool:

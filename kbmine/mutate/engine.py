@@ -140,12 +140,12 @@ def _caused(findings: list[Finding], known: set[str]) -> list[Finding]:
     """The findings the run's own commits brought, which a run of any kind must not leave behind.
 
     Extract and synthesise add notes and move text, and that changes what
-    ``missing-link`` reports beyond the notes they touch: its common-word
-    limit is a share of the notes (on commonplace, 1,481 extracted notes
-    raised it from 40 to 69 notes, and a name written unlinked in 41 to 69
-    notes became a mention in each of them), and a name a moved passage or
-    a hub's summary writes is a mention in its new note. Those mentions are
-    linked in the rounds after the run's first, as a relink run links any.
+    ``missing-link`` reports beyond the notes they touch: a passage moved
+    out of its copies leaves fewer notes writing the names it holds (a name
+    just over the common-word limit becomes a mention in the others), and a
+    name a moved passage or a hub's summary writes is a mention in its new
+    note. Those mentions are linked in the rounds after the run's first, as
+    a relink run links any.
     """
     return [f for f in findings if f.fingerprint not in known]
 

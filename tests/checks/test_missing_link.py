@@ -9,11 +9,14 @@ import pytest
 
 from kbmine.checks import run_checks, select_rules
 from kbmine.checks.missing_link import (
+    FULL_NOTE,
     NAMED,
     SENTENCE_START,
     WRITTEN,
     MentionMatcher,
+    MentionTable,
     _entry,
+    limit_of_common,
 )
 from kbmine.config import load_config
 from kbmine.kb import load
@@ -184,3 +187,57 @@ def test_a_generic_name_counts_as_an_entry_once_enough_notes_link_it_by_that_wor
         "other.md": "# Other\n",
     })
     assert _found(root) == ({("hub.md", "templates.md")} if found else set())
+
+
+#: A paragraph of exactly 2,000 bytes of prose that names no note: a quarter of a whole note.
+FILLER = ("Plain words fill this paragraph and name nothing at all. " * 36)[:1999] + "."
+
+
+def _common_limit(root: Path) -> int:
+    kb = load(root, load_config(root), use_cache=False)
+    table = MentionTable.build(kb, kb.config.rule_options("missing-link"))
+    assert table is not None
+    return table.common
+
+
+def test_the_common_word_limit_counts_each_note_by_its_prose_up_to_a_whole_note(make_kb: Callable[..., Path]) -> None:
+    assert len(FILLER.encode()) == 2_000 and FULL_NOTE == 8_000
+    root = make_kb({
+        "kbmine.toml": "[rules.missing-link]\nmin_common = 0\nmax_share = 1.0\n",
+        "long.md": "# Long\n\n" + "\n\n".join([FILLER] * 12) + "\n",  # three notes' worth: counts as one
+        **{f"short-{index}.md": f"# Short {index}\n\n{FILLER}\n" for index in range(4)},  # a quarter each
+        "empty.md": "# Empty\n\n```\ncode is not prose\n```\n",
+    })
+    assert _common_limit(root) == 2
+    kb = load(root, load_config(root), use_cache=False)
+    assert limit_of_common({"min_common": 0, "max_share": 0.5}, kb.notes.values()) == 1
+    assert limit_of_common({"max_share": 0.5}, kb.notes.values()) == 10  # min_common's default floor
+
+
+def test_splitting_notes_does_not_change_which_names_are_common(make_kb: Callable[..., Path]) -> None:
+    """Eight notes of two paragraphs each, then each split in two: the same prose in twice the notes.
+
+    "tool loop" is written unlinked in three notes, "vector store" in two;
+    the limit is 60% of four whole notes' prose, 2 notes. Counted one per
+    note it would have gone from 6 to 10 notes (10 notes, then 18). By
+    prose nothing moves: "tool loop" stays common, "vector store" a mention.
+    """
+    def paragraph(index: int) -> str:
+        name = "tool loop" if index < 3 else "vector store" if index < 5 else "plain prose"
+        return f"Here the {name} runs. " + FILLER[: 2_000 - len(f"Here the {name} runs. ")]
+
+    whole = {
+        "kbmine.toml": "[rules.missing-link]\nmin_common = 1\nmax_share = 0.6\n",
+        "tool-loop.md": "# Tool loop\n",
+        "vector-store.md": "# Vector store\n",
+        **{f"n{index}.md": f"{paragraph(index)}\n\n{FILLER}\n" for index in range(8)},
+    }
+    root = make_kb(whole)
+    before = (_common_limit(root), _found(root))
+    assert before == (2, {("n3.md", "vector-store.md"), ("n4.md", "vector-store.md")})
+    split = {
+        **{f"n{index}.md": f"{paragraph(index)}\n\n[[n{index}-rest]]\n" for index in range(8)},
+        **{f"n{index}-rest.md": f"{FILLER}\n" for index in range(8)},
+    }
+    make_kb(split)
+    assert (_common_limit(root), _found(root)) == before

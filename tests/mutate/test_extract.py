@@ -303,22 +303,24 @@ def test_the_new_note_links_a_name_missing_link_reports_in_the_claim(tmp_path: P
 
 
 def test_an_extract_run_links_the_mentions_its_own_commits_woke(tmp_path: Path) -> None:
-    # A name written unlinked in more than a fifth of the notes is a common word here; the extracted
-    # note makes ten notes, and the limit two: "vector store" in two untouched notes becomes a mention
-    # in each. An extract-only run still links them (relink commits after the extract).
+    # "vector store" is written unlinked in four notes, one over the limit of three: a common word.
+    # Extract moves the claim out of a.md and b.md into one new note, and three notes are left
+    # writing it: now a mention in each. An extract-only run still links them (relink commits after
+    # the extract), so the branch leaves no finding behind.
+    claim = CLAIM.replace("A passage that mixes", "A vector store holding a passage that mixes")
     files = {
-        "pyproject.toml": "[tool.kbmine.rules.missing-link]\nmin_common = 1\nmax_share = 0.2\n",
-        "notes/a.md": f"---\ntype: note\n---\n# A\n\n{CLAIM}\n",
-        "notes/b.md": f"---\ntype: note\n---\n# B\n\nIntro.\n\n{CLAIM}\n",
-        "notes/vector-store.md": "---\ntype: note\n---\n# Vector store\n\n[[a]] [[b]] [[c]] [[d]] [[e]] [[f]]\n",
+        "pyproject.toml": "[tool.kbmine.rules.missing-link]\nmin_common = 3\nmax_share = 0.0\n",
+        "notes/a.md": f"---\ntype: note\n---\n# A\n\n{claim}\n",
+        "notes/b.md": f"---\ntype: note\n---\n# B\n\nIntro.\n\n{claim}\n",
+        "notes/vector-store.md": "---\ntype: note\n---\n# Vector store\n\n[[a]] [[b]] [[c]] [[d]]\n",
         "notes/c.md": "# C\n\nA vector store keeps embeddings. [[a]]\n",
         "notes/d.md": "# D\n\nEvery vector store is an index. [[a]]\n",
-        **{f"notes/{n}.md": f"# {n.upper()}\n\n[[a]] [[b]]\n" for n in ("e", "f", "g")},
-        "README.md": "# Home\n\n[[c]] [[d]] [[e]] [[f]] [[g]]\n",
+        "README.md": "# Home\n\n[[c]] [[d]] [[vector-store]]\n",
     }
     root = make_repo(tmp_path / "repo", files)
     before = {f["fingerprint"] for f in _new_findings(root, set())}
     run = mutate(root, "--kind", "extract")
-    assert [c["action"] for c in run["committed"]] == ["extract", "link-mention", "link-mention"]
+    assert [c["action"] for c in run["committed"]] == ["extract", "link-mention", "link-mention", "link-mention"]
+    assert [c["subject"].rsplit(" in ", 1)[1] for c in run["committed"][1:]] == ["notes/c.md", "notes/d.md", NEW]
     git(root, "checkout", "-q", "kbmine/review")
     assert _new_findings(root, before) == []
