@@ -161,7 +161,10 @@ class _Scanner:
                 break
             if self.level >= _MAX_NESTING:
                 raise _Decline()
-            self.block(line, end)
+            if sCount[line] - self.blkIndent < 4 and self.src[bMarks[line] + tShift[line]] not in _BLOCK_STARTS:
+                self.paragraph(line, end)  # the common case, without the rule chain
+            else:
+                self.block(line, end)
             line = self.line
             if line < end and bMarks[line] + tShift[line] >= eMarks[line]:
                 line += 1
@@ -175,9 +178,6 @@ class _Scanner:
         src = self.src
         pos = self.bMarks[line] + self.tShift[line]
         char = src[pos]
-        if char not in _BLOCK_STARTS:
-            self.paragraph(line, end)
-            return
         if char in "`~" and self.fence(line, end, False):
             return
         if char == ">":
@@ -399,29 +399,29 @@ class _Scanner:
             if count - indent > 3:
                 following += 1
                 continue
-            if count >= indent:
-                marker = src[pos]
-                if marker == "=" or marker == "-":
-                    rest = src[pos:maximum].lstrip(marker)
-                    if not rest.strip(" \t"):
-                        level = 1 if marker == "=" else 2
-                        break
+            marker = src[pos]
+            if count >= indent and (marker == "=" or marker == "-"):
+                rest = src[pos:maximum].lstrip(marker)
+                if not rest.strip(" \t"):
+                    level = 1 if marker == "=" else 2
+                    break
             if count < 0:
                 following += 1
                 continue
-            if self.terminates(following, _PARAGRAPH):
+            if marker in _TERMINATOR_STARTS and self.terminates(following, _PARAGRAPH):
                 break
             following += 1
         else:
             line_max = self.lineMax
             while following < line_max:
-                if bMarks[following] + tShift[following] >= eMarks[following]:
+                pos = bMarks[following] + tShift[following]
+                if pos >= eMarks[following]:
                     break
                 count = sCount[following]
                 if count - indent > 3 or count < 0:
                     following += 1
                     continue
-                if self.terminates(following, _PARAGRAPH):
+                if src[pos] in _TERMINATOR_STARTS and self.terminates(following, _PARAGRAPH):
                     break
                 following += 1
         if following == line + 1:
