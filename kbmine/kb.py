@@ -15,7 +15,7 @@ import os
 import pickle
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -42,6 +42,10 @@ SOURCE_CACHE_BYTES = 64_000_000
 _ZERO = Span(0, 0, 1, 1, 1, 1)
 
 Progress = Callable[[int, int], None]
+#: The cache's name for passage signatures (see KB.passage_signatures).
+_SIGNATURES = "signatures"
+#: What a parse worker returns per file: path, content hash, pickled note, passage signatures, error.
+_Parsed = tuple[str, str, bytes | None, bytes, str | None]
 
 
 @dataclass(slots=True)
@@ -81,6 +85,8 @@ class KB:
     notices: list[str] = field(default_factory=list)
     _sources: dict[str, SourceText | None] = field(default_factory=dict, repr=False)
     _source_bytes: int = field(default=0, repr=False)
+    #: Passage signatures of the notes parsed in this run, or fetched since (see passage_signatures).
+    _signatures: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @cached_property
     def fingerprint(self) -> str:
@@ -112,6 +118,42 @@ class KB:
             notes = _materialise(self)
         self.stats.seconds += time.perf_counter() - started
         return notes
+
+    def passage_signatures(self, paths: Iterable[str]) -> dict[str, bytes]:
+        """The MinHash signatures of the passages of notes ``paths`` (concatenated, in passage order).
+
+        Kept apart from the notes (see :func:`kbmine.parse.signed_notes`):
+        those parsed in this run have them in memory, the others are fetched
+        from the cache, and a note whose entry is missing or damaged is parsed
+        again.
+        """
+        from kbmine.parse.passages import NUM_PERM
+
+        notes, known = self.notes, self._signatures
+        width = NUM_PERM * 4
+        paths = list(dict.fromkeys(paths))
+        wanted = [path for path in paths if path not in known and notes[path].passages]
+        if wanted and self.cache is not None:
+            stored = self.cache.get_derived(_SIGNATURES, "", {self.hashes[path] for path in wanted})
+            for path in wanted:
+                blob = stored.get(self.hashes[path])
+                if isinstance(blob, bytes) and len(blob) == width * len(notes[path].passages):
+                    known[path] = blob
+        missing = [path for path in wanted if path not in known]
+        if missing:
+            from kbmine.parse import signed_notes
+
+            config = self.config
+            parsed = signed_notes(
+                [(path, self.contents[path]) for path in missing],
+                config.dialect,
+                config.parse_timeout,
+                config.passage_min_words,
+            )
+            for path, (_, signature) in zip(missing, parsed):
+                known[path] = signature
+            _store_signatures(self, [(self.hashes[path], known[path]) for path in missing])
+        return {path: known.get(path, b"") for path in paths}
 
     @cached_property
     def resolver(self) -> Resolver:
@@ -205,25 +247,25 @@ class NoteTooLarge(Exception):
 
 def _parse_batch(
     batch: list[tuple[str, str]], dialect: str, timeout: float, min_words: int, max_size: int
-) -> list[tuple[str, str, bytes | None, str | None]]:
-    """Worker: read and parse files, return ``(path, hash, pickled note, error)`` per file."""
-    from kbmine.parse import parse_notes
+) -> list[_Parsed]:
+    """Worker: read and parse files, return ``(path, hash, pickled note, signatures, error)`` per file."""
+    from kbmine.parse import signed_notes
 
-    out: list[tuple[str, str, bytes | None, str | None]] = []
+    out: list[_Parsed] = []
     readable: list[tuple[str, bytes]] = []
     for path, absolute in batch:
         try:
             readable.append((path, _read(absolute, max_size)))
         except NoteTooLarge:
-            out.append((path, "", None, "it grew past max_note_size during the run"))
+            out.append((path, "", None, b"", "it grew past max_note_size during the run"))
         except OSError as exc:
-            out.append((path, "", None, exc.strerror or str(exc)))
+            out.append((path, "", None, b"", exc.strerror or str(exc)))
     # In groups: a group's decoded texts stay in memory until its passages are signed.
     for start in range(0, len(readable), _SIGNED_TOGETHER):
         group = readable[start : start + _SIGNED_TOGETHER]
-        notes = parse_notes([("", data) for _, data in group], dialect, timeout, min_words)
-        for (path, _), note in zip(group, notes):
-            out.append((path, note.content_hash, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL), None))
+        signed = signed_notes([("", data) for _, data in group], dialect, timeout, min_words)
+        for (path, _), (note, signature) in zip(group, signed):
+            out.append((path, note.content_hash, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL), signature, None))
     return out
 
 
@@ -353,33 +395,38 @@ def _materialise(kb: KB) -> dict[str, Note]:
     fresh: list[tuple[str, bytes]] = []
     total_bytes = sum(len(contents[p]) for p in todo)
     workers = min(kb.jobs or os.cpu_count() or 1, max(1, len(todo) // 8))
-    results: list[tuple[str, str, Note | bytes | None, str | None]] = []
+    results: list[tuple[str, str, Note | bytes | None, bytes, str | None]] = []
     if workers > 1 and total_bytes >= PARALLEL_MIN_BYTES:
         stats.workers = workers
         results.extend(_parse_parallel(kb.root, todo, contents, config, workers, kb.progress))
     elif todo:
-        from kbmine.parse import parse_notes
+        from kbmine.parse import signed_notes
 
         for start in range(0, len(todo), _SIGNED_TOGETHER):
             paths = todo[start : start + _SIGNED_TOGETHER]
-            parsed_batch = parse_notes(
+            signed = signed_notes(
                 [("", contents[path]) for path in paths], config.dialect, config.parse_timeout, config.passage_min_words
             )
-            results.extend((path, note.content_hash, note, None) for path, note in zip(paths, parsed_batch))
+            results.extend((path, note.content_hash, note, signature, None) for path, (note, signature) in zip(paths, signed))
             if kb.progress is not None:
                 kb.progress(start + len(paths), len(todo))
-    for path, digest, outcome, error in results:
+    signatures: list[tuple[str, bytes]] = []
+    for path, digest, outcome, signature, error in results:
         parsed = outcome if isinstance(outcome, Note) or outcome is None else _unpickle(outcome)
         if parsed is None:
             notes[path] = _unreadable(path, f"cannot read: {error}")
             continue
         notes[path] = replace(parsed, path=path, title=note_title(parsed.frontmatter, parsed.h1, path))
         stats.parsed += 1
+        if parsed.passages:
+            kb._signatures[path] = signature
+            signatures.append((digest, signature))
         if cache is not None:
             blob = outcome if isinstance(outcome, bytes) else pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
             fresh.append((digest, blob))
     if cache is not None:
         cache.put_many(fresh)
+        _store_signatures(kb, signatures)
     return dict(sorted(notes.items()))
 
 
@@ -390,13 +437,13 @@ def _parse_parallel(
     config: Config,
     workers: int,
     progress: Progress | None,
-) -> list[tuple[str, str, bytes | None, str | None]]:
+) -> list[_Parsed]:
     # Largest first, in many small batches, so no worker is left with the one huge note at the end.
     ordered = sorted(todo, key=lambda p: len(contents[p]), reverse=True)
     batches: list[list[tuple[str, str]]] = [[] for _ in range(workers * 8)]
     for index, path in enumerate(ordered):
         batches[index % len(batches)].append((path, str(root / path)))
-    results: list[tuple[str, str, bytes | None, str | None]] = []
+    results: list[_Parsed] = []
     done = 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [
@@ -413,6 +460,12 @@ def _parse_parallel(
             if progress is not None:
                 progress(done, len(todo))
     return results
+
+
+def _store_signatures(kb: KB, signatures: list[tuple[str, bytes]]) -> None:
+    """Cache passage signatures by content hash (dropping those of content the KB no longer has)."""
+    if kb.cache is not None and signatures:
+        kb.cache.put_derived(_SIGNATURES, "", signatures, keep=kb.hashes.values())
 
 
 def _unpickle(blob: bytes) -> Note | None:

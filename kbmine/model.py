@@ -150,8 +150,9 @@ class Note(_Compact):
     problems: tuple[Problem, ...] = ()
     #: Byte ranges of prose where a mention of another note counts (no code, links, headings).
     mention_ranges: tuple[tuple[int, int], ...] = ()
-    #: Paragraphs long enough to be a claim: (start byte, end byte, words, MinHash signature).
-    passages: tuple[tuple[int, int, int, bytes], ...] = ()
+    #: Paragraphs long enough to be a claim: (start byte, end byte, words). Their MinHash
+    #: signatures are kept apart (see :meth:`kbmine.kb.KB.passage_signatures`).
+    passages: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def stem(self) -> str:

@@ -114,6 +114,35 @@ def test_a_one_note_edit_rescans_and_rescores_only_that_note(kb_root: Path, monk
     assert cached == _findings(kb_root, use_cache=False)
 
 
+def test_passage_signatures_come_from_the_cache_or_a_new_parse(kb_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signatures are kept out of the cached notes: fetched by content hash, and parsed again if that entry is gone."""
+    import kbmine.parse
+
+    (kb_root / "delta.md").write_text(f"# Delta\n\n{CLAIM}\n", encoding="utf-8")
+    _same(kb_root)
+    parsed: list[str] = []
+    real = kbmine.parse.signed_notes
+
+    def counted(items: list[tuple[str, bytes]], *args: object) -> object:
+        parsed.extend(path for path, _ in items)
+        return real(items, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kbmine.parse, "signed_notes", counted)
+    kb = load(kb_root, load_config(kb_root), jobs=1)
+    notes = kb.notes
+    signatures = kb.passage_signatures(["alpha-notes.md", "delta.md", "README.md"])
+    assert not parsed  # every note and signature came from the cache
+    assert len(signatures["alpha-notes.md"]) == 512 * len(notes["alpha-notes.md"].passages) > 0
+    assert signatures["README.md"] == b""
+
+    kb.cache._db.execute("DELETE FROM derived WHERE kind = 'signatures'")
+    again = load(kb_root, load_config(kb_root), jobs=1)
+    assert again.passage_signatures(["alpha-notes.md"]) == {"alpha-notes.md": signatures["alpha-notes.md"]}
+    assert parsed == ["alpha-notes.md"]
+    monkeypatch.undo()
+    _same(kb_root)
+
+
 def test_a_warm_check_imports_neither_the_parser_nor_numpy(kb_root: Path) -> None:
     """A warm run replays the stored report: importing the parser or numpy would cost it more than the rest."""
     import subprocess

@@ -55,14 +55,12 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     threshold = float(options.get("similarity", 0.8))
     boilerplate = int(options.get("boilerplate_notes", 5))
     items: list[Passage] = []
-    signatures: list[bytes] = []
     for note in kb.notes.values():
-        for start, end, words, signature in note.passages:
-            items.append(Passage(note.path, start, end, words))
-            signatures.append(signature)
+        path = note.path
+        items.extend([Passage(path, start, end, words) for start, end, words in note.passages])
     if len(items) < 2:
         return
-    pairs = _similar_pairs(kb, items, signatures, threshold)
+    pairs = _similar_pairs(kb, items, threshold)
     if not pairs:
         return
     linked = _links_by_range(kb)
@@ -93,9 +91,7 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     facts.store()
 
 
-def _similar_pairs(
-    kb: KB, items: list[Passage], signatures: list[bytes], threshold: float
-) -> list[tuple[int, int, float]]:
+def _similar_pairs(kb: KB, items: list[Passage], threshold: float) -> list[tuple[int, int, float]]:
     """Candidate pairs from MinHash LSH banding, confirmed by an exact similarity ratio.
 
     The signatures come with the parse (MinHash in numpy, see
@@ -151,7 +147,7 @@ def _similar_pairs(
     known: dict[int, float] = stored if isinstance(stored, dict) else {}
     scores: dict[int, float] = {}
     found: list[tuple[int, int, float]] = []
-    for index, other in _band_index(kb, items, signatures).pairs.tolist():
+    for index, other in _band_index(kb, items).pairs.tolist():
         if items[other].path == items[index].path:
             continue
         if fingerprint(index) == fingerprint(other):
@@ -169,11 +165,12 @@ def _similar_pairs(
     return found
 
 
-def _band_index(kb: KB, items: list[Passage], signatures: list[bytes]) -> Any:
+def _band_index(kb: KB, items: list[Passage]) -> Any:
     """The LSH band index of ``items``: last run's brought up to date, or built afresh (see :mod:`kbmine.band_index`)."""
     import numpy as np
 
     from kbmine import band_index
+    from kbmine.parse.passages import NUM_PERM
 
     notes: dict[str, int] = {}
     note_of_row = [notes.setdefault(passage.path, len(notes)) for passage in items]
@@ -185,9 +182,17 @@ def _band_index(kb: KB, items: list[Passage], signatures: list[bytes]) -> Any:
         [passage.end for passage in items],
     )
 
+    first_row: dict[str, int] = {}
+    for row, passage in enumerate(items):
+        first_row.setdefault(passage.path, row)
+    width = NUM_PERM * 4
+
     def matrix(rows: Any) -> Any:
-        chosen = [signatures[row] for row in rows.tolist()]
-        return np.frombuffer(b"".join(chosen), dtype=np.uint32).reshape(len(chosen), -1)
+        chosen = rows.tolist()
+        signatures = kb.passage_signatures(items[row].path for row in chosen)
+        own = [(signatures[items[row].path], (row - first_row[items[row].path]) * width) for row in chosen]
+        data = b"".join(signature[offset : offset + width] for signature, offset in own)
+        return np.frombuffer(data, dtype=np.uint32).reshape(len(chosen), NUM_PERM)
 
     name = f"duplicate-bands:{band_index.ROWS}:{band_index.BUCKET_LIMIT}"
     stored = kb.cache.get_blob(name, "") if kb.cache is not None else None

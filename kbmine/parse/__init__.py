@@ -30,7 +30,7 @@ from kbmine.parse.passages import minus_ranges, passage_signatures
 from kbmine.parse.text import DecodeError, SourceText, decode_note
 from kbmine.parse.wikilinks import split_wikilink, wikilink_target_range
 
-__all__ = ["parse_note", "parse_notes"]
+__all__ = ["parse_note", "parse_notes", "signed_notes"]
 
 _ZERO = Span(0, 0, 1, 1, 1, 1)
 _WORD_CHAR = re.compile(r"\w")
@@ -110,11 +110,22 @@ _SIGN_CHUNK = 1_000_000
 def parse_notes(
     items: Sequence[tuple[str, bytes]], dialect: str = "obsidian", timeout: float = 10.0, min_passage_words: int = 25
 ) -> list[Note]:
-    """:func:`parse_note` of many ``(path, bytes)``: the same notes, with their passages signed together.
+    """:func:`parse_note` of many ``(path, bytes)`` (see :func:`signed_notes`)."""
+    return [note for note, _ in signed_notes(items, dialect, timeout, min_passage_words)]
 
-    Signing costs a few dozen numpy calls whatever the text's size, so one
-    call per note was a third of the signing time; a worker signs its whole
-    batch in chunks of about a megabyte.
+
+def signed_notes(
+    items: Sequence[tuple[str, bytes]], dialect: str = "obsidian", timeout: float = 10.0, min_passage_words: int = 25
+) -> list[tuple[Note, bytes]]:
+    """Each note with the MinHash signatures of its passages (concatenated, in passage order).
+
+    The signatures are kept out of the :class:`Note`: they were two thirds of
+    its pickled size, so unpickling every note after a one-note edit paid for
+    them, yet only duplicate-claim reads them, and only for new passages.
+
+    Passages are signed together: signing costs a few dozen numpy calls
+    whatever the text's size, so one call per note was a third of the signing
+    time; a worker signs its whole batch in chunks of about a megabyte.
     """
     unsigned = [_parse_unsigned(path, data, dialect, timeout, min_passage_words) for path, data in items]
     texts = [source.text[start:end] for _, source, candidates in unsigned for start, end in candidates]
@@ -126,14 +137,14 @@ def parse_notes(
             signed.extend(passage_signatures(texts[chunk_start : index + 1], min_passage_words))
             chunk_start, size = index + 1, 0
     results = iter(signed)
-    notes: list[Note] = []
+    notes: list[tuple[Note, bytes]] = []
     for note, source, candidates in unsigned:
+        counted = [(span, result) for span, result in zip(candidates, [next(results) for _ in candidates]) if result]
         passages = tuple(
-            (source.byte_offset(start), source.byte_offset(end), counted[0], counted[1])
-            for (start, end), counted in zip(candidates, [next(results) for _ in candidates])
-            if counted is not None
+            (source.byte_offset(start), source.byte_offset(end), result[0]) for (start, end), result in counted
         )
-        notes.append(replace(note, passages=passages) if passages else note)
+        signature = b"".join(result[1] for _, result in counted)
+        notes.append((replace(note, passages=passages) if passages else note, signature))
     return notes
 
 
