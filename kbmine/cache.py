@@ -135,7 +135,9 @@ class ParseCache:
 
     def __init__(self, path: Path, parse_key: str) -> None:
         self.path = path
-        self.key = f"{__version__}:{_SCHEMA}:{code_fingerprint()}:{parse_key}"
+        #: Keys of this kbmine's code start with this; rows of other code can never be read again.
+        self.code_key = f"{__version__}:{_SCHEMA}:{code_fingerprint()}:"
+        self.key = f"{self.code_key}{parse_key}"
         self._db: sqlite3.Connection | None = None
         self._open()
 
@@ -211,6 +213,10 @@ class ParseCache:
         if not rows:
             return
         with self._transaction() as db:
+            # Notes parsed by another kbmine (an upgrade, or an edited checkout) are dead weight:
+            # each version's parse of a KB is as big as the KB. Other parse keys of this code
+            # (another dialect, history mining's light parse) stay.
+            db.execute("DELETE FROM notes WHERE substr(key, 1, ?) != ?", (len(self.code_key), self.code_key))
             db.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?)", rows)
 
     def get_derived(self, kind: str, variant: str, hashes: Iterable[str]) -> dict[str, object]:

@@ -6,6 +6,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from kbmine import cache as cache_module
 from kbmine.cache import ParseCache, blob_folder, remove_cache
 
@@ -78,3 +80,21 @@ def test_remove_cache_takes_the_blob_files_too(tmp_path: Path) -> None:
     assert remove_cache(path)
     assert not path.exists() and not blob_folder(path).exists()
     assert not remove_cache(path)
+
+
+def test_notes_parsed_by_other_code_are_dropped_but_other_parse_keys_of_this_code_stay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cache.sqlite"
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "old")
+    ParseCache(path, "obsidian").put_many([("h1", b"old note")])
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "new")
+    light = ParseCache(path, "light")
+    light.put_many([("h2", b"light note")])
+    assert light.get_many({"h1", "h2"}) == {"h2": b"light note"}
+    current = ParseCache(path, "obsidian")
+    current.put_many([("h3", b"new note")])
+    assert current.get_many({"h1", "h3"}) == {"h3": b"new note"}
+    assert light.get_many({"h2"}) == {"h2": b"light note"}
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "old")
+    assert ParseCache(path, "obsidian").get_many({"h1"}) == {}
