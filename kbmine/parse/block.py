@@ -187,7 +187,7 @@ class _Scanner:
             self.line = line + 1
             self.item_opened = False
             return
-        if char in "*-+0123456789" and self.list(line, end):
+        if char in "*-+0123456789" and self.list_block(line, end):
             return
         if char == "$" and src.startswith("$$", pos):
             raise _Decline()  # a math block, or a paragraph markdown-it's math rule refused
@@ -652,7 +652,7 @@ class _Scanner:
         # A list interrupting a paragraph may not open with an empty item.
         return not interrupts or bool(self.src[pos : self.eMarks[line]].strip(" \t"))
 
-    def list(self, line: int, end: int) -> bool:
+    def list_block(self, line: int, end: int) -> bool:
         """markdown-it's ``list`` rule: the items, each tokenized with the item's indent."""
         src, bMarks, eMarks, tShift, sCount = self.src, self.bMarks, self.eMarks, self.tShift, self.sCount
         count = sCount[line]
