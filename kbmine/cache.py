@@ -139,6 +139,7 @@ class ParseCache:
         self.code_key = f"{__version__}:{_SCHEMA}:{code_fingerprint()}:"
         self.key = f"{self.code_key}{parse_key}"
         self._db: sqlite3.Connection | None = None
+        self._inherited: sqlite3.Connection | None = None
         self._open()
 
     def _open(self) -> None:
@@ -161,6 +162,20 @@ class ParseCache:
         )
         db.execute("SELECT count(*) FROM notes WHERE 0").fetchall()
         return db
+
+    def detach_after_fork(self) -> None:
+        """In a forked child: open a connection of its own, leaving the parent's untouched.
+
+        sqlite connections must not cross a fork. The inherited one is kept
+        referenced, never used nor closed: closing it here could make sqlite
+        believe it holds the last connection and checkpoint the parent's log.
+        """
+        self._inherited = self._db
+        if self._db is not None:
+            try:
+                self._db = self._connect()
+            except (OSError, sqlite3.Error):
+                self._db = None
 
     def _discard(self) -> None:
         """Drop a corrupt cache file and start an empty one; without a usable file, run uncached."""

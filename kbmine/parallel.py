@@ -5,6 +5,9 @@ automaton over every note name) and then scans each note with it. Pickling
 that structure to worker processes costs more than the scan; forking after
 it is built shares it for free (copy on write). Only the per-note results
 travel back, and only on KBs big enough to pay for the processes.
+
+:class:`Background` runs one whole call in a forked child the same way, so
+that a rule can run while the others do (see :func:`kbmine.checks.run_checks`).
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, TypeVar
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Generic, TypeVar
 
 from kbmine.heap import frozen_heap
 
-__all__ = ["PARALLEL_MIN_BYTES", "fork_map", "shared"]
+__all__ = ["PARALLEL_MIN_BYTES", "Background", "fork_map", "shared"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -26,6 +30,8 @@ R = TypeVar("R")
 PARALLEL_MIN_BYTES = 3_000_000
 
 _SHARED: Any = None
+#: Calls handed to a :class:`Background` child, by number (the child inherits them by fork).
+_CALLS: dict[int, tuple[Callable[[], Any], Callable[[], Any]]] = {}
 
 
 def shared() -> Any:
@@ -64,3 +70,45 @@ def fork_map(
         return [item for item in ordered if item is not None]
     finally:
         _SHARED = None
+
+
+class Background(Generic[R]):
+    """``work()`` running in a forked child while this process goes on; :meth:`result` waits for it.
+
+    ``work`` is not pickled (the child inherits it), only its result is. Where
+    fork is unavailable, or ``size`` (bytes of text) is too small to pay for
+    a process, ``work`` runs here, when its result is asked for. Exceptions
+    are raised by :meth:`result` either way. ``in_child`` runs first in the
+    child only (e.g. to open its own database connection).
+    """
+
+    def __init__(self, work: Callable[[], R], *, size: int, in_child: Callable[[], Any] = lambda: None) -> None:
+        self._work = work
+        self._pool: ProcessPoolExecutor | None = None
+        self._future: Any = None
+        if size < PARALLEL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
+            return
+        number = len(_CALLS)
+        _CALLS[number] = (in_child, work)
+        try:
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            self._future = self._pool.submit(_call, number)  # forks now: the child has the call
+        finally:
+            del _CALLS[number]
+
+    def result(self) -> R:
+        if self._pool is None:
+            return self._work()
+        try:
+            value: R = self._future.result()
+            return value
+        except BrokenProcessPool:  # the child died (killed, out of memory): do the work here
+            return self._work()
+        finally:
+            self._pool.shutdown()
+
+
+def _call(number: int) -> Any:
+    in_child, work = _CALLS[number]
+    in_child()
+    return work()

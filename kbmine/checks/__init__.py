@@ -23,6 +23,7 @@ from kbmine.model import Finding, Severity
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
+    from kbmine.parallel import Background
 
 __all__ = ["Rule", "RULES", "rule", "all_rules", "rule_catalogue", "rule_doc", "run_checks", "run_key", "select_rules"]
 
@@ -43,6 +44,8 @@ class Rule:
     uses_git: bool = False
     #: Other inputs the findings depend on (a digest of them, part of the cache key).
     inputs: Callable[[KB], str] | None = None
+    #: Run in a forked child beside the other rules (a costly rule that mostly computes on its own).
+    concurrent: bool = False
 
     @property
     def doc(self) -> str:
@@ -60,13 +63,14 @@ def rule(
     options: tuple[str, ...] = (),
     uses_git: bool = False,
     inputs: Callable[[KB], str] | None = None,
+    concurrent: bool = False,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated function as rule ``name`` with code ``code``."""
 
     def register(check: CheckFunction) -> CheckFunction:
         if name in RULES or any(r.code == code for r in RULES.values()):
             raise RuntimeError(f"rule {code}/{name} registered twice")
-        RULES[name] = Rule(code, name, severity, summary, check, options, uses_git, inputs)
+        RULES[name] = Rule(code, name, severity, summary, check, options, uses_git, inputs, concurrent)
         return check
 
     return register
@@ -215,7 +219,7 @@ def run_checks(
 
 def _run(kb: KB, rules: list[Rule]) -> list[Finding]:
     config = kb.config
-    findings: list[Finding] = []
+    chosen_rules: list[tuple[Rule, str | None, dict[str, Any]]] = []
     for chosen in rules:
         level = config.severity.get(chosen.name) or config.severity.get(chosen.code)
         if level == "off":
@@ -224,12 +228,52 @@ def _run(kb: KB, rules: list[Rule]) -> list[Finding]:
         unknown = sorted(set(options) - set(chosen.options))
         if unknown:
             raise ConfigError(f"rules.{chosen.name}: unknown option {unknown[0]!r}")
-        for finding in chosen.check(kb, options):
+        chosen_rules.append((chosen, level, options))
+    apart = _start_apart(kb, [(chosen, options) for chosen, _, options in chosen_rules if chosen.concurrent])
+    findings: list[Finding] = []
+    for chosen, level, options in chosen_rules:
+        produced: Iterable[Finding]
+        if chosen.name in apart:
+            produced, notices = apart[chosen.name].result()
+            for notice in notices:
+                kb.notice(notice)
+        else:
+            produced = chosen.check(kb, options)
+        for finding in produced:
             if level and level != finding.severity:
                 finding = finding.with_severity(level)  # type: ignore[arg-type]
             findings.append(finding)
     findings.sort(key=lambda f: (f.path, f.span.start, f.code))
     return _unique_fingerprints(findings)
+
+
+def _start_apart(kb: KB, rules: list[tuple[Rule, dict[str, Any]]]) -> dict[str, Background[tuple[list[Finding], list[str]]]]:
+    """Start each concurrent rule in a forked child (on a KB big enough to pay for it).
+
+    duplicate-claim computes on its own for a second or more; missing-link
+    spends most of its time waiting for its scanning workers. Side by side
+    they share the cores instead of taking turns. The child reports its
+    findings and the notices it raised; it opens its own cache connection.
+    """
+    from kbmine.parallel import Background
+
+    if not rules:
+        return {}
+    kb.resolutions  # computed once, before the fork, for both sides
+    size = sum(note.size for note in kb.notes.values())
+
+    def in_child() -> None:
+        if kb.cache is not None:
+            kb.cache.detach_after_fork()
+
+    def runner(chosen: Rule, options: dict[str, Any]) -> Callable[[], tuple[list[Finding], list[str]]]:
+        def run() -> tuple[list[Finding], list[str]]:
+            before = len(kb.notices)
+            return list(chosen.check(kb, options)), kb.notices[before:]
+
+        return run
+
+    return {chosen.name: Background(runner(chosen, options), size=size, in_child=in_child) for chosen, options in rules}
 
 
 def _unique_fingerprints(findings: list[Finding]) -> list[Finding]:

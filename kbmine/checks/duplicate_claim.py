@@ -33,6 +33,7 @@ class Passage(NamedTuple):
     "warning",
     "near-identical passages in different notes: the claim should live once",
     options=("min_words", "similarity", "boilerplate_notes"),
+    concurrent=True,
 )
 def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     """The same claim written in several notes, verbatim or lightly edited.

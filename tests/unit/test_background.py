@@ -1,0 +1,78 @@
+"""Rules run in a forked child give the findings, notices and cache entries they give in-process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+import kbmine.parallel
+from kbmine.cache import ParseCache
+from kbmine.checks import run_checks
+from kbmine.config import load_config
+from kbmine.kb import load
+from kbmine.parallel import Background
+
+MakeKB = Callable[[Mapping[str, str | bytes]], Path]
+
+CLAIM = (
+    "Retrieval quality depends less on the embedding model than on how the notes are cut into "
+    "passages, because a passage that mixes two claims is retrieved for neither of them."
+)
+
+
+def test_background_runs_in_a_child_and_returns_its_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kbmine.parallel, "PARALLEL_MIN_BYTES", 0)
+    seen: list[str] = []
+    job = Background(lambda: os.getpid(), size=1, in_child=lambda: seen.append("child"))
+    assert job.result() != os.getpid()
+    assert seen == []  # in_child ran in the child only
+
+
+def test_background_runs_here_when_too_small_and_raises_what_the_work_raises() -> None:
+    assert Background(lambda: os.getpid(), size=0).result() == os.getpid()
+
+    def fail() -> None:
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError, match="bad input"):
+        Background(fail, size=0).result()
+
+
+def test_a_rule_run_apart_gives_the_same_findings_and_fills_the_cache(
+    make_kb: MakeKB, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root = make_kb(
+        {
+            "a.md": f"# A\n\n{CLAIM}\n",
+            "b.md": f"# B\n\n{CLAIM}\n",
+            "c.md": "# C\n\n[[a]] [[missing]]\n",
+        }
+    )
+
+    def findings(use_cache: bool) -> list[tuple[str, str, int, str]]:
+        kb = load(root, load_config(root), use_cache=use_cache, jobs=2)
+        return [(f.rule, f.path, f.span.line, f.message) for f in run_checks(kb)]
+
+    inline = findings(use_cache=False)
+    assert any(rule == "duplicate-claim" for rule, *_ in inline)
+    monkeypatch.setattr(kbmine.parallel, "PARALLEL_MIN_BYTES", 0)
+    children = tmp_path / "children.txt"
+    real = ParseCache.detach_after_fork
+
+    def detach(cache: ParseCache) -> None:
+        with children.open("a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+        real(cache)
+
+    monkeypatch.setattr(ParseCache, "detach_after_fork", detach)
+    assert findings(use_cache=True) == inline
+    (root / "c.md").write_text("# C\n\n[[a]] [[missing]] [[gone]]\n", encoding="utf-8")
+    apart = findings(use_cache=True)
+    assert apart != inline and apart == findings(use_cache=False)
+    kb = load(root, load_config(root), jobs=2)
+    assert kb.cache.get_blob("duplicate-bands:4:64", "") is not None  # written by the child
+    pids = children.read_text(encoding="utf-8").split()
+    assert len(pids) == 2 and str(os.getpid()) not in pids  # each cached run forked a child for the rule
