@@ -103,7 +103,7 @@ import time
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -1108,24 +1108,52 @@ def _target(mutation: Mutation) -> str | None:
     return mutation.expect.target if mutation.expect is not None else None
 
 
-def _shifted(edits: list[Edit], offset: int) -> int:
-    """``offset`` in the injected bytes of a note → the same place after kbmine's edits to it."""
-    return offset + sum(len(e.new) - (e.end - e.start) for e in edits if e.end <= offset)
+@dataclass
+class Trace:
+    """Where an injected place went through kbmine's commits, and which commits touched it on the way."""
+
+    site: Site  # at its place after the last commit
+    places: list[Site]  # at its place before each commit that edited its note, and after the last
+    touching: list[Mutation]
+
+
+def trace(site: Site, committed: list[Mutation], kind: str) -> Trace:
+    """Follow ``site`` through ``committed``, in commit order.
+
+    Each mutation's edits are on the bytes the commit before it left (the
+    engine keeps them so), which after a run's first round are no longer the
+    injected bytes: a place is moved commit by commit, never by all the
+    edits at once.
+    """
+    places = [site]
+    touching: list[Mutation] = []
+    for mutation in committed:
+        edits = [edit for edit in mutation.edits if edit.path == site.path]
+        if _touches(mutation, site, kind):
+            touching.append(mutation)
+        if not edits:
+            continue
+        start = site.start + sum(len(e.new) - (e.end - e.start) for e in edits if e.end <= site.start)
+        end = site.end + sum(len(e.new) - (e.end - e.start) for e in edits if e.end <= site.end)
+        site = replace(site, start=start, end=max(start, end))
+        places.append(site)
+    return Trace(site, places, touching)
 
 
 def score_repairs(plan: Plan, committed: list[Mutation], skipped: list[tuple[Mutation, str]], final: KB) -> dict[str, Any]:
     """How the injected defects fared: repaired right, wrong, or not at all, read from the accepted KB.
 
-    ``committed`` are kbmine's mutations (edits on the injected commit's bytes), ``final``
+    ``committed`` are kbmine's mutations in commit order (see :func:`trace`), ``final``
     the KB loaded after ``kbmine review accept --all``. A rename site counts as repaired
     when the link at its place (moved by kbmine's other edits in the note) resolves to the
     renamed note; an unlink site when its note links the target again (``in place`` when
     kbmine's link covers the text the injection left).
     """
-    edits_of: dict[str, list[Edit]] = defaultdict(list)
+    in_note: dict[str, list[Mutation]] = defaultdict(list)
     for mutation in committed:
-        for edit in mutation.edits:
-            edits_of[edit.path].append(edit)
+        for path in dict.fromkeys(edit.path for edit in mutation.edits):
+            in_note[path].append(mutation)
+    traces = {site: trace(site, in_note[site.path], plan.kind) for site in plan.sites}
     outcomes: Counter[str] = Counter()
     repaired: set[Site] = set()
     misses: list[dict[str, Any]] = []
@@ -1135,7 +1163,7 @@ def score_repairs(plan: Plan, committed: list[Mutation], skipped: list[tuple[Mut
         resolutions = final.resolutions.get(site.path, ())
         got: str | None = None
         if note is not None and plan.kind == "rename":
-            start = _shifted(edits_of[site.path], site.start)
+            start = traces[site].site.start
             for link, resolution in zip(note.links, resolutions):
                 if link.span.start == start:
                     got = resolution.path if resolution.resolved else None
@@ -1146,8 +1174,8 @@ def score_repairs(plan: Plan, committed: list[Mutation], skipped: list[tuple[Mut
             reached = {r.path for link, r in zip(note.links, resolutions) if r.resolved and link.kind != "definition"}
             got = site.expect if site.expect in reached else None
             if got and any(
-                m.action == "link-mention" and _target(m) == site.expect and any(_overlaps(e, site) for e in m.edits)
-                for m in committed
+                m.action == "link-mention" and _target(m) == site.expect and any(_overlaps(e, place) for e in m.edits for place in traces[site].places)
+                for m in traces[site].touching
             ):
                 in_place += 1
         if got == site.expect:
@@ -1155,7 +1183,8 @@ def score_repairs(plan: Plan, committed: list[Mutation], skipped: list[tuple[Mut
             repaired.add(site)
             continue
         outcomes["wrong" if got else "not repaired"] += 1
-        refused = [reason for m, reason in skipped if _touches(m, site, plan.kind)]
+        # A skipped fix was computed on the bytes of some round: the place as it was at any commit.
+        refused = [reason for m, reason in skipped if any(_touches(m, place, plan.kind) for place in traces[site].places)]
         misses.append(
             {
                 "path": site.path, "link": site.raw, "expected": site.expect, "got": got,
@@ -1165,7 +1194,7 @@ def score_repairs(plan: Plan, committed: list[Mutation], skipped: list[tuple[Mut
     touching = 0
     wrong: list[dict[str, Any]] = []
     for mutation in committed:
-        sites = [site for site in plan.sites if _touches(mutation, site, plan.kind)]
+        sites = [site for site in plan.sites if any(m is mutation for m in traces[site].touching)]
         if not sites:
             continue
         touching += 1

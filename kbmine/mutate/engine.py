@@ -94,6 +94,8 @@ def mutate(
             branch_at = tip
             config = _load_config(repo, tree, kb_root)
             known: set[str] | None = None
+            #: Fixes that overlapped a fix made before them in their round, by fingerprint (see _apply_all).
+            deferred: dict[str, tuple[Mutation, str]] = {}
             for round_index in range(ROUNDS):
                 kb = load(kb_root, config, use_cache=False, jobs=jobs)
                 if progress:
@@ -107,12 +109,13 @@ def mutate(
                 elif round_index > 0:
                     # The run's own commits woke these findings (see _caused): fix them, relink or not.
                     proposed += propose_relinks(kb, _caused(findings, known), renames)
-                # Later rounds only relink: moving text or adding hubs on top of this
-                # run's own fixes would rewrite what a person has not reviewed yet.
-                if "extract" in kinds and round_index == 0:
-                    proposed += propose_extracts(kb, findings)
-                if "synthesise" in kinds and round_index == 0:
-                    proposed += propose_hubs(kb)
+                # Later rounds only relink: moving text or adding hubs on top of this run's
+                # own fixes would rewrite what a person has not reviewed yet; except the fixes
+                # an earlier fix of the run overlapped, made now over it rather than dropped.
+                if "extract" in kinds and (round_index == 0 or deferred):
+                    proposed += _first_or_deferred(propose_extracts(kb, findings), round_index, deferred)
+                if "synthesise" in kinds and (round_index == 0 or deferred):
+                    proposed += _first_or_deferred(propose_hubs(kb), round_index, deferred)
                 mutations = [
                     m
                     for m in proposed
@@ -121,19 +124,32 @@ def mutate(
                     and (only is None or m.fingerprint in only)
                     and (rules is None or m.rule in rules)
                 ]
+                for mutation in mutations:
+                    deferred.pop(mutation.fingerprint, None)
+                # A deferred fix not proposed again: the fix it overlapped (or another) did away with its finding.
+                run.skipped += [(m, f"{reason}; its finding is gone from the fixed tree") for m, reason in deferred.values()]
+                deferred.clear()
                 attempted.update(m.fingerprint for m in mutations)
                 run.proposed += len(mutations)
                 made = len(run.committed)
                 remaining = None if limit is None else limit - made
                 if not mutations or remaining == 0:
                     break
-                _apply_all(repo, kb, tree, mutations, run, branch_at, remaining, dry_run)
+                for mutation, reason in _apply_all(repo, kb, tree, mutations, run, branch_at, remaining, dry_run):
+                    attempted.discard(mutation.fingerprint)
+                    deferred[mutation.fingerprint] = (mutation, reason)
                 if dry_run or len(run.committed) == made:
                     break
                 # Fixes change what the rules see (a linked concept is no longer a common
                 # word, say); check the fixed tree again so the branch ends at a fixed point.
                 branch_at = run.committed[-1][1]
+            run.skipped += deferred.values()
     return run
+
+
+def _first_or_deferred(mutations: list[Mutation], round_index: int, deferred: Collection[str]) -> list[Mutation]:
+    """All of ``mutations`` in a run's first round; after it, only those an earlier fix overlapped."""
+    return mutations if round_index == 0 else [m for m in mutations if m.fingerprint in deferred]
 
 
 def _caused(findings: list[Finding], known: set[str]) -> list[Finding]:
@@ -167,7 +183,18 @@ def _apply_all(
     tip: str | None,
     limit: int | None,
     dry_run: bool,
-) -> None:
+) -> list[tuple[Mutation, str]]:
+    """Verify and commit ``mutations`` in order, each on the bytes the ones before it left.
+
+    Every mutation was computed on the tree the round started from, and its
+    edits are moved past the fixes already made (see :func:`_rebase`). One
+    that overlaps such a fix (an extract whose passage holds a link a relink
+    just repaired) cannot be moved: it is returned, with the reason, to be
+    proposed again on the fixed tree in the next round, where it is made
+    over the earlier fix instead of dropped. The run keeps each committed
+    mutation with its edits as made, on the bytes the commit before left.
+    """
+    conflicts: list[tuple[Mutation, str]] = []
     current: dict[str, bytes] = {}
     applied: dict[str, list[Edit]] = {}
     branch_at = tip
@@ -182,7 +209,7 @@ def _apply_all(
             rebased = replace(mutation, edits=tuple(_rebase(edit, applied.get(edit.path, [])) for edit in mutation.edits))
             after = {path: apply_edits(before[path], [e for e in rebased.edits if e.path == path]) for path in paths}
         except EditConflict as exc:
-            run.skipped.append((mutation, f"conflicts with an earlier fix: {exc}"))
+            conflicts.append((mutation, f"conflicts with an earlier fix: {exc}"))
             continue
         if any(new in current or new in kb.notes for new, _ in mutation.new_files):
             run.skipped.append((mutation, "its new note's path is taken"))
@@ -207,7 +234,7 @@ def _apply_all(
         if dry_run:
             diffs = [_diff(path, before[path], after[path]) for path in paths]
             diffs += [_diff(path, b"", data) for path, data in mutation.new_files]
-            run.diffs.append((mutation, "".join(diffs)))
+            run.diffs.append((rebased, "".join(diffs)))
             continue
         written = []
         for path, data in [*after.items(), *mutation.new_files]:
@@ -219,7 +246,8 @@ def _apply_all(
         sha = repo.commit(tree, written, mutation.message())
         repo.move_branch(run.branch, sha, branch_at)
         branch_at = sha
-        run.committed.append((mutation, sha))
+        run.committed.append((rebased, sha))
+    return conflicts
 
 
 def _rebase(edit: Edit, applied: list[Edit]) -> Edit:

@@ -12,7 +12,14 @@ from kbmine.mutate.edits import apply_edits
 from kbmine.mutate.extract import propose_extracts, verify_extract
 from kbmine.mutate.model import Mutation
 from tests.conftest import git_env, run_kbmine
-from tests.mutate.test_mutate import branch_file, git, make_repo, mutate, user_state
+from tests.mutate.test_mutate import (
+    branch_file,
+    git,
+    make_repo,
+    mutate,
+    renamed,
+    user_state,
+)
 
 CLAIM = (
     "Retrieval quality depends less on the embedding model than on how the notes are cut into passages. "
@@ -281,6 +288,14 @@ def _new_findings(root: Path, before: set[str]) -> list[dict]:
     return [f for f in json.loads(check.stdout)["findings"] if f["fingerprint"] not in before]
 
 
+def _copies(claim: str) -> dict[str, str]:
+    """Two notes holding ``claim``: notes/a.md, and notes/b.md after an intro."""
+    return {
+        "notes/a.md": f"---\ntype: note\n---\n# A\n\n{claim}\n",
+        "notes/b.md": f"---\ntype: note\n---\n# B\n\nIntro.\n\n{claim}\n",
+    }
+
+
 def test_the_new_note_links_a_name_missing_link_reports_in_the_claim(tmp_path: Path) -> None:
     # The claim names "Passage cutting", unlinked in both copies (a finding in each): in the new
     # note the name would be a new finding, so the extract commit links it there itself.
@@ -288,8 +303,7 @@ def test_the_new_note_links_a_name_missing_link_reports_in_the_claim(tmp_path: P
     root = make_repo(
         tmp_path / "repo",
         {
-            "notes/a.md": f"---\ntype: note\n---\n# A\n\n{claim}\n",
-            "notes/b.md": f"---\ntype: note\n---\n# B\n\nIntro.\n\n{claim}\n",
+            **_copies(claim),
             "notes/passage-cutting.md": "---\ntype: note\n---\n# Passage cutting\n\n[[a]] [[b]]\n",
             "README.md": "# Home\n\n[[passage-cutting]]\n",
         },
@@ -310,8 +324,7 @@ def test_an_extract_run_links_the_mentions_its_own_commits_woke(tmp_path: Path) 
     claim = CLAIM.replace("A passage that mixes", "A vector store holding a passage that mixes")
     files = {
         "pyproject.toml": "[tool.kbmine.rules.missing-link]\nmin_common = 3\nmax_share = 0.0\n",
-        "notes/a.md": f"---\ntype: note\n---\n# A\n\n{claim}\n",
-        "notes/b.md": f"---\ntype: note\n---\n# B\n\nIntro.\n\n{claim}\n",
+        **_copies(claim),
         "notes/vector-store.md": "---\ntype: note\n---\n# Vector store\n\n[[a]] [[b]] [[c]] [[d]]\n",
         "notes/c.md": "# C\n\nA vector store keeps embeddings. [[a]]\n",
         "notes/d.md": "# D\n\nEvery vector store is an index. [[a]]\n",
@@ -324,3 +337,27 @@ def test_an_extract_run_links_the_mentions_its_own_commits_woke(tmp_path: Path) 
     assert [c["subject"].rsplit(" in ", 1)[1] for c in run["committed"][1:]] == ["notes/c.md", "notes/d.md", NEW]
     git(root, "checkout", "-q", "kbmine/review")
     assert _new_findings(root, before) == []
+
+
+def test_an_extract_over_a_link_a_relink_repaired_is_made_in_the_next_round_not_dropped(tmp_path: Path) -> None:
+    """Both copies of a claim link a renamed note: the relinks come first, each inside a copy.
+
+    The extract, computed on the same bytes, overlaps them and cannot be
+    moved past them; it used to be dropped as "conflicts with an earlier
+    fix". Now it is proposed again on the fixed tree and moves the claim
+    with its repaired link.
+    """
+    claim = CLAIM.replace("cut into passages.", "cut into passages, as [the setup](setup.md) explains.")
+    files = {
+        **_copies(claim),
+        "notes/setup.md": "---\ntype: note\n---\n# Setup\n\n[A](a.md) [B](b.md)\n",
+        "README.md": "# Home\n\n[A](notes/a.md) [B](notes/b.md) [Setup](notes/setup.md)\n",
+    }
+    root = renamed(make_repo(tmp_path / "repo", files), "notes/setup.md", "notes/installation.md")
+    run = mutate(root, "--kind", "relink,extract")
+    assert [c["action"] for c in run["committed"]] == ["follow-rename", "follow-rename", "follow-rename", "extract"]
+    assert run["skipped"] == []
+    new = branch_file(root, NEW).decode()
+    assert "as [the setup](installation.md) explains." in new and "a passage that splits one claim" in new
+    for path in ("notes/a.md", "notes/b.md"):
+        assert "a passage that splits one claim" not in branch_file(root, path).decode()

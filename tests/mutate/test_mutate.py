@@ -75,8 +75,13 @@ def renamed_repo(tmp_path: Path) -> Path:
             "notes/setup.md": "# Setup\n\n## Install\n\nBack [home](../README.md).\n",
         },
     )
-    git(root, "mv", "notes/setup.md", "notes/installation.md")
-    git(root, "commit", "-q", "-m", "rename setup")
+    return renamed(root, "notes/setup.md", "notes/installation.md")
+
+
+def renamed(root: Path, old: str, new: str) -> Path:
+    """``root`` with note ``old`` renamed to ``new`` in a commit of its own, no link updated."""
+    git(root, "mv", old, new)
+    git(root, "commit", "-q", "-m", f"rename {old}")
     return root
 
 
