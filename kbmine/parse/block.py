@@ -16,8 +16,9 @@ same line tables and the same container bookkeeping (block quotes rewrite
 to ``lineMax``), but with no tokens, one first-character dispatch per
 line, and the setext and paragraph scans merged into one. It declines
 (returns ``None``, and markdown-it parses the note) on what it does not
-model: tabs (their column arithmetic), footnote definitions, ``$$`` math
-blocks and nesting at markdown-it's limit. A differential test holds it
+model: tabs (their column arithmetic) and nesting at markdown-it's limit.
+Footnote definitions and ``$$`` math blocks (the plugins' block rules) are
+modelled too. A differential test holds it
 equal to :func:`block_records` of markdown-it's tokens on the corpora and on
 generated documents.
 """
@@ -31,6 +32,7 @@ from markdown_it.common.utils import MD_TRIM_CHARS, normalizeReference
 from markdown_it.helpers import parseLinkDestination, parseLinkTitle
 from markdown_it.rules_block.html_block import HTML_SEQUENCES
 from markdown_it.token import Token
+from mdit_py_plugins.dollarmath.index import DOLLAR_EQNO_REV as _DOLLAR_LABEL
 
 __all__ = ["BlockRecord", "block_records", "scan_blocks"]
 
@@ -189,11 +191,12 @@ class _Scanner:
             return
         if char in "*-+0123456789" and self.list_block(line, end):
             return
-        if char == "$" and src.startswith("$$", pos):
-            raise _Decline()  # a math block, or a paragraph markdown-it's math rule refused
+        if char == "$" and self.math_block(line, end):
+            return
         if char == "[":
             if self.footnote(line):
-                raise _Decline()
+                self.footnote_block(line, end)
+                return
             if self.reference(line):
                 return
         if char == "<" and self.html_block(line, end, False):
@@ -223,9 +226,7 @@ class _Scanner:
         if chain == _LIST:
             return False
         if char == "[":
-            if chain != _BLOCKQUOTE and self.footnote(line):
-                raise _Decline()
-            return False
+            return chain != _BLOCKQUOTE and self.footnote(line)
         if char == "<":
             return self.html_block(line, 0, True)
         if char == "#":
@@ -384,6 +385,39 @@ class _Scanner:
             return False
         return close + 1 < maximum and src[close + 1] == ":"
 
+    def math_block(self, line: int, end: int) -> bool:
+        """The dollarmath plugin's ``$$`` block (labels allowed, blank lines not)."""
+        src = self.src
+        pos = self.bMarks[line] + self.tShift[line]
+        if not src.startswith("$$", pos) or pos + 2 > self.eMarks[line]:
+            return False
+        text = src[pos : self.eMarks[line]]
+        closed = False
+        if len(text.strip()) > 3:
+            if text.strip().endswith("$$") or _DOLLAR_LABEL.match(text[::-1]):
+                closed = True
+            elif "$$" in text[2:]:
+                return False
+        following = line
+        while not closed:
+            following += 1
+            if following >= end:
+                break
+            text = src[self.bMarks[following] + self.tShift[following] : self.eMarks[following]]
+            stripped = text.strip()
+            if stripped.endswith("$$"):
+                closed = True
+            elif not stripped:
+                break
+            elif _DOLLAR_LABEL.match(text[::-1]):
+                closed = True
+        if not closed:
+            return False
+        self.line = following + 1
+        self.records.append(BlockRecord("code", line, self.line))
+        self.item_opened = False
+        return True
+
     def paragraph(self, line: int, end: int) -> None:
         """markdown-it's ``lheading`` and, if it finds no underline, ``paragraph``, in one scan."""
         src, bMarks, eMarks, tShift, sCount = self.src, self.bMarks, self.eMarks, self.tShift, self.sCount
@@ -537,6 +571,35 @@ class _Scanner:
         return string + self.src[pos : self.eMarks[line] + 1], line + 1
 
     # -- containers ----------------------------------------------------------------
+
+    def footnote_block(self, line: int, end: int) -> None:
+        """The footnote plugin's definition: a container whose content is indented by four more columns."""
+        bMarks, tShift, sCount = self.bMarks, self.tShift, self.sCount
+        start = bMarks[line] + tShift[line]
+        after_colon = self.src.index("]:", start) + 2
+        label = self.src[start + 2 : after_colon - 2]
+        footnotes = self.env.setdefault("footnotes", {})
+        footnotes.setdefault("refs", {})
+        footnotes.setdefault("list", {})
+        footnotes["refs"][":" + label] = -1
+        pos = after_colon
+        maximum = self.eMarks[line]
+        while pos < maximum and self.src[pos] == " ":
+            pos += 1
+        old = bMarks[line], tShift[line], sCount[line]
+        tShift[line] = pos - after_colon
+        sCount[line] = pos - after_colon
+        bMarks[line] = after_colon
+        self.blkIndent += 4
+        if sCount[line] < self.blkIndent:
+            sCount[line] += self.blkIndent
+        self.item_opened = False
+        self.level += 1
+        self.tokenize(line, end)
+        self.level -= 1
+        self.item_opened = False
+        self.blkIndent -= 4
+        bMarks[line], tShift[line], sCount[line] = old
 
     def blockquote(self, line: int, end: int) -> None:
         """markdown-it's ``blockquote`` rule (the line is known to open one)."""
