@@ -14,13 +14,12 @@ following markdown-it's block rules (``markdown_it/rules_block``) with the
 same line tables and the same container bookkeeping (block quotes rewrite
 ``bMarks``/``sCount``, lists ``tShift``/``blkIndent``, paragraphs read on
 to ``lineMax``), but with no tokens, one first-character dispatch per
-line, and the setext and paragraph scans merged into one. It declines
-(returns ``None``, and markdown-it parses the note) on what it does not
-model: tabs (their column arithmetic) and nesting at markdown-it's limit.
-Footnote definitions and ``$$`` math blocks (the plugins' block rules) are
-modelled too. A differential test holds it
-equal to :func:`block_records` of markdown-it's tokens on the corpora and on
-generated documents.
+line, and the setext and paragraph scans merged into one. The footnote and
+dollar-math plugins' block rules are followed too. It declines (returns
+``None``, and markdown-it parses the note) on what it does not model: tabs
+(their column arithmetic) and nesting at markdown-it's limit. A
+differential test holds it equal to :func:`block_records` of markdown-it's
+tokens on the corpora and on generated documents.
 """
 
 from __future__ import annotations
@@ -34,10 +33,10 @@ from markdown_it.rules_block.html_block import HTML_SEQUENCES
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath.index import DOLLAR_EQNO_REV as _DOLLAR_LABEL
 
-__all__ = ["BlockRecord", "block_records", "scan_blocks"]
+__all__ = ["BlockRecord", "block_records", "line_tables", "scan_blocks"]
 
 #: Block tokens whose text is never prose (nothing in them is a link).
-CODE_TOKENS = frozenset({"fence", "code_block", "html_block", "math_block", "math_block_label"})
+_CODE_TOKENS = frozenset({"fence", "code_block", "html_block", "math_block", "math_block_label"})
 #: markdown-it's ``maxNesting``: deeper documents go to markdown-it, which stops parsing there.
 _MAX_NESTING = 20
 
@@ -74,7 +73,7 @@ def block_records(tokens: Sequence[Token]) -> list[BlockRecord]:
     records: list[BlockRecord] = []
     for index, token in enumerate(tokens):
         kind = token.type
-        if kind in CODE_TOKENS and token.map:
+        if kind in _CODE_TOKENS and token.map:
             records.append(BlockRecord("code", token.map[0], token.map[1]))
         elif kind == "definition" and token.map:
             records.append(BlockRecord("definition", token.map[0], token.map[1], meta=token.meta))
@@ -234,6 +233,7 @@ class _Scanner:
         return False
 
     def inline(self, start: int, end: int, content: str, heading: int = 0) -> None:
+        """Record a paragraph's or heading's inline content."""
         self.records.append(BlockRecord("inline", start, end, content, heading, self.item_opened))
         self.item_opened = False
 
@@ -241,8 +241,6 @@ class _Scanner:
         """``StateBlock.getLines(begin, end, blkIndent, False)`` for tab-free text."""
         src, bMarks, eMarks, tShift, indent = self.src, self.bMarks, self.eMarks, self.tShift, self.blkIndent
         last = end - 1
-        if begin == last:
-            return src[bMarks[begin] + min(indent, tShift[begin]) : eMarks[begin]]
         parts = [src[bMarks[line] + min(indent, tShift[line]) : eMarks[line] + 1] for line in range(begin, last)]
         parts.append(src[bMarks[last] + min(indent, tShift[last]) : eMarks[last]])
         return "".join(parts)
@@ -266,6 +264,7 @@ class _Scanner:
         self.item_opened = False
 
     def fence(self, line: int, end: int, silent: bool) -> bool:
+        """A fenced code block (in silent mode: whether one opens at ``line``)."""
         src, bMarks, eMarks, tShift, sCount = self.src, self.bMarks, self.eMarks, self.tShift, self.sCount
         pos = bMarks[line] + tShift[line]
         maximum = eMarks[line]
@@ -304,19 +303,20 @@ class _Scanner:
                 continue
             closed = True
             break
-        self.line = following + closed
+        self.line = following + 1 if closed else following
         self.records.append(BlockRecord("code", line, self.line))
         self.item_opened = False
         return True
 
     def hr(self, line: int) -> bool:
+        """Whether ``line`` is a thematic break: three or more of one marker, spaces between."""
         pos = self.bMarks[line] + self.tShift[line]
         marker = self.src[pos]
         rest = self.src[pos + 1 : self.eMarks[line]]
         return not rest.replace(marker, "").replace(" ", "") and rest.count(marker) >= 2
 
     def heading_starts(self, line: int) -> int:
-        """The level of the ATX heading opening ``line`` (0 if there is none), with its text's start."""
+        """The level of the ATX heading opening ``line``, 0 if there is none."""
         src = self.src
         pos = self.bMarks[line] + self.tShift[line]
         maximum = self.eMarks[line]
@@ -330,6 +330,7 @@ class _Scanner:
         return level
 
     def heading(self, line: int) -> bool:
+        """An ATX heading; its text is the line without the opening and closing ``#`` runs."""
         level = self.heading_starts(line)
         if not level:
             return False
@@ -345,6 +346,7 @@ class _Scanner:
         return True
 
     def html_block(self, line: int, end: int, silent: bool) -> bool:
+        """An HTML block of one of markdown-it's seven kinds (in silent mode: whether it may end a paragraph)."""
         src, bMarks, eMarks, tShift = self.src, self.bMarks, self.eMarks, self.tShift
         text = src[bMarks[line] + tShift[line] : eMarks[line]]
         for opening, closing, terminates in HTML_SEQUENCES:
