@@ -310,10 +310,17 @@ class _Scanner:
 
     def hr(self, line: int) -> bool:
         """Whether ``line`` is a thematic break: three or more of one marker, spaces between."""
-        pos = self.bMarks[line] + self.tShift[line]
-        marker = self.src[pos]
-        rest = self.src[pos + 1 : self.eMarks[line]]
-        return not rest.replace(marker, "").replace(" ", "") and rest.count(marker) >= 2
+        src = self.src
+        start = self.bMarks[line] + self.tShift[line]
+        marker = src[start]
+        count = 1
+        for pos in range(start + 1, self.eMarks[line]):  # a list item's line fails at its first letter
+            char = src[pos]
+            if char == marker:
+                count += 1
+            elif char != " ":
+                return False
+        return count >= 3
 
     def heading_starts(self, line: int) -> int:
         """The level of the ATX heading opening ``line``, 0 if there is none."""
