@@ -44,6 +44,8 @@ _ZERO = Span(0, 0, 1, 1, 1, 1)
 Progress = Callable[[int, int], None]
 #: The cache's name for passage signatures (see KB.passage_signatures).
 _SIGNATURES = "signatures"
+#: The cache's name for the resolutions of every link (see KB.resolutions).
+_RESOLUTIONS = "resolutions"
 #: What a parse worker returns per file: path, content hash, pickled note, passage signatures, error.
 _Parsed = tuple[str, str, bytes | None, bytes, str | None]
 
@@ -161,9 +163,38 @@ class KB:
 
     @cached_property
     def resolutions(self) -> dict[str, tuple[Resolution, ...]]:
-        """The resolution of every link, aligned with ``note.links``, computed once."""
-        resolve = self.resolver.resolve
-        return {path: tuple(resolve(path, link) for link in note.links) for path, note in self.notes.items()}
+        """The resolution of every link, aligned with ``note.links``, computed once.
+
+        Cached under the resolver's identity (what resolutions depend on
+        besides the link): after an edit that renames, retitles or re-heads
+        nothing, only the edited notes' links are resolved again.
+        """
+        resolver = self.resolver
+        resolve = resolver.resolve
+        if self.cache is None:
+            return {path: tuple(resolve(path, link) for link in note.links) for path, note in self.notes.items()}
+        identity = resolver.identity()
+        stored = self.cache.get_blob(_RESOLUTIONS, identity)
+        known: dict[str, tuple[str, tuple[Resolution, ...]]] = stored if isinstance(stored, dict) else {}
+        result: dict[str, tuple[Resolution, ...]] = {}
+        fresh = 0
+        for path, note in self.notes.items():
+            hit = known.get(path)
+            if isinstance(hit, tuple) and len(hit) == 2 and hit[0] == note.content_hash and len(hit[1]) == len(note.links):
+                result[path] = hit[1]
+                continue
+            result[path] = tuple(resolve(path, link) for link in note.links)
+            fresh += 1
+        if fresh or len(known) != len(result):
+            # Equal resolutions stored once (pickle shares repeated objects): most links
+            # point at a note with no anchor, or outside the KB.
+            interned: dict[Resolution, Resolution] = {}
+            table = {
+                path: (self.notes[path].content_hash, tuple(interned.setdefault(r, r) for r in resolutions))
+                for path, resolutions in result.items()
+            }
+            self.cache.put_blob(_RESOLUTIONS, identity, table)
+        return result
 
     def links(self) -> Iterator[tuple[Note, Link, Resolution]]:
         """Every link occurrence with its resolution, in path order."""

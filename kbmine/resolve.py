@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from kbmine.model import Link, Note
+from kbmine.model import Link, Note, _Compact
 from kbmine.slugs import heading_key
 
 __all__ = ["Resolution", "Resolver", "Status"]
@@ -46,7 +46,7 @@ Status = Literal["note", "file", "dir", "external", "broken", "ambiguous", "esca
 
 
 @dataclass(frozen=True, slots=True)
-class Resolution:
+class Resolution(_Compact):
     """Where a link points. ``anchor_ok`` is ``None`` when there was no anchor to check."""
 
     status: Status
@@ -108,6 +108,29 @@ class Resolver:
         self._anchors: dict[str, _Anchors] = {}
 
     # -- public -----------------------------------------------------------
+
+    def identity(self) -> str:
+        """A digest of everything a resolution depends on besides the link and its note.
+
+        That is: the dialect, the files and folders, and each note's path,
+        aliases, headings, block ids and whether it was parsed. Editing a
+        note's prose leaves it unchanged, so the other notes' resolutions
+        can be reused (see :attr:`kbmine.kb.KB.resolutions`).
+        """
+        import hashlib
+
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(f"{self.dialect}\0{sorted(self.files)!r}\0{sorted(self.dirs)!r}".encode("utf-8", "surrogateescape"))
+        for path, note in self.notes.items():
+            shape = (
+                path,
+                note.aliases,
+                [(h.level, h.text, h.slug, h.explicit_id) for h in note.headings],
+                [b.id for b in note.blocks],
+                any(p.rule in _UNPARSED for p in note.problems),
+            )
+            digest.update(repr(shape).encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
 
     def resolve(self, source: str, link: Link) -> Resolution:
         """Resolve ``link`` written in note ``source`` (a path relative to the root)."""

@@ -143,6 +143,33 @@ def test_passage_signatures_come_from_the_cache_or_a_new_parse(kb_root: Path, mo
     _same(kb_root)
 
 
+def test_resolutions_are_reused_until_a_target_changes(kb_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A prose edit resolves only the edited note's links again; a renamed heading resolves them all."""
+    from kbmine.resolve import Resolver
+
+    _same(kb_root)
+    resolved: list[str] = []
+    real = Resolver.resolve
+    monkeypatch.setattr(Resolver, "resolve", lambda self, source, link: resolved.append(source) or real(self, source, link))
+
+    def links_resolved() -> set[str]:
+        resolved.clear()
+        kb = load(kb_root, load_config(kb_root), jobs=1)
+        kb.resolutions
+        return set(resolved)
+
+    links_resolved()  # the first cached run stores them
+    assert links_resolved() == set()
+    beta = kb_root / "beta-notes.md"
+    beta.write_text(beta.read_text(encoding="utf-8") + "\nMore prose.\n", encoding="utf-8")
+    assert links_resolved() == {"beta-notes.md"}
+    alpha = kb_root / "alpha-notes.md"
+    alpha.write_text(alpha.read_text(encoding="utf-8") + "\n## Nowhere\n", encoding="utf-8")  # gamma's anchor now exists
+    assert links_resolved() == {"README.md", "alpha-notes.md", "beta-notes.md", "gamma.md"}
+    monkeypatch.undo()
+    assert not any(rule == "broken-anchor" for rule, *_ in _same(kb_root))
+
+
 def test_a_warm_check_imports_neither_the_parser_nor_numpy(kb_root: Path) -> None:
     """A warm run replays the stored report: importing the parser or numpy would cost it more than the rest."""
     import subprocess
