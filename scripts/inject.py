@@ -73,7 +73,8 @@ accepted KB is read back:
 
 - ``rename``: share of the injected broken links (one per inbound link that named the old
   file) whose link, at its place after kbmine's edits, resolves to the renamed note
-  (goal >= 0.95);
+  (goal >= 0.95); a link in a passage an extract moved into a note of its own counts when
+  that note links the renamed note ("moved into an extracted note");
 - ``unlink``: share of the removed links whose note links the right target again (goal
   >= 0.80; "in place" counts those where kbmine's link covers the text left behind);
 - wrong: among kbmine's commits that touch an injected place (an edit overlapping it, or
@@ -1115,6 +1116,8 @@ class Trace:
     site: Site  # at its place after the last commit
     places: list[Site]  # at its place before each commit that edited its note, and after the last
     touching: list[Mutation]
+    #: The note an extract moved the place's passage into (its place there is not followed).
+    moved_to: str | None = None
 
 
 def trace(site: Site, committed: list[Mutation], kind: str) -> Trace:
@@ -1123,7 +1126,9 @@ def trace(site: Site, committed: list[Mutation], kind: str) -> Trace:
     Each mutation's edits are on the bytes the commit before it left (the
     engine keeps them so), which after a run's first round are no longer the
     injected bytes: a place is moved commit by commit, never by all the
-    edits at once.
+    edits at once. A passage an extract moves into a new note takes the
+    place with it (the extract runs after the relink that repaired the link
+    in it): from there on the place is that note.
     """
     places = [site]
     touching: list[Mutation] = []
@@ -1133,6 +1138,8 @@ def trace(site: Site, committed: list[Mutation], kind: str) -> Trace:
             touching.append(mutation)
         if not edits:
             continue
+        if mutation.new_files and any(e.start <= site.start and site.end <= e.end for e in edits):
+            return Trace(site, places, touching, mutation.new_files[0][0])
         start = site.start + sum(len(e.new) - (e.end - e.start) for e in edits if e.end <= site.start)
         end = site.end + sum(len(e.new) - (e.end - e.start) for e in edits if e.end <= site.end)
         site = replace(site, start=start, end=max(start, end))
@@ -1147,7 +1154,8 @@ def score_repairs(plan: Plan, committed: list[Mutation], skipped: list[tuple[Mut
     the KB loaded after ``kbmine review accept --all``. A rename site counts as repaired
     when the link at its place (moved by kbmine's other edits in the note) resolves to the
     renamed note; an unlink site when its note links the target again (``in place`` when
-    kbmine's link covers the text the injection left).
+    kbmine's link covers the text the injection left). A site whose passage an extract
+    moved into a new note (``moved_by_extract``) counts when that note links the target.
     """
     in_note: dict[str, list[Mutation]] = defaultdict(list)
     for mutation in committed:
@@ -1157,12 +1165,17 @@ def score_repairs(plan: Plan, committed: list[Mutation], skipped: list[tuple[Mut
     outcomes: Counter[str] = Counter()
     repaired: set[Site] = set()
     misses: list[dict[str, Any]] = []
-    in_place = 0
+    in_place = moved = 0
     for site in plan.sites:
-        note = final.notes.get(site.path)
-        resolutions = final.resolutions.get(site.path, ())
+        moved_to = traces[site].moved_to
+        note = final.notes.get(moved_to or site.path)
+        resolutions = final.resolutions.get(moved_to or site.path, ())
         got: str | None = None
-        if note is not None and plan.kind == "rename":
+        if note is not None and moved_to is not None:
+            # Moved with its passage: the extracted note must link the target (its links are written anew there).
+            moved += 1
+            got = site.expect if any(r.path == site.expect for r in resolutions if r.resolved) else None
+        elif note is not None and plan.kind == "rename":
             start = traces[site].site.start
             for link, resolution in zip(note.links, resolutions):
                 if link.span.start == start:
@@ -1218,6 +1231,7 @@ def score_repairs(plan: Plan, committed: list[Mutation], skipped: list[tuple[Mut
         "misses": misses,
         "wrong": wrong,
     }
+    result["moved_by_extract"] = moved
     if plan.kind == "unlink":
         result["restored_in_place"] = in_place
     return result
@@ -1369,6 +1383,7 @@ def print_mutate_tables(document: dict[str, Any]) -> None:
         for r in corpus["kinds"]:
             print(f"\n### {corpus['corpus']} / {r['kind']}: {r['injected']} injections, {r['sites']} defects", file=out)
             extra = f", {r['restored_in_place']} in place" if "restored_in_place" in r else ""
+            extra += f", {r['moved_by_extract']} moved into an extracted note" if r.get("moved_by_extract") else ""
             print(f"commits by action: {r['committed_by_action']}; skipped {r['skipped']}; pending after accept {r['pending_after_accept']}{extra}", file=out)
             print(f"baseline findings fixed too: {r['baseline_findings_fixed']}; seconds {r['seconds']}", file=out)
             if r["new_findings"]:

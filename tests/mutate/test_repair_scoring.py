@@ -28,3 +28,14 @@ def test_a_place_moves_by_each_commit_on_the_bytes_the_one_before_left() -> None
     assert [(place.start, place.end) for place in traced.places] == [(100, 120), (60, 80), (60, 80), (60, 83)]
     assert traced.touching == [over]
     assert trace(site, [_fix("b.md", 0, 50, b"")], "rename").site == site  # another note's edits move nothing here
+
+
+def test_a_place_an_extract_moves_goes_with_its_passage_into_the_new_note() -> None:
+    site = Site("a.md", 100, 120, "b.md", "b", "[b](b.md)")
+    repair = _fix("a.md", 104, 108, b"b.md", "b.md")
+    extract = Mutation(
+        "extract", "extract", "duplicate-claim", "e", (Edit("a.md", 90, 200, b"x" * 110, b"See [claim](claim.md)."),),
+        None, "s", "b", new_files=(("claim.md", b"# Claim\n"),),
+    )
+    traced = trace(site, [repair, extract, _fix("a.md", 0, 10, b"")], "rename")
+    assert traced.moved_to == "claim.md" and traced.touching == [repair, extract]
