@@ -13,8 +13,8 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from kbmine.model import Link, Note, Problem, Span, content_hash, note_title, path_stem
@@ -204,18 +204,19 @@ def _parse_unsigned(
             Problem("parse-timeout", "markdown is nested too deeply to parse; links in this note were not checked", _ZERO)
         )
     links.extend(body.links)
-    headings = {(h.span.start, h.span.end) for h in body.headings}
+    # Character ranges from the spans' lines and columns: no byte offset is translated back.
+    starts = source.line_starts
     text_blocks = [
-        (source.char_offset(h[0]), source.char_offset(h[1])) for h in headings
+        (starts[h.span.line - 1] + h.span.column - 1, starts[h.span.end_line - 1] + h.span.end_column - 1)
+        for h in body.headings
+    ]
+    link_ranges = [
+        (starts[s.line - 1] + s.column - 1, starts[s.end_line - 1] + s.end_column - 1)
+        for s in (link.span for link in body.links)
     ]
     mention_ranges = [
         (start, end)
-        for start, end in minus_ranges(
-            body.prose_ranges,
-            body.code_ranges
-            + [(source.char_offset(link.span.start), source.char_offset(link.span.end)) for link in body.links]
-            + text_blocks,
-        )
+        for start, end in minus_ranges(body.prose_ranges, body.code_ranges + link_ranges + text_blocks)
         # Only a range with a letter or digit can hold a name; the pipes and spaces
         # between the links of a link-dense note or table would each cost a pass.
         if _WORD_CHAR.search(source.text, start, end)

@@ -10,17 +10,22 @@ offset into the normalised text is also an offset into the decoded text, and
 from __future__ import annotations
 
 import codecs
-from array import array
 import re
-from bisect import bisect_right
+from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kbmine.model import Span
 
-__all__ = ["SourceText", "DecodeError", "decode_note"]
+__all__ = ["DecodeError", "SourceText", "decode_note"]
 
 _NEWLINE = re.compile("\n")
+#: Runs of characters that take more bytes than the encoding's unit (see ``SourceText._wide_at``).
+_WIDE_UTF8 = re.compile("[^\x00-\x7f]+")
+_WIDE_UTF16 = re.compile("[\U00010000-\U0010ffff]+")
+#: A note with more than one wide character in this many gets a per-character byte table.
+_DENSE = 8
 #: The line breaks :func:`decode_note` turns into ``\n`` (``\r\n`` counts once), in bytes.
 _BYTE_NEWLINE = re.compile(rb"\r\n|\r|\n")
 #: Bytes looked at to tell a binary file from text, as git does.
@@ -45,19 +50,20 @@ class SourceText:
     bom: int
     line_starts: list[int]
     _line_bytes: list[int] | None = None
-    #: Last (line, character offset, byte offset) translated: offsets come mostly in
-    #: increasing order, so a long line is encoded once, not once per offset.
-    _cursor: tuple[int, int, int] = (-1, 0, 0)
-    #: For a note asked for many offsets: the byte offset of every character (and the end).
+    #: Character offsets of the characters wider than the encoding's unit (non-ASCII in
+    #: UTF-8, astral in UTF-16), in order, and the extra bytes of the first k of them:
+    #: a byte offset is one bisect away. Notes are mostly ASCII with a few dashes and
+    #: quotes, so this is a few entries where a table per character was a numpy pass.
+    _wide_at: list[int] | None = None
+    _wide_extra: list[int] | None = None
+    #: For a note dense in wide characters: the byte offset of every character (and the end).
     _char_bytes: array[int] | None = None
-    _lookups: int = 0
 
     def _byte_table(self) -> array[int]:
-        """Byte offset of every character offset 0..len(text), from one numpy pass over the text.
+        """Byte offset of every character offset 0..len(text) of a UTF-8 note, from one numpy pass.
 
         A UTF-8 character takes 1 to 4 bytes by its code point; the running
-        sum of those lengths is the table. Notes with hundreds of links and
-        passages otherwise re-encode a slice of a line per offset.
+        sum of those lengths is the table.
         """
         import numpy as np
 
@@ -73,6 +79,31 @@ class SourceText:
         packed.frombytes(table.tobytes())
         return packed
 
+    def _index_wide(self) -> None:
+        """Find the wide characters once (one regex scan), or build the dense table if they are many.
+
+        A note where more than one character in ``_DENSE`` is wide (CJK prose)
+        gets the packed per-character table instead: lists of ints per wide
+        character would cost 70 bytes each.
+        """
+        utf8 = self.encoding == "utf-8"
+        wide_at: list[int] = []
+        extra = [0]
+        total = 0
+        limit = len(self.text) // _DENSE
+        for run in (_WIDE_UTF8 if utf8 else _WIDE_UTF16).finditer(self.text):
+            position = run.start()
+            for char in run.group():
+                code = ord(char)
+                total += (1 if code < 0x800 else 2 if code < 0x10000 else 3) if utf8 else 2
+                wide_at.append(position)
+                extra.append(total)
+                position += 1
+            if utf8 and len(wide_at) > limit:
+                self._char_bytes = self._byte_table()
+                break
+        self._wide_at, self._wide_extra = wide_at, extra
+
     @property
     def ascii(self) -> bool:
         return self._line_bytes is None
@@ -85,29 +116,35 @@ class SourceText:
         """Byte offset in the stored file of a character offset in ``text``."""
         if self._line_bytes is None:
             return self.bom + offset
+        if self._wide_at is None:
+            self._index_wide()
         if self._char_bytes is not None:
             return self._char_bytes[offset]
-        if self._lookups > 64 and self.encoding == "utf-8":
-            self._char_bytes = self._byte_table()
-            return self._char_bytes[offset]
-        self._lookups += 1
-        line = self.line_of(offset)
-        start = self.line_starts[line]
-        base_char, base_byte = start, self._line_bytes[line]
-        cursor_line, cursor_char, cursor_byte = self._cursor
-        if cursor_line == line and cursor_char <= offset:
-            base_char, base_byte = cursor_char, cursor_byte
-        result = base_byte + len(self.text[base_char:offset].encode(self.encoding, "surrogatepass"))
-        self._cursor = (line, offset, result)
-        return result
+        assert self._wide_at is not None and self._wide_extra is not None
+        unit = 1 if self.encoding == "utf-8" else 2
+        return self.bom + unit * offset + self._wide_extra[bisect_left(self._wide_at, offset)]
 
     def byte_ranges(self, ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-        """:meth:`byte_offset` of both ends of each of ``ranges`` (ASCII notes without a call per offset)."""
+        """:meth:`byte_offset` of both ends of each of ``ranges`` (without a method call per offset)."""
+        bom = self.bom
         if self._line_bytes is None:
-            bom = self.bom
             return tuple((bom + start, bom + end) for start, end in ranges)
-        offset = self.byte_offset
-        return tuple((offset(start), offset(end)) for start, end in ranges)
+        if self._wide_at is None:
+            self._index_wide()
+        table = self._char_bytes
+        if table is not None:
+            return tuple((table[start], table[end]) for start, end in ranges)
+        wide_at, extra = self._wide_at, self._wide_extra
+        assert wide_at is not None and extra is not None
+        if self.encoding != "utf-8":
+            return tuple(
+                (bom + 2 * start + extra[bisect_left(wide_at, start)], bom + 2 * end + extra[bisect_left(wide_at, end)])
+                for start, end in ranges
+            )
+        return tuple(
+            (bom + start + extra[bisect_left(wide_at, start)], bom + end + extra[bisect_left(wide_at, end)])
+            for start, end in ranges
+        )
 
     def char_offset(self, byte: int) -> int:
         """Character offset in ``text`` of a byte offset in the stored file (inverse of ``byte_offset``)."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kbunit import check_span, position, span_text
 
 from kbmine.model import Link
 from kbmine.parse import parse_note
-
-from kbunit import check_span, position, span_text
 
 BOM = b"\xef\xbb\xbf"
 
@@ -211,7 +212,7 @@ def test_char_offsets_match_char_offset_one_by_one() -> None:
     """The vectorised translation agrees with the per-offset one on every byte (BOM, multibyte, CRLF)."""
     from kbmine.parse.text import decode_note
 
-    for data in (b"\xef\xbb\xbfcaf\xc3\xa9 \xe2\x80\x94 x\r\n\xf0\x9f\x98\x80 end", "plain ascii\nline".encode()):
+    for data in (b"\xef\xbb\xbfcaf\xc3\xa9 \xe2\x80\x94 x\r\n\xf0\x9f\x98\x80 end", b"plain ascii\nline"):
         source = decode_note(data)
         # Every character boundary of the stored bytes (what spans hold).
         offsets = [source.byte_offset(char) for char in range(len(source.text) + 1)]
@@ -220,11 +221,50 @@ def test_char_offsets_match_char_offset_one_by_one() -> None:
 
 
 def test_byte_table_agrees_with_encoding_slices() -> None:
-    """After many lookups the table takes over; it must give the same bytes as encoding the prefix."""
+    """A short note dense in wide characters gets the per-character table: same bytes as encoding the prefix."""
     from kbmine.parse.text import decode_note
 
     data = "\ufeffcafé — ☃ 😀 x\r\nsecond — line\n".encode("utf-8")
     source = decode_note(data)
     expected = [source.bom + len(source.text[:char].encode("utf-8")) for char in range(len(source.text) + 1)]
-    for _ in range(3):  # the first 64 lookups go the slow way, the rest through the table
+    for _ in range(3):  # the first lookup builds the table, the rest read it
         assert [source.byte_offset(char) for char in range(len(source.text) + 1)] == expected
+
+
+_NOTE_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("ab \n\r\t—é☃"),
+        st.characters(blacklist_categories=("Cs",)),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_NOTE_TEXT, encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]))
+def test_every_offset_translates_as_encoding_the_prefix(text: str, encoding: str) -> None:
+    """The wide-character index (and the dense table it falls back to) agree with encoding every prefix."""
+    from kbmine.parse.text import DecodeError, decode_note
+
+    data = text.encode(encoding)
+    try:
+        source = decode_note(data)
+    except DecodeError:  # a NUL byte in a note without BOM reads as binary
+        return
+    codec = source.encoding
+    expected = [source.bom + len(source.text[:char].encode(codec)) for char in range(len(source.text) + 1)]
+    assert [source.byte_offset(char) for char in range(len(source.text) + 1)] == expected
+    ranges = [(start, end) for start in range(len(source.text) + 1) for end in (start, len(source.text))]
+    assert source.byte_ranges(ranges) == tuple((expected[start], expected[end]) for start, end in ranges)
+    assert [source.char_offset(byte) for byte in expected] == list(range(len(source.text) + 1))
+
+
+def test_sparse_and_dense_byte_translation() -> None:
+    """A mostly-ASCII note bisects its few wide characters; a CJK note gets the per-character table."""
+    from kbmine.parse.text import decode_note
+
+    for text, dense in (("x" * 200 + "— é 😀" + "y" * 200 + "\r\n☃", False), ("漢字かな😀 ab\n" * 20, True)):
+        source = decode_note(text.encode("utf-8"))
+        expected = [len(text[:char].encode("utf-8")) for char in range(len(text) + 1)]
+        assert [source.byte_offset(char) for char in range(len(text) + 1)] == expected
+        assert (source._char_bytes is not None) is dense
