@@ -157,15 +157,24 @@ def _word_hashes(texts: list[str]) -> tuple[Any, Any]:
     lengths = np.diff(np.searchsorted(starts, text_ends), prepend=0).astype(np.int64)
     if not len(starts):
         return np.zeros(0, dtype=np.uint64), lengths
-    position = np.zeros(len(points), dtype=np.int64)
-    position[starts] = starts
-    np.maximum.accumulate(position, out=position)
-    offset = (np.arange(len(points), dtype=np.int64) - position) & (_WORD_SPAN - 1)
+    # Only the word characters take part: the offset of each inside its word (the running
+    # maximum of the words' first indices, subtracted) picks its weight. Small integers
+    # and in-place products keep this to a few passes over the words, not over the text.
+    sizes = ends - starts
+    firsts = np.cumsum(sizes) - sizes
+    total = int(sizes.sum())
+    index_type = np.int32 if total < 2**31 else np.int64
+    offset: Any = np.arange(total, dtype=index_type)
+    first = np.zeros(total, dtype=index_type)
+    first[firsts] = firsts
+    np.maximum.accumulate(first, out=first)
+    offset -= first
+    offset &= _WORD_SPAN - 1
     with np.errstate(over="ignore"):
-        weights = powers[offset]
-        terms = np.where(word, points.astype(np.uint64) * weights, np.uint64(0))
-        sums = np.add.reduceat(terms, starts)
-        hashed = sums ^ ((ends - starts).astype(np.uint64) * np.uint64(MIXERS[3]))
+        terms = powers.take(offset)
+        terms *= points[word]
+        sums = np.add.reduceat(terms, firsts)
+        hashed = sums ^ (sizes.astype(np.uint64) * np.uint64(MIXERS[3]))
         hashed ^= hashed >> np.uint64(33)
         hashed *= np.uint64(0xFF51AFD7ED558CCD)
         hashed ^= hashed >> np.uint64(29)

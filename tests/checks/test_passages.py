@@ -127,3 +127,38 @@ def test_vectorised_words_are_the_regex_words(texts: list[str]) -> None:
             continue
         assert result is not None and result[0] == len(words)
         assert result[1] == signatures([words])[0]
+
+
+def _reference_word_hash(word: str) -> int:
+    """The word hash written out one character at a time (what the vectorised ``_word_hashes`` must give)."""
+    from kbmine.parse.passages import _BASE, _WORD_SPAN, MIXERS
+
+    mask = (1 << 64) - 1
+    value = sum(ord(char) * pow(_BASE, index % _WORD_SPAN, 1 << 64) for index, char in enumerate(word)) & mask
+    value ^= (len(word) * MIXERS[3]) & mask
+    value ^= value >> 33
+    value = (value * 0xFF51AFD7ED558CCD) & mask
+    return value ^ (value >> 29)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet=st.sampled_from(list("ab_1 .,-\n\tßé中٣\u0301\U0001f600")), max_size=40),
+            st.integers(1000, 2100).map(lambda size: "x" * size + " é" + "y" * (size // 2)),
+        ),
+        max_size=5,
+    )
+)
+def test_word_hashes_match_the_per_character_definition(texts: list[str]) -> None:
+    """Every word's hash equals the polynomial over its code points, including words longer than the
+    weights (positions wrap every ``_WORD_SPAN`` characters), and the per-text counts are the words'."""
+    import re
+
+    from kbmine.parse.passages import _word_hashes
+
+    hashes, lengths = _word_hashes(texts)
+    words = [re.findall(r"\w+", text) for text in texts]
+    assert lengths.tolist() == [len(found) for found in words]
+    assert hashes.tolist() == [_reference_word_hash(word) for found in words for word in found]
