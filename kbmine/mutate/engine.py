@@ -96,6 +96,8 @@ def mutate(
             known: set[str] | None = None
             #: Fixes that overlapped a fix made before them in their round, by fingerprint (see _apply_all).
             deferred: dict[str, tuple[Mutation, str]] = {}
+            #: Relinks made once more because a later fix undid them (see below).
+            redone: set[str] = set()
             for round_index in range(ROUNDS):
                 kb = load(kb_root, config, use_cache=False, jobs=jobs)
                 if progress:
@@ -103,6 +105,11 @@ def mutate(
                 findings = run_checks(kb)
                 if known is None:
                     known = {f.fingerprint for f in findings}
+                # A finding a relink of this run fixed is back: a later fix took the link away (an
+                # extract moved the passage holding it, leaving a mention it could not see). Once more.
+                back = {f.fingerprint for f in findings} & {m.fingerprint for m, _ in run.committed if m.kind == "relink"}
+                attempted -= back - redone
+                redone |= back
                 proposed: list[Mutation] = []
                 if "relink" in kinds:
                     proposed += propose_relinks(kb, findings, renames)

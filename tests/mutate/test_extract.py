@@ -361,3 +361,27 @@ def test_an_extract_over_a_link_a_relink_repaired_is_made_in_the_next_round_not_
     assert "as [the setup](installation.md) explains." in new and "a passage that splits one claim" in new
     for path in ("notes/a.md", "notes/b.md"):
         assert "a passage that splits one claim" not in branch_file(root, path).decode()
+
+
+def test_a_mention_whose_link_an_extract_moved_away_is_linked_again_in_a_later_round(tmp_path: Path) -> None:
+    """The first mention of "vector index" (a name learned from link text) lies in a claim both notes copy.
+
+    The relinks link it there first; the extract, made in the next round,
+    moves the claim and its link away, and the note's later mention is the
+    first unlinked one: the same finding again, fixed again.
+    """
+    claim = CLAIM.replace("A passage that mixes", "A vector index holding a passage that mixes")
+    files = {
+        **_copies(claim),
+        "notes/a.md": f"---\ntype: note\n---\n# A\n\n{claim}\n\nThe vector index is rebuilt nightly.\n",
+        "notes/index-store.md": "---\ntype: note\n---\n# Index store\n\n[[a]] [[b]]\n",
+        "notes/c.md": "# C\n\nSee the [vector index](index-store.md). [[a]]\n",
+        "notes/d.md": "# D\n\nOr the [vector index](index-store.md). [[b]]\n",
+        "README.md": "# Home\n\n[[c]] [[d]]\n",
+    }
+    root = make_repo(tmp_path / "repo", files)
+    run = mutate(root, "--kind", "relink,extract")
+    git(root, "checkout", "-q", "kbmine/review")
+    assert _new_findings(root, set()) == []
+    assert [c["action"] for c in run["committed"]] == ["link-mention", "link-mention", "extract", "link-mention"]
+    assert b"The [[index-store|vector index]] is rebuilt nightly." in branch_file(root, "notes/a.md")
