@@ -26,8 +26,6 @@ _WIDE_UTF8 = re.compile("[^\x00-\x7f]+")
 _WIDE_UTF16 = re.compile("[\U00010000-\U0010ffff]+")
 #: A note with more than one wide character in this many gets a per-character byte table.
 _DENSE = 8
-#: The line breaks :func:`decode_note` turns into ``\n`` (``\r\n`` counts once), in bytes.
-_BYTE_NEWLINE = re.compile(rb"\r\n|\r|\n")
 #: Bytes looked at to tell a binary file from text, as git does.
 _BINARY_SNIFF = 8000
 
@@ -49,6 +47,9 @@ class SourceText:
     encoding: str
     bom: int
     line_starts: list[int]
+    #: An ASCII note in UTF-8: character offset + BOM is the byte offset, nothing to index.
+    narrow: bool = True
+    #: Byte offset of every line start, built by the first :meth:`char_offset` (the parse never needs it).
     _line_bytes: list[int] | None = None
     #: Character offsets of the characters wider than the encoding's unit (non-ASCII in
     #: UTF-8, astral in UTF-16), in order, and the extra bytes of the first k of them:
@@ -106,7 +107,7 @@ class SourceText:
 
     @property
     def ascii(self) -> bool:
-        return self._line_bytes is None
+        return self.narrow
 
     def line_of(self, offset: int) -> int:
         """0-based line index of a character offset."""
@@ -114,7 +115,7 @@ class SourceText:
 
     def byte_offset(self, offset: int) -> int:
         """Byte offset in the stored file of a character offset in ``text``."""
-        if self._line_bytes is None:
+        if self.narrow:
             return self.bom + offset
         if self._wide_at is None:
             self._index_wide()
@@ -127,7 +128,7 @@ class SourceText:
     def byte_ranges(self, ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
         """:meth:`byte_offset` of both ends of each of ``ranges`` (without a method call per offset)."""
         bom = self.bom
-        if self._line_bytes is None:
+        if self.narrow:
             return tuple((bom + start, bom + end) for start, end in ranges)
         if self._wide_at is None:
             self._index_wide()
@@ -148,8 +149,10 @@ class SourceText:
 
     def char_offset(self, byte: int) -> int:
         """Character offset in ``text`` of a byte offset in the stored file (inverse of ``byte_offset``)."""
-        if self._line_bytes is None:
+        if self.narrow:
             return max(0, byte - self.bom)
+        if self._line_bytes is None:
+            self._line_bytes = [offset for offset, _ in self.byte_ranges((start, start) for start in self.line_starts)]
         line = max(0, bisect_right(self._line_bytes, byte) - 1)
         start = self.line_starts[line]
         chunk = self.text[start : self.line_end(line) + 1].encode(self.encoding, "surrogatepass")
@@ -161,7 +164,7 @@ class SourceText:
         Rules that translate hundreds of ranges per note (mentions) would
         otherwise re-encode a long line for every one of them.
         """
-        if self._line_bytes is None:
+        if self.narrow:
             return [max(0, byte - self.bom) for byte in offsets]
         if self.encoding != "utf-8" or not offsets:
             return [self.char_offset(byte) for byte in offsets]
@@ -179,7 +182,7 @@ class SourceText:
         starts = self.line_starts
         line = bisect_right(starts, start) - 1
         end_line = line if end <= start or line + 1 == len(starts) or end < starts[line + 1] else self.line_of(end)
-        if self._line_bytes is None:
+        if self.narrow:
             byte_start, byte_end = self.bom + start, self.bom + end
         else:
             byte_start, byte_end = self.byte_offset(start), self.byte_offset(end)
@@ -225,18 +228,4 @@ def decode_note(data: bytes) -> SourceText:
         normalized = text
     line_starts = [0]
     line_starts.extend(m.end() for m in _NEWLINE.finditer(normalized))
-    line_bytes: list[int] | None = None
-    if encoding == "utf-8" and not text.isascii():
-        # In UTF-8 every line break is its own byte, so the lines' byte offsets are
-        # found in the bytes directly: no line is encoded again.
-        line_bytes = [bom]
-        line_bytes.extend(m.end() for m in _BYTE_NEWLINE.finditer(data, bom))
-    elif encoding != "utf-8":
-        line_bytes = []
-        position = bom
-        previous = 0
-        for start in line_starts:
-            position += len(text[previous:start].encode(encoding, "surrogatepass"))
-            line_bytes.append(position)
-            previous = start
-    return SourceText(text, normalized, encoding, bom, line_starts, line_bytes)
+    return SourceText(text, normalized, encoding, bom, line_starts, encoding == "utf-8" and text.isascii())
