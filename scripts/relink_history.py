@@ -465,12 +465,11 @@ def compare_with_kbmine(
         seconds = time.perf_counter() - started
         runs.append({"commit": commit, "cases": len(group), "proposed": run.proposed, "diffs": len(run.diffs), "skipped": len(run.skipped), "seconds": round(seconds, 1)})
         log(f"  [{number}/{len(by_commit)}] {commit[:10]}: {len(group)} cases, kbmine proposed {run.proposed} fixes ({seconds:.0f} s)")
-        made = [(m, None) for m, _ in run.diffs] + [(m, reason) for m, reason in run.skipped]
         moves: dict[str, list[tuple[str, str]]] = {}
         for case in group:
-            covering = [
+            covering = _covering(case, [m for m, _ in run.diffs]) + [
                 (mutation, reason, edit)
-                for mutation, reason in made
+                for mutation, reason in run.skipped
                 for edit in mutation.edits
                 if edit.path == case.note and edit.start <= case.target_start and case.target_end <= edit.end
             ]
@@ -491,6 +490,22 @@ def compare_with_kbmine(
             case.kbmine = "equal" if same else "different"
             case.same_text = same and case.kbmine_written == case.human_written
     return runs
+
+
+def _covering(case: Case, made: list[Any]) -> list[tuple[Any, str | None, Any]]:
+    """The edits of ``made`` (in the order they were made) that cover the case's link target.
+
+    Each fix's edits are on the bytes the fixes before it left, so the
+    target's place is moved past every earlier edit in its note first.
+    """
+    start, end = case.target_start, case.target_end
+    found: list[tuple[Any, str | None, Any]] = []
+    for mutation in made:
+        edits = [edit for edit in mutation.edits if edit.path == case.note]
+        found += [(mutation, None, edit) for edit in edits if edit.start <= start and end <= edit.end]
+        start += sum(len(e.new) - (e.end - e.start) for e in edits if e.end <= start)
+        end += sum(len(e.new) - (e.end - e.start) for e in edits if e.end <= end)
+    return found
 
 
 # --------------------------------------------------------------------------------------
