@@ -30,8 +30,8 @@ R = TypeVar("R")
 PARALLEL_MIN_BYTES = 3_000_000
 
 _SHARED: Any = None
-#: Calls handed to a :class:`Background` child, by number (the child inherits them by fork).
-_CALLS: dict[int, tuple[Callable[[], Any], Callable[[], Any]]] = {}
+#: The call a :class:`Background` child runs: set just before the fork, which hands it over.
+_CALL: tuple[Callable[[], Any], Callable[[], Any]] | None = None
 
 
 def shared() -> Any:
@@ -88,13 +88,13 @@ class Background(Generic[R]):
         self._future: Any = None
         if size < PARALLEL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
             return
-        number = len(_CALLS)
-        _CALLS[number] = (in_child, work)
+        global _CALL
+        _CALL = (in_child, work)
         try:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-            self._future = self._pool.submit(_call, number)  # forks now: the child has the call
+            self._future = self._pool.submit(_call)  # forks now: the child has the call
         finally:
-            del _CALLS[number]
+            _CALL = None
 
     def result(self) -> R:
         if self._pool is None:
@@ -108,7 +108,8 @@ class Background(Generic[R]):
             self._pool.shutdown()
 
 
-def _call(number: int) -> Any:
-    in_child, work = _CALLS[number]
+def _call() -> Any:
+    assert _CALL is not None
+    in_child, work = _CALL
     in_child()
     return work()

@@ -133,7 +133,7 @@ def _similar_pairs(kb: KB, items: list[Passage], threshold: float) -> list[tuple
     # A pair is keyed by one int (two 64-bit digests of content hash and byte range):
     # a replicated KB has millions of candidate pairs, and tuples of strings were
     # hundreds of megabytes.
-    identity = {note.path: note.content_hash for note in kb.notes.values()}
+    identity = kb.hashes
     digests: dict[int, int] = {}
 
     def key(index: int) -> int:
@@ -175,9 +175,8 @@ def _band_index(kb: KB, items: list[Passage]) -> Any:
 
     notes: dict[str, int] = {}
     note_of_row = [notes.setdefault(passage.path, len(notes)) for passage in items]
-    hashes = {note.path: note.content_hash for note in kb.notes.values()}
     ids = band_index.passage_ids(
-        [f"{path}\0{hashes[path]}" for path in notes],
+        [f"{path}\0{kb.hashes[path]}" for path in notes],
         note_of_row,
         [passage.start for passage in items],
         [passage.end for passage in items],
@@ -316,7 +315,7 @@ class _PassageFacts:
 
     def __init__(self, kb: KB, wanted: list[Passage]) -> None:
         self._kb = kb
-        self._hashes = {passage.path: kb.notes[passage.path].content_hash for passage in wanted}
+        self._hashes = {passage.path: kb.hashes[passage.path] for passage in wanted}
         cache = kb.cache
         stored = cache.get_derived(self._KIND, "", set(self._hashes.values())) if cache is not None else {}
         self._facts: dict[str, dict[tuple[int, int], tuple[Span, str]]] = {

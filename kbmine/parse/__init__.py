@@ -206,14 +206,12 @@ def _parse_unsigned(
     links.extend(body.links)
     # Character ranges from the spans' lines and columns: no byte offset is translated back.
     starts = source.line_starts
-    text_blocks = [
-        (starts[h.span.line - 1] + h.span.column - 1, starts[h.span.end_line - 1] + h.span.end_column - 1)
-        for h in body.headings
-    ]
-    link_ranges = [
-        (starts[s.line - 1] + s.column - 1, starts[s.end_line - 1] + s.end_column - 1)
-        for s in (link.span for link in body.links)
-    ]
+
+    def characters(span: Span) -> tuple[int, int]:
+        return starts[span.line - 1] + span.column - 1, starts[span.end_line - 1] + span.end_column - 1
+
+    text_blocks = [characters(heading.span) for heading in body.headings]
+    link_ranges = [characters(link.span) for link in body.links]
     mention_ranges = [
         (start, end)
         for start, end in minus_ranges(body.prose_ranges, body.code_ranges + link_ranges + text_blocks)

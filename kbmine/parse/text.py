@@ -137,13 +137,9 @@ class SourceText:
             return tuple((table[start], table[end]) for start, end in ranges)
         wide_at, extra = self._wide_at, self._wide_extra
         assert wide_at is not None and extra is not None
-        if self.encoding != "utf-8":
-            return tuple(
-                (bom + 2 * start + extra[bisect_left(wide_at, start)], bom + 2 * end + extra[bisect_left(wide_at, end)])
-                for start, end in ranges
-            )
+        unit = 1 if self.encoding == "utf-8" else 2
         return tuple(
-            (bom + start + extra[bisect_left(wide_at, start)], bom + end + extra[bisect_left(wide_at, end)])
+            (bom + unit * start + extra[bisect_left(wide_at, start)], bom + unit * end + extra[bisect_left(wide_at, end)])
             for start, end in ranges
         )
 
