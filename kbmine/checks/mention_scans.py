@@ -107,5 +107,5 @@ def _scan(paths: Sequence[str]) -> list[tuple[str, list[Mention]]]:
             ):
                 found.append((path, before))
                 continue
-        found.append((path, matcher.mentions(note, source)))
+        found.append((path, matcher.mentions(note, source, first=True)))
     return found

@@ -71,7 +71,7 @@ def normalize_name(name: str, *, separators: bool = False) -> str:
 
 
 def fold_name(name: str) -> str:
-    """A name as the automaton stores it: the same folding as :func:`_lowered` applies to prose.
+    """A name as mentions are matched against it: lowercased as :func:`_lowered` reads prose, joiners between words as spaces.
 
     Joiners between word characters read as spaces, so the mention
     ``schema-and-lint`` (a wikilink's visible text once unlinked) and the title
@@ -98,8 +98,41 @@ def _lowered(text: str) -> str:
     if len(lowered) != len(text):
         lowered = "".join(low if len(low := char.lower()) == 1 else char for char in text)
     # Chained replace, not str.translate: translate with a table is many times slower.
-    lowered = lowered.replace("\n", " ").replace("\t", " ").replace("\r", " ").replace("\u00a0", " ")
-    return _JOINERS.sub(" ", lowered)
+    return lowered.replace("\n", " ").replace("\t", " ").replace("\r", " ").replace("\u00a0", " ")
+
+
+def _blurred(text: str) -> str:
+    """``text`` with every joiner (``-``, ``_``, ``.``) as a space: what the automaton scans.
+
+    :func:`fold_name` reads a joiner as a space only between two word
+    characters; a regex doing the same to a whole note cost more than the
+    scan. The automaton matches on this blurred text and names blurred the
+    same way, and :meth:`MentionMatcher.mentions` checks the few matches
+    with a joiner in them (see :func:`_folds_as`).
+    """
+    return text.replace("-", " ").replace("_", " ").replace(".", " ")
+
+
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _folds_as(text: str, start: int, end: int, key: str, joiners: Iterable[int]) -> bool:
+    """Whether ``text[start:end]``, folded as :func:`fold_name` folds (joiners between word
+    characters as spaces), is ``key``, given that it is with every joiner as a space.
+
+    Only the places where either side has a joiner (``joiners``, relative to
+    ``start``) can differ.
+    """
+    for offset in joiners:
+        char = text[start + offset]
+        if char in "-_.":
+            index = start + offset
+            between = 0 < index < len(text) - 1 and bool(_WORD_CHAR.match(text, index - 1) and _WORD_CHAR.match(text, index + 1))
+            if key[offset] != (" " if between else char):
+                return False
+        else:
+            return False  # the name has a joiner where the text has none
+    return True
 
 
 def _joined(text: str, index: int, step: int) -> bool:
@@ -135,8 +168,9 @@ _ASCII_ALNUM: dict[str, Any] = {}
 
 def _whole_words_in(
     lowered: str, hits: list[tuple[int, int]], lengths: Any, allowed: list[tuple[int, int]]
-) -> list[tuple[int, int, int]]:
-    """``(start, end, key index)`` of the automaton ``hits`` that are whole words inside one ``allowed`` range.
+) -> list[tuple[int, int, int, bool]]:
+    """``(start, end, automaton value, joined)`` of the automaton ``hits`` that are whole words inside
+    one ``allowed`` range; ``joined`` when a joiner (``-``, ``_``, ``.``) lies inside.
 
     Most hits are pieces of longer words ("note" in "notebook") or lie in
     code and links; they are dropped here in numpy, all at once, before the
@@ -166,7 +200,10 @@ def _whole_words_in(
     keep = (slot >= 0) & (ends <= range_ends[np.maximum(slot, 0)]) & (starts >= range_starts[np.maximum(slot, 0)])
     keep &= ~alnum[ends] & ~np.where(starts > 0, alnum[np.maximum(starts - 1, 0)], False)
     chosen = np.flatnonzero(keep)
-    return list(zip(starts[chosen].tolist(), ends[chosen].tolist(), found[chosen, 1].tolist()))
+    joiners = np.concatenate(([0], np.cumsum((points == 45) | (points == 95) | (points == 46))))
+    starts, ends = starts[chosen], ends[chosen]
+    joined = joiners[ends] > joiners[starts]
+    return list(zip(starts.tolist(), ends.tolist(), found[chosen, 1].tolist(), joined.tolist()))
 
 
 @rule(
@@ -269,7 +306,10 @@ class MentionMatcher:
     keys: tuple[str, ...]
     words: Mapping[str, frozenset[str]]
     titles: Mapping[str, frozenset[str]]
+    #: Over the keys with joiners as spaces (see :func:`_blurred`); a value indexes ``blurred``.
     automaton: Any
+    #: Per automaton value: the indexes (in ``keys``) of the keys that blur to its word.
+    blurred: tuple[tuple[int, ...], ...]
     #: One-word keys → their file name as written, a name as a table or list entry ("| outline |").
     entries: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
@@ -285,9 +325,12 @@ class MentionMatcher:
         import ahocorasick
 
         ordered = tuple(sorted(set(keys)))
-        automaton = ahocorasick.Automaton()
+        groups: dict[str, list[int]] = defaultdict(list)
         for index, key in enumerate(ordered):
-            automaton.add_word(key, index)
+            groups[_blurred(key)].append(index)
+        automaton = ahocorasick.Automaton()
+        for value, word in enumerate(groups):
+            automaton.add_word(word, value)
         if ordered:
             automaton.make_automaton()
         return cls(
@@ -295,6 +338,7 @@ class MentionMatcher:
             {key: frozenset(forms) for key, forms in (words or {}).items()},
             {key: frozenset(forms) for key, forms in (titles or {}).items() if forms},
             automaton,
+            tuple(tuple(indexes) for indexes in groups.values()),
             {key: frozenset(forms) for key, forms in (entries or {}).items() if forms},
         )
 
@@ -323,13 +367,15 @@ class MentionMatcher:
             {key: forms for key, forms in self.entries.items() if key in wanted},
         )
 
-    def mentions(self, note: Note, source: SourceText) -> list[Mention]:
+    def mentions(self, note: Note, source: SourceText, *, first: bool = False) -> list[Mention]:
         """Non-overlapping whole-word mentions in the note's prose, longest first, in text order.
 
         The second field says how the mention is written (:data:`NAMED` ...
         :data:`FOREIGN`); all but ``NAMED`` and ``WRITTEN`` are mentions only
         on the KB's evidence that the word is used as a name (see
-        :meth:`MentionTable.counts`).
+        :meth:`MentionTable.counts`). With ``first``, only the first mention
+        of each key written each way: all the rule needs (a later one is
+        reported, or counted, exactly when the first is), and a third of them.
         """
         if not self.keys or not note.mention_ranges:
             return []
@@ -337,26 +383,44 @@ class MentionMatcher:
         lowered = _lowered(text)
         # One pass over the whole text: pyahocorasick copies the string on every
         # iter() call, so a call per prose range would be quadratic in note size.
-        hits = list(self.automaton.iter(lowered))
+        hits = list(self.automaton.iter(_blurred(lowered)))
         if not hits:
             return []  # most notes, when looking for a few new names (see mention_scans)
         flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
         allowed = list(zip(flat[::2], flat[1::2]))
-        candidates: list[tuple[int, int, str, int]] = []
-        for start, end, index in _whole_words_in(lowered, hits, self._lengths, allowed):
-            key = self.keys[index]
+        candidates: list[tuple[int, int, int]] = []
+        keys, blurred, joiners = self.keys, self.blurred, self._joiners
+        for start, end, value, joined in _whole_words_in(lowered, hits, self._lengths, allowed):
+            group = blurred[value]
+            index = group[0]
+            if joined or len(group) > 1 or joiners[index]:
+                inside = [offset for offset in range(end - start) if text[start + offset] in "-_."] if joined else []
+                exact = [i for i in group if _folds_as(text, start, end, keys[i], sorted({*inside, *joiners[i]}))]
+                if not exact:
+                    continue
+                index = exact[0]
             if _joined(text, start - 1, -1) or _joined(text, end, 1):
                 continue  # a piece of a path or of a longer token, not a word of prose (either spelling)
             if _in_brackets(text, start, end) or text[start - 1 : start] == "\\":
                 continue  # link syntax or a placeholder; a TeX command (\sigma)
-            candidates.append((start, end, key, self._how(text, start, end, key)))
-        candidates.sort(key=lambda hit: (hit[0], -(hit[1] - hit[0]), hit[3]))
+            candidates.append((start, -end, index))
+        # Longest first at each start; one start and length is one key, so nothing else to order by.
+        candidates.sort()
         chosen: list[Mention] = []
+        seen: set[tuple[str, int]] = set()
         cursor = -1
-        for start, end, key, how in candidates:
-            if start >= cursor:
-                chosen.append((key, how, source.span(start, end), source.text[start:end]))
-                cursor = end
+        for start, end, index in candidates:
+            end = -end
+            if start < cursor:
+                continue
+            cursor = end
+            key = self.keys[index]
+            how = self._how(text, start, end, key)
+            if first:
+                if (key, how) in seen:
+                    continue
+                seen.add((key, how))
+            chosen.append((key, how, source.span(start, end), source.text[start:end]))
         return chosen
 
     @cached_property
@@ -364,7 +428,17 @@ class MentionMatcher:
         """Each key's length, by automaton value (built once per matcher)."""
         import numpy as np
 
-        return np.fromiter((len(key) for key in self.keys), dtype=np.int64, count=len(self.keys))
+        return np.fromiter((len(self.keys[group[0]]) for group in self.blurred), dtype=np.int64, count=len(self.blurred))
+
+    @cached_property
+    def _joiners(self) -> tuple[tuple[int, ...], ...]:
+        """Per key, the offsets of its own joiners (those :func:`fold_name` keeps: not between words)."""
+        return tuple(tuple(offset for offset, char in enumerate(key) if char in "-_.") for key in self.keys)
+
+    @cached_property
+    def _plain(self) -> frozenset[str]:
+        """The one-word keys whose every spelling is capitalised at most in its first letter ("Memory", not "CORAL")."""
+        return frozenset(key for key, forms in self.words.items() if all(form[1:] == form[1:].lower() for form in forms))
 
     def _how(self, text: str, start: int, end: int, key: str) -> int:
         """How the mention ``text[start:end]`` of ``key`` is written (see :data:`NAMED`)."""
@@ -381,7 +455,7 @@ class MentionMatcher:
             # "text" for the note "Text"; never a mention unless the KB links the word
             # more than it writes it unlinked (see MentionTable.counts), and only in a case
             # a writer varies: "CORAL" or "SkillWeaver" written otherwise is another word.
-            plain = all(form[1:] == form[1:].lower() for form in forms) and written[1:] == written[1:].lower()
+            plain = key in self._plain and written[1:] == written[1:].lower()
             return ORDINARY if plain else FOREIGN
         if written[1:] == written[1:].lower() and _capital_explained(text, start):
             return SENTENCE_START  # "Memory" opening a sentence or a quote; "LIDA" is spelled so anywhere
@@ -727,7 +801,7 @@ def _declared_mentions(kb: KB, note: Note, table: MentionTable) -> dict[str, tup
 
 
 #: Bumped whenever :meth:`MentionMatcher.mentions` changes what it returns, so cached scans are not reused.
-_SCAN_VERSION = 4
+_SCAN_VERSION = 5
 
 
 def _sentence_start(text: str, start: int) -> bool:

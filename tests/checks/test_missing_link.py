@@ -11,11 +11,13 @@ from kbmine.checks import run_checks, select_rules
 from kbmine.checks.missing_link import (
     FULL_NOTE,
     NAMED,
+    ORDINARY,
     SENTENCE_START,
     WRITTEN,
     MentionMatcher,
     MentionTable,
     _entry,
+    fold_name,
     limit_of_common,
 )
 from kbmine.config import load_config
@@ -75,6 +77,44 @@ def test_a_many_word_name_in_its_titles_capitals_mid_sentence_is_named_not_at_a_
     root = make_kb({"a.md": 'As Tool loop shows. Tool loop again. A "Tool loop spec". tool loop.\n'})
     hows = _hows(root, "a.md", ["tool loop"], {"tool loop": {"Tool loop"}})
     assert hows == [("Tool loop", NAMED), ("Tool loop", WRITTEN), ("Tool loop", WRITTEN), ("tool loop", WRITTEN)]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("We use schema-and-lint daily.", ["schema-and-lint"]),  # joiners between words read as spaces
+        ("We use schema_and.lint daily.", ["schema_and.lint"]),
+        ("We use schema and lint daily.", ["schema and lint"]),
+        ("We use schema -and lint daily.", []),  # a joiner beside a space is not a space
+        ("We use schema- and lint daily.", []),
+        ("Per e.g. foo it is.", ["e.g. foo"]),  # the name keeps a joiner before a space
+        ("Per e.g foo it is.", []),
+        ("Per e g. foo it is.", ["e g. foo"]),  # the key itself
+        ("Per e.g._foo it is.", []),
+        ("Per e.g.-foo it is.", []),
+        ("On .net itself.", [".net"]),
+        ("On a.net itself.", []),  # the tail of a dotted token
+    ],
+)
+def test_joiners_fold_as_in_names_only_between_word_characters(make_kb: Callable[..., Path], text: str, found: list[str]) -> None:
+    root = make_kb({"a.md": text + "\n"})
+    keys = [fold_name("Schema and lint"), fold_name("e.g. foo"), fold_name(".net")]
+    assert keys == ["schema and lint", "e g. foo", ".net"]
+    assert [mention for mention, _ in _hows(root, "a.md", keys, {})] == found
+
+
+def test_first_keeps_the_first_mention_of_each_name_written_each_way(make_kb: Callable[..., Path]) -> None:
+    root = make_kb({"a.md": "Memory is here. The memory and memory. Then Memory, once more memory.\n"})
+    kb = load(root, load_config(root), use_cache=False)
+    source = kb.source("a.md")
+    assert source is not None
+    matcher = MentionMatcher.build(["memory"], {"memory": {"Memory"}})
+    every = matcher.mentions(kb.notes["a.md"], source)
+    first = matcher.mentions(kb.notes["a.md"], source, first=True)
+    assert [(how, mention) for _, how, _, mention in every] == [
+        (SENTENCE_START, "Memory"), (ORDINARY, "memory"), (ORDINARY, "memory"), (WRITTEN, "Memory"), (ORDINARY, "memory"),
+    ]
+    assert first == [every[0], every[1], every[3]]
 
 
 def test_a_one_word_title_opening_a_quote_is_capitalised_by_its_place(make_kb: Callable[..., Path]) -> None:
