@@ -92,7 +92,7 @@ def test_a_one_note_edit_rescans_and_rescores_only_that_note(kb_root: Path, monk
     monkeypatch.setattr(
         missing_link.MentionMatcher,
         "mentions",
-        lambda self, note, source: scanned.append(note.path) or real_mentions(self, note, source),
+        lambda self, note, source, **kw: scanned.append(note.path) or real_mentions(self, note, source, **kw),
     )
     compared: list[tuple[str, str]] = []
     from rapidfuzz import fuzz
@@ -221,7 +221,7 @@ def test_a_rename_rescans_only_the_notes_it_can_change(make_kb: MakeKB, monkeypa
     monkeypatch.setattr(
         missing_link.MentionMatcher,
         "mentions",
-        lambda self, note, source: scanned.append((note.path, len(self.keys))) or real_mentions(self, note, source),
+        lambda self, note, source, **kw: scanned.append((note.path, len(self.keys))) or real_mentions(self, note, source, **kw),
     )
     # A new file name that one note mentions; the old one nobody did.
     (root / "misc-notes.md").rename(root / "sprocket-works.md")

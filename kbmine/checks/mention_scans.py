@@ -50,7 +50,7 @@ def all_mentions(kb: KB, paths: list[str], matcher: MentionMatcher) -> dict[str,
     from kbmine.parallel import fork_map
 
     digest = matcher.digest()
-    signature = matcher.signature()
+    signature = matcher.signature
     hashes = {path: kb.notes[path].content_hash for path in paths}
     cache = kb.cache
     stored: dict[str, Any] = cache.get_derived("mentions", digest, set(hashes.values())) if cache is not None else {}

@@ -8,7 +8,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -38,6 +38,7 @@ _SPACES = re.compile(r"\s+")
 #: ``-``, ``_`` or ``.`` joining two word characters ("auto-link", "a.b.c", "snake_case").
 _JOINERS = re.compile(r"[-_.](?<=\w[-_.])(?=\w)")
 _LETTER = re.compile(r"[^\W\d_]")
+_EMPHASIS = re.compile(r"[`*]")
 #: What opens a list item or table cell before an entry's name: a marker, a task box, emphasis.
 _LIST_OPENING = re.compile(r"[ \t>]*(?:[-*+]|\d{1,3}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?[*_]{0,2}$")
 _CELL_OPENING = re.compile(r"\|[ \t]*[*_]{0,2}$")
@@ -342,8 +343,9 @@ class MentionMatcher:
             {key: frozenset(forms) for key, forms in (entries or {}).items() if forms},
         )
 
+    @cached_property
     def signature(self) -> dict[str, tuple[Any, ...]]:
-        """Per key, everything :meth:`mentions` reads besides the text: how the name may be written."""
+        """Per key (in order), everything :meth:`mentions` reads besides the text: how the name may be written."""
         return {
             key: (
                 tuple(sorted(self.words[key])) if key in self.words else None,
@@ -355,7 +357,7 @@ class MentionMatcher:
 
     def digest(self) -> str:
         """A digest of what the matcher finds: scans are cached under it."""
-        return hashlib.sha256(repr((_SCAN_VERSION, sorted(self.signature().items()))).encode()).hexdigest()[:32]
+        return hashlib.sha256(repr((_SCAN_VERSION, self.signature)).encode()).hexdigest()[:32]
 
     def restricted(self, keys: Iterable[str]) -> MentionMatcher:
         """A matcher for ``keys`` only, each written as here (see :mod:`kbmine.checks.mention_scans`)."""
@@ -710,13 +712,23 @@ def _link_labels(kb: KB) -> tuple[Votes, Votes]:
             continue
         if resolution.path == note.path:
             continue
-        text = re.sub(r"[`*]", "", link.label if link.label else link.target if link.kind == "wikilink" else "")
-        label = fold_name(text.strip("_ "))
+        label, is_spaced = _label_key(link.label if link.label else link.target if link.kind == "wikilink" else "")
         if label and "/" not in label:
             labels[label][resolution.path].add(note.path)
-            if " " in text.strip():
+            if is_spaced:
                 spaced[label][resolution.path].add(note.path)
     return labels, spaced
+
+
+@lru_cache(maxsize=1 << 16)
+def _label_key(text: str) -> tuple[str, bool]:
+    """A link text folded as a name (emphasis marks dropped), and whether it has a space.
+
+    Memoised: the KB's links repeat the same few texts (a note's title,
+    linked from everywhere), and folding was most of the time of collecting them.
+    """
+    text = _EMPHASIS.sub("", text)
+    return fold_name(text.strip("_ ")), " " in text.strip()
 
 
 def _by_links(owners: set[str], votes: Mapping[str, set[str]], entitled: set[str]) -> str | None:
