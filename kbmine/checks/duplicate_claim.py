@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import defaultdict
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
 from kbmine.checks import rule
 from kbmine.model import Finding, Span
@@ -55,17 +54,15 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     """
     threshold = float(options.get("similarity", 0.8))
     boilerplate = int(options.get("boilerplate_notes", 5))
-    items: list[Passage] = []
-    for note in kb.notes.values():
-        path = note.path
-        items.extend([Passage(path, start, end, words) for start, end, words in note.passages])
-    if len(items) < 2:
+    table = _PassageTable.of(kb)
+    if len(table.starts) < 2:
         return
-    pairs = _similar_pairs(kb, items, threshold)
+    pairs = _similar_pairs(kb, table, threshold)
     if not pairs:
         return
+    items = table.passages({index for a, b, _ in pairs for index in (a, b)})
     linked = _links_by_range(kb)
-    clusters = _clusters(len(items), [(a, b) for a, b, _ in pairs])
+    clusters = _clusters([(a, b) for a, b, _ in pairs])
     clusters = [members for members in clusters if 2 <= len({items[i].path for i in members}) < boilerplate]
     kept = {index for members in clusters for index in members}
     similarity: dict[tuple[int, int], float] = {}
@@ -92,7 +89,60 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     facts.store()
 
 
-def _similar_pairs(kb: KB, items: list[Passage], threshold: float) -> list[tuple[int, int, float]]:
+class _PassageTable:
+    """Every passage of the KB as numpy columns (row ``i``: note ``notes[note[i]]``, bytes ``starts[i]:ends[i]``).
+
+    Rows follow the notes in KB order, each note's passages in order. A KB has
+    tens of thousands of passages and few are ever reported: only those in a
+    confirmed pair become :class:`Passage` tuples.
+    """
+
+    def __init__(self, notes: list[str], note: Any, starts: Any, ends: Any, words: Any) -> None:
+        self.notes, self.note, self.starts, self.ends, self.words = notes, note, starts, ends, words
+
+    @classmethod
+    def of(cls, kb: KB) -> _PassageTable:
+        import numpy as np
+
+        notes = [path for path, note in kb.notes.items() if note.passages]
+        counts = [len(kb.notes[path].passages) for path in notes]
+        flat = np.fromiter(
+            (value for path in notes for passage in kb.notes[path].passages for value in passage),
+            dtype=np.int64,
+            count=3 * sum(counts),
+        ).reshape(-1, 3)
+        note = np.repeat(np.arange(len(notes), dtype=np.int64), counts)
+        return cls(notes, note, flat[:, 0], flat[:, 1], flat[:, 2])
+
+    def passages(self, rows: set[int]) -> dict[int, Passage]:
+        """The :class:`Passage` of each row of ``rows``."""
+        notes, note, starts, ends, words = self.notes, self.note, self.starts, self.ends, self.words
+        return {row: Passage(notes[note[row]], int(starts[row]), int(ends[row]), int(words[row])) for row in sorted(rows)}
+
+
+class _Scores(NamedTuple):
+    """Similarities of last run's candidate pairs, by the pair's passage ids (see :func:`_similar_pairs`)."""
+
+    keys: Any  # uint64: a mix of both ids, sorted
+    first: Any  # uint64: the first passage's id
+    second: Any  # uint64: the second passage's id
+    values: Any  # float64: the similarity (0 below the threshold's cutoff)
+    same: Any  # bool: the two passages have the same bytes (found whatever the threshold)
+
+
+def _pair_keys(first: Any, second: Any) -> Any:
+    import numpy as np
+
+    from kbmine.parse.passages import MIXERS
+
+    with np.errstate(over="ignore"):
+        mixed = (first * np.uint64(MIXERS[0])) ^ second
+        mixed ^= mixed >> np.uint64(29)
+        mixed *= np.uint64(MIXERS[1])
+    return mixed
+
+
+def _similar_pairs(kb: KB, table: _PassageTable, threshold: float) -> list[tuple[int, int, float]]:
     """Candidate pairs from MinHash LSH banding, confirmed by an exact similarity ratio.
 
     The signatures come with the parse (MinHash in numpy, see
@@ -100,112 +150,119 @@ def _similar_pairs(kb: KB, items: list[Passage], threshold: float) -> list[tuple
     matrix at once with numpy (see :mod:`kbmine.band_index`), since
     datasketch's ``MinHashLSH`` inserts passage by passage and on 45k
     passages costs more than the parse.
+
+    Scores of last run's candidate pairs are kept by the passages' ids (note
+    path, content and byte range): after a one-note edit only the pairs
+    touching that note are decoded and compared again, and the others are
+    matched in one numpy lookup instead of a dictionary probe per pair.
     """
+    import numpy as np
     from rapidfuzz import fuzz
 
     from kbmine.parse.passages import passage_words
 
-    texts: dict[int, str] = {}
-    # Passages with the same bytes (copies: templates, replicated folders) have the same
-    # words: each distinct passage is decoded and split once, and a pair of copies
-    # scores 1.0 without a comparison (nor a place in the stored scores).
-    fingerprints: dict[int, bytes] = {}
-    words_of: dict[bytes, str] = {}
-
-    def fingerprint(index: int) -> bytes:
-        if index not in fingerprints:
-            passage = items[index]
-            raw = kb.contents.get(passage.path, b"")[passage.start : passage.end]
-            encoding = kb.notes[passage.path].encoding.encode()
-            fingerprints[index] = hashlib.blake2b(raw, digest_size=16, key=encoding[:64]).digest()
-        return fingerprints[index]
-
-    def text(index: int) -> str:
-        if index not in texts:
-            known_words = words_of.get(fingerprint(index))
-            if known_words is None:
-                known_words = words_of[fingerprint(index)] = " ".join(passage_words(_passage_text(kb, items[index])))
-            texts[index] = known_words
-        return texts[index]
-
-    # Scores of candidate pairs from earlier runs, by the passages' content: after a
-    # one-note edit only the pairs touching that note are compared (and decoded) again.
-    # A pair is keyed by one int (two 64-bit digests of content hash and byte range):
-    # a replicated KB has millions of candidate pairs, and tuples of strings were
-    # hundreds of megabytes.
-    identity = kb.hashes
-    digests: dict[int, int] = {}
-
-    def key(index: int) -> int:
-        if index not in digests:
-            passage = items[index]
-            marker = f"{identity[passage.path]}:{passage.start}:{passage.end}".encode()
-            digests[index] = int.from_bytes(hashlib.blake2b(marker, digest_size=8).digest(), "big")
-        return digests[index]
-
+    index = _band_index(kb, table)
+    pairs = index.pairs[table.note[index.pairs[:, 0]] != table.note[index.pairs[:, 1]]]
+    first, second = index.ids[pairs[:, 0]], index.ids[pairs[:, 1]]
+    keys = _pair_keys(first, second)
+    values = np.zeros(len(pairs), dtype=np.float64)
+    same = np.zeros(len(pairs), dtype=bool)
+    known = np.zeros(len(pairs), dtype=bool)
     cache_name = f"duplicate-scores:{threshold}"
     stored = kb.cache.get_blob(cache_name, "") if kb.cache is not None else None
-    known: dict[int, float] = stored if isinstance(stored, dict) else {}
-    scores: dict[int, float] = {}
-    found: list[tuple[int, int, float]] = []
-    for index, other in _band_index(kb, items).pairs.tolist():
-        if items[other].path == items[index].path:
-            continue
-        if fingerprint(index) == fingerprint(other):
-            found.append((index, other, 1.0))  # the same bytes: nothing to compare or to keep
-            continue
-        pair = key(index) << 64 | key(other)
-        score = known.get(pair)
-        if score is None:
-            score = fuzz.ratio(text(index), text(other), score_cutoff=threshold * 100) / 100
-        scores[pair] = score
-        if score >= threshold:
-            found.append((index, other, round(score, 3)))
-    if kb.cache is not None and scores != known:
-        kb.cache.put_blob(cache_name, "", scores)
-    return found
+    if _is_scores(stored) and len(stored.keys):
+        at = np.minimum(np.searchsorted(stored.keys, keys), len(stored.keys) - 1)
+        known = (stored.keys[at] == keys) & (stored.first[at] == first) & (stored.second[at] == second)
+        values[known], same[known] = stored.values[at[known]], stored.same[at[known]]
+
+    # Passages with the same bytes (copies: templates, replicated folders) have the same
+    # words: each distinct passage is decoded and split once, and a pair of copies
+    # scores 1.0 without a comparison.
+    raw: dict[int, bytes] = {}
+    words_of: dict[bytes, str] = {}
+
+    def passage_bytes(row: int) -> bytes:
+        if row not in raw:
+            path = table.notes[table.note[row]]
+            raw[row] = kb.read_bytes(path)[table.starts[row] : table.ends[row]]
+        return raw[row]
+
+    def text(row: int) -> str:
+        data = passage_bytes(row)
+        known_words = words_of.get(data)
+        if known_words is None:
+            encoding = kb.notes[table.notes[table.note[row]]].encoding
+            known_words = words_of[data] = " ".join(passage_words(data.decode(encoding, "replace")))
+        return known_words
+
+    unknown = np.flatnonzero(~known)
+    cutoff = threshold * 100
+    for position, (row, other) in zip(unknown.tolist(), pairs[unknown].tolist()):
+        if passage_bytes(row) == passage_bytes(other):
+            values[position], same[position] = 1.0, True
+        else:
+            values[position] = fuzz.ratio(text(row), text(other), score_cutoff=cutoff) / 100
+    if kb.cache is not None and (len(unknown) or not _is_scores(stored) or len(stored.keys) != len(keys)):
+        order = np.argsort(keys, kind="stable")
+        kb.cache.put_blob(cache_name, "", _Scores(keys[order], first[order], second[order], values[order], same[order]))
+    found = np.flatnonzero(same | (values >= threshold))
+    return [
+        (row, other, 1.0 if copy else round(score, 3))
+        for (row, other), score, copy in zip(pairs[found].tolist(), values[found].tolist(), same[found].tolist())
+    ]
 
 
-def _band_index(kb: KB, items: list[Passage]) -> Any:
-    """The LSH band index of ``items``: last run's brought up to date, or built afresh (see :mod:`kbmine.band_index`)."""
+def _is_scores(value: object) -> TypeGuard[_Scores]:
+    """Whether ``value`` (read back from the cache) is a whole :class:`_Scores` (else it is ignored)."""
+    import numpy as np
+
+    if not isinstance(value, _Scores) or not all(isinstance(column, np.ndarray) for column in value):
+        return False
+    size = len(value.keys)
+    return bool(
+        value.keys.dtype == value.first.dtype == value.second.dtype == np.uint64
+        and value.values.dtype == np.float64
+        and value.same.dtype == np.bool_
+        and all(column.shape == (size,) for column in value)
+    )
+
+
+def _band_index(kb: KB, table: _PassageTable) -> Any:
+    """The LSH band index of every passage: last run's brought up to date, or built afresh (see :mod:`kbmine.band_index`)."""
     import numpy as np
 
     from kbmine import band_index
     from kbmine.parse.passages import NUM_PERM
 
-    notes: dict[str, int] = {}
-    note_of_row = [notes.setdefault(passage.path, len(notes)) for passage in items]
-    ids = band_index.passage_ids(
-        [f"{path}\0{kb.hashes[path]}" for path in notes],
-        note_of_row,
-        [passage.start for passage in items],
-        [passage.end for passage in items],
-    )
-
-    first_row: dict[str, int] = {}
-    for row, passage in enumerate(items):
-        first_row.setdefault(passage.path, row)
+    notes = table.notes
+    ids = band_index.passage_ids([f"{path}\0{kb.hashes[path]}" for path in notes], table.note, table.starts, table.ends)
+    first_row = np.searchsorted(table.note, np.arange(len(notes)))
     width = NUM_PERM * 4
 
     def matrix(rows: Any) -> Any:
         chosen = rows.tolist()
-        signatures = kb.passage_signatures(items[row].path for row in chosen)
-        own = [(signatures[items[row].path], (row - first_row[items[row].path]) * width) for row in chosen]
+        signatures = kb.passage_signatures(notes[table.note[row]] for row in chosen)
+        own = [(signatures[notes[table.note[row]]], int(row - first_row[table.note[row]]) * width) for row in chosen]
         data = b"".join(signature[offset : offset + width] for signature, offset in own)
         return np.frombuffer(data, dtype=np.uint32).reshape(len(chosen), NUM_PERM)
+
+    def whole() -> Any:
+        signatures = kb.passage_signatures(notes)
+        data = b"".join(signatures[path] for path in notes)
+        return np.frombuffer(data, dtype=np.uint32).reshape(len(table.starts), NUM_PERM)
 
     name = f"duplicate-bands:{band_index.ROWS}:{band_index.BUCKET_LIMIT}"
     stored = kb.cache.get_blob(name, "") if kb.cache is not None else None
     index = band_index.update(stored, ids, matrix) if band_index.is_index(stored) else None
     if index is None:
-        index = band_index.build(ids, matrix(np.arange(len(items))))
+        index = band_index.build(ids, whole())
     if kb.cache is not None and (stored is None or index.pairs is not getattr(stored, "pairs", None)):
         kb.cache.put_blob(name, "", index)
     return index
 
 
-def _clusters(size: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
-    parent = list(range(size))
+def _clusters(pairs: list[tuple[int, int]]) -> list[list[int]]:
+    parent: dict[int, int] = {node: node for pair in pairs for node in pair}
 
     def find(node: int) -> int:
         while parent[node] != node:
@@ -216,7 +273,7 @@ def _clusters(size: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
     for a, b in pairs:
         parent[find(a)] = find(b)
     groups: dict[int, list[int]] = defaultdict(list)
-    for node in {n for pair in pairs for n in pair}:
+    for node in parent:
         groups[find(node)].append(node)
     return sorted(groups.values(), key=min)
 
@@ -237,7 +294,7 @@ def _quotes(linked: dict[str, list[tuple[int, str]]], passage: Passage, other: P
     )
 
 
-def _passage_ages(kb: KB, items: list[Passage], indices: list[int]) -> dict[int, float]:
+def _passage_ages(kb: KB, items: Mapping[int, Passage], indices: list[int]) -> dict[int, float]:
     """When each passage of ``indices`` was written, as well as the KB can tell (epoch seconds).
 
     In git, a passage is as old as its note (the commit that first added it,
@@ -298,8 +355,12 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
 
 
 def _passage_text(kb: KB, passage: Passage) -> str:
-    source = kb.source(passage.path)
-    return source.text[source.char_offset(passage.start) : source.char_offset(passage.end)] if source else ""
+    """The passage's text, decoded from its own bytes (a passage starts and ends between characters).
+
+    Not through :meth:`KB.source`: mapping byte offsets back to characters
+    builds a note's line tables, a third of the rule on a cold run.
+    """
+    return kb.read_bytes(passage.path)[passage.start : passage.end].decode(kb.notes[passage.path].encoding, "replace")
 
 
 class _PassageFacts:
@@ -308,7 +369,8 @@ class _PassageFacts:
     Placing a passage means decoding its note and building the note's offset
     tables; the reported passages lie in a quarter of the notes, so this was a
     third of a run after a one-note edit. The facts depend on the note's bytes
-    alone and are cached per content hash.
+    alone and are cached per content hash; those missing are found note by
+    note, all byte offsets of a note translated in one pass.
     """
 
     _KIND = "duplicate-passages"
@@ -322,24 +384,29 @@ class _PassageFacts:
             digest: facts for digest, facts in stored.items() if isinstance(facts, dict)
         }
         self._fresh: set[str] = set()
+        missing: dict[str, set[tuple[int, int]]] = defaultdict(set)
+        for passage in wanted:
+            if (passage.start, passage.end) not in self._facts.get(self._hashes[passage.path], {}):
+                missing[passage.path].add((passage.start, passage.end))
+        for path, ranges in missing.items():
+            self._place(path, sorted(ranges))
+
+    def _place(self, path: str, ranges: list[tuple[int, int]]) -> None:
+        from kbmine.parse.passages import passage_words
+
+        source = self._kb.source(path)
+        assert source is not None  # a note with passages was decoded
+        digest = self._hashes[path]
+        facts = self._facts.setdefault(digest, {})
+        offsets = source.char_offsets([offset for byte_range in ranges for offset in byte_range])
+        for number, byte_range in enumerate(ranges):
+            start, end = offsets[2 * number], offsets[2 * number + 1]
+            facts[byte_range] = (source.span(start, end), " ".join(passage_words(source.text[start:end])))
+        self._fresh.add(digest)
 
     def of(self, passage: Passage) -> tuple[Span, str]:
         """The passage's span and its words (lowercased, one space apart)."""
-        from kbmine.parse.passages import passage_words
-
-        digest = self._hashes[passage.path]
-        facts = self._facts.setdefault(digest, {})
-        found = facts.get((passage.start, passage.end))
-        if found is None:
-            source = self._kb.source(passage.path)
-            assert source is not None  # a note with passages was decoded
-            start, end = source.char_offset(passage.start), source.char_offset(passage.end)
-            found = facts[(passage.start, passage.end)] = (
-                source.span(start, end),
-                " ".join(passage_words(source.text[start:end])),
-            )
-            self._fresh.add(digest)
-        return found
+        return self._facts[self._hashes[passage.path]][(passage.start, passage.end)]
 
     def store(self) -> None:
         if self._kb.cache is not None and self._fresh:
