@@ -51,7 +51,11 @@ def _strip_links(text: str) -> str:
     """The passage with link destinations dropped and wikilinks replaced by their visible text."""
     if "]" not in text:  # most passages link nothing: skip two regex passes
         return text
-    return _WIKILINK.sub(r" \1 ", _LINK_DESTINATION.sub("] ", text))
+    # Each pass only where its pattern can match: the wikilink pattern (an optional
+    # "!" first) cannot skip ahead to a "[" and cost most of the time of both.
+    if "](" in text or "][" in text:
+        text = _LINK_DESTINATION.sub("] ", text)
+    return _WIKILINK.sub(r" \1 ", text) if "[[" in text else text
 
 
 #: Passages signed in one numpy operation (bounds the passages x 2*NUM_PERM work arrays).
@@ -135,45 +139,47 @@ def _word_hashes(texts: list[str]) -> tuple[Any, Any]:
     """The 64-bit hash of every ``\\w+`` word of ``texts``, concatenated, and how many each text has.
 
     The texts are joined and read as an array of code points. A word's hash
-    is a polynomial in its code points (summed per word with ``reduceat``),
-    then mixed: the same word hashes the same in every text and process.
+    is a polynomial in its code points, then mixed: the same word hashes the
+    same in every text and process. Character ``i`` of a word weighs
+    ``_BASE ** i``; the word characters of the whole call are weighed by
+    their running position ``g`` instead (``_BASE ** g``: one slice of a
+    table), and each word's sum is brought back by the inverse power of its
+    first position (``_BASE`` is odd, so invertible modulo 2**64). Per-character
+    offsets inside words cost a third of the hashing.
     """
     import numpy as np
 
     joined = "\x00".join(texts)
     points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    ascii_word, powers = _tables()
-    word = ascii_word[np.minimum(points, 128)]
-    wide = points >= 128
-    if wide.any():
-        distinct = np.unique(points[wide])
+    known_word = _word_table()
+    word = known_word[np.minimum(points, len(known_word) - 1)]
+    if len(points) and int(points.max()) >= len(known_word) - 1:
+        rare = points >= len(known_word) - 1
+        distinct = np.unique(points[rare])
         wordy = np.fromiter((_WORD.match(chr(code)) is not None for code in distinct.tolist()), bool, len(distinct))
-        word[wide] = wordy[np.searchsorted(distinct, points[wide])]
-    edges = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
+        word[rare] = wordy[np.searchsorted(distinct, points[rare])]
+    # Word starts and ends alternate: the changes of the word mask, read in pairs.
+    bounds = np.flatnonzero(np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0)))
+    starts, ends = bounds[0::2], bounds[1::2]
     # How many words each text has: texts are separated by one non-word character.
     text_ends = np.cumsum([len(text) + 1 for text in texts]) - 1
     lengths = np.diff(np.searchsorted(starts, text_ends), prepend=0).astype(np.int64)
     if not len(starts):
         return np.zeros(0, dtype=np.uint64), lengths
-    # Only the word characters take part: the offset of each inside its word (the running
-    # maximum of the words' first indices, subtracted) picks its weight. Small integers
-    # and in-place products keep this to a few passes over the words, not over the text.
     sizes = ends - starts
     firsts = np.cumsum(sizes) - sizes
     total = int(sizes.sum())
-    index_type = np.int32 if total < 2**31 else np.int64
-    offset: Any = np.arange(total, dtype=index_type)
-    first = np.zeros(total, dtype=index_type)
-    first[firsts] = firsts
-    np.maximum.accumulate(first, out=first)
-    offset -= first
-    offset &= _WORD_SPAN - 1
+    powers, inverses = _powers(total)
+    characters = points[word]
     with np.errstate(over="ignore"):
-        terms = powers.take(offset)
-        terms *= points[word]
+        terms = np.multiply(characters, powers[:total], dtype=np.uint64)
         sums = np.add.reduceat(terms, firsts)
+        sums *= inverses[firsts]
+        for number in np.flatnonzero(sizes > _WORD_SPAN).tolist():
+            # Weights repeat every _WORD_SPAN characters: a longer word is summed as written.
+            first, size = int(firsts[number]), int(sizes[number])
+            wrapped = powers[np.arange(size) & (_WORD_SPAN - 1)]
+            sums[number] = np.multiply(characters[first : first + size], wrapped, dtype=np.uint64).sum(dtype=np.uint64)
         hashed = sums ^ (sizes.astype(np.uint64) * np.uint64(MIXERS[3]))
         hashed ^= hashed >> np.uint64(33)
         hashed *= np.uint64(0xFF51AFD7ED558CCD)
@@ -181,24 +187,46 @@ def _word_hashes(texts: list[str]) -> tuple[Any, Any]:
     return hashed, lengths
 
 
-def _tables() -> tuple[Any, Any]:
-    """Built once per process: which of the first 128 code points are ``\\w`` characters (and a
-    129th entry, ``False``, for the rest, decided per note), and ``_BASE ** i`` modulo 2**64
-    for every position ``i`` of a word."""
+#: Code points whose ``\w``-ness is looked up in a table (built once per process); the rarer
+#: ones above are decided per call. Covers Latin, Greek, Cyrillic and the punctuation blocks.
+_TABLE_POINTS = 0x3000
+#: Positions whose powers are kept between calls (a caller signs about a megabyte at a time).
+_KEPT_POWERS = 1 << 22
+
+
+def _word_table() -> Any:
+    """Which code points below ``_TABLE_POINTS`` are ``\\w`` characters, and a last entry (``False``)
+    for the rest."""
     import numpy as np
 
-    cached = _TABLES.get("tables")
-    if cached is None:
-        ascii_word = np.array([_WORD.match(chr(code)) is not None for code in range(128)] + [False], dtype=bool)
-        bases = np.full(_WORD_SPAN, _BASE, dtype=np.uint64)
-        bases[0] = 1
+    table = _TABLES.get("words")
+    if table is None:
+        table = _TABLES["words"] = np.array(
+            [_WORD.match(chr(code)) is not None for code in range(_TABLE_POINTS)] + [False], dtype=bool
+        )
+    return table
+
+
+def _powers(count: int) -> tuple[Any, Any]:
+    """``_BASE ** g`` and ``_BASE ** -g`` modulo 2**64 for every position ``g`` below ``count`` (at least)."""
+    import numpy as np
+
+    kept = _TABLES.get("powers")
+    if kept is not None and len(kept) >= count:
+        return kept, _TABLES["inverses"]
+    size = 1 << max(count - 1, 1).bit_length()
+    tables = []
+    for base in (_BASE, pow(_BASE, -1, 1 << 64)):
+        steps = np.full(size, base, dtype=np.uint64)
+        steps[0] = 1
         with np.errstate(over="ignore"):
-            powers = np.cumprod(bases, dtype=np.uint64)
-        cached = _TABLES["tables"] = (ascii_word, powers)
-    return cached
+            tables.append(np.cumprod(steps, dtype=np.uint64))
+    if size <= _KEPT_POWERS:
+        _TABLES["powers"], _TABLES["inverses"] = tables
+    return tables[0], tables[1]
 
 
-_TABLES: dict[str, tuple[Any, Any]] = {}
+_TABLES: dict[str, Any] = {}
 
 
 def _shingles(hashed: Any, lengths: Any) -> tuple[Any, Any]:
