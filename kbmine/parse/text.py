@@ -15,15 +15,14 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import add
 
 from kbmine.model import Span
 
 __all__ = ["DecodeError", "SourceText", "decode_note"]
 
 _NEWLINE = re.compile("\n")
-#: Runs of characters that take more bytes than the encoding's unit (see ``SourceText._wide_at``).
-_WIDE_UTF8 = re.compile("[^\x00-\x7f]+")
-_WIDE_UTF16 = re.compile("[\U00010000-\U0010ffff]+")
 #: A note with more than one wide character in this many gets a per-character byte table.
 _DENSE = 8
 #: Bytes looked at to tell a binary file from text, as git does.
@@ -52,58 +51,48 @@ class SourceText:
     #: Byte offset of every line start, built by the first :meth:`char_offset` (the parse never needs it).
     _line_bytes: list[int] | None = None
     #: Character offsets of the characters wider than the encoding's unit (non-ASCII in
-    #: UTF-8, astral in UTF-16), in order, and the extra bytes of the first k of them:
-    #: a byte offset is one bisect away. Notes are mostly ASCII with a few dashes and
+    #: UTF-8, astral in UTF-16), in order, and the BOM plus the extra bytes of the first k
+    #: of them: a byte offset is one bisect away. Notes are mostly ASCII with a few dashes and
     #: quotes, so this is a few entries where a table per character was a numpy pass.
     _wide_at: list[int] | None = None
     _wide_extra: list[int] | None = None
     #: For a note dense in wide characters: the byte offset of every character (and the end).
     _char_bytes: array[int] | None = None
 
-    def _byte_table(self) -> array[int]:
-        """Byte offset of every character offset 0..len(text) of a UTF-8 note, from one numpy pass.
+    def _index_wide(self) -> None:
+        """Find the wide characters and their running extra bytes in a few numpy passes (no loop per character).
 
-        A UTF-8 character takes 1 to 4 bytes by its code point; the running
-        sum of those lengths is the table.
+        A note where more than one character in ``_DENSE`` is wide (CJK prose)
+        gets a packed per-character table instead: lists of ints per wide
+        character would cost 70 bytes each.
         """
         import numpy as np
 
         points = np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
-        table = np.empty(len(points) + 1, dtype=np.int64)
-        table[0] = self.bom
-        np.cumsum(widths, out=table[1:])
-        table[1:] += self.bom
-        # A packed array, not a list: 8 bytes per character instead of a 36-byte int
-        # object each, which on a 250 MB KB was gigabytes of memory.
-        packed = array("q")
-        packed.frombytes(table.tobytes())
-        return packed
-
-    def _index_wide(self) -> None:
-        """Find the wide characters once (one regex scan), or build the dense table if they are many.
-
-        A note where more than one character in ``_DENSE`` is wide (CJK prose)
-        gets the packed per-character table instead: lists of ints per wide
-        character would cost 70 bytes each.
-        """
         utf8 = self.encoding == "utf-8"
-        wide_at: list[int] = []
-        extra = [0]
-        total = 0
-        limit = len(self.text) // _DENSE
-        for run in (_WIDE_UTF8 if utf8 else _WIDE_UTF16).finditer(self.text):
-            position = run.start()
-            for char in run.group():
-                code = ord(char)
-                total += (1 if code < 0x800 else 2 if code < 0x10000 else 3) if utf8 else 2
-                wide_at.append(position)
-                extra.append(total)
-                position += 1
-            if utf8 and len(wide_at) > limit:
-                self._char_bytes = self._byte_table()
-                break
-        self._wide_at, self._wide_extra = wide_at, extra
+        wide = np.flatnonzero(points >= (0x80 if utf8 else 0x10000))
+        if utf8 and len(wide) > len(points) // _DENSE:
+            # The byte offset of every character and of the end: the running sum of
+            # UTF-8 widths (1 to 4 bytes by code point). A packed array, not a list:
+            # 8 bytes per character instead of a 36-byte int object each, which on
+            # a 250 MB KB was gigabytes of memory.
+            table = np.empty(len(points) + 1, dtype=np.int64)
+            table[0] = 0
+            np.cumsum(1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000), out=table[1:])
+            table += self.bom
+            self._char_bytes = array("q", table.tobytes())
+            self._wide_at, self._wide_extra = [], [self.bom]
+            return
+        if utf8:
+            code = points[wide]
+            widths = (code >= 0x80).astype(np.int64) + (code >= 0x800) + (code >= 0x10000)
+        else:
+            widths = np.full(len(wide), 2, dtype=np.int64)
+        extra = np.empty(len(wide) + 1, dtype=np.int64)
+        extra[0] = 0
+        np.cumsum(widths, out=extra[1:])
+        extra += self.bom
+        self._wide_at, self._wide_extra = wide.tolist(), extra.tolist()
 
     @property
     def ascii(self) -> bool:
@@ -123,25 +112,27 @@ class SourceText:
             return self._char_bytes[offset]
         assert self._wide_at is not None and self._wide_extra is not None
         unit = 1 if self.encoding == "utf-8" else 2
-        return self.bom + unit * offset + self._wide_extra[bisect_left(self._wide_at, offset)]
+        return unit * offset + self._wide_extra[bisect_left(self._wide_at, offset)]
 
-    def byte_ranges(self, ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-        """:meth:`byte_offset` of both ends of each of ``ranges`` (without a method call per offset)."""
-        bom = self.bom
+    def _byte_offsets(self, offsets: list[int]) -> list[int]:
+        """:meth:`byte_offset` of each of ``offsets``, with no Python-level step per offset (maps of C functions)."""
         if self.narrow:
-            return tuple((bom + start, bom + end) for start, end in ranges)
+            return list(map(self.bom.__add__, offsets)) if self.bom else list(offsets)
         if self._wide_at is None:
             self._index_wide()
         table = self._char_bytes
         if table is not None:
-            return tuple((table[start], table[end]) for start, end in ranges)
-        wide_at, extra = self._wide_at, self._wide_extra
-        assert wide_at is not None and extra is not None
-        unit = 1 if self.encoding == "utf-8" else 2
-        return tuple(
-            (bom + unit * start + extra[bisect_left(wide_at, start)], bom + unit * end + extra[bisect_left(wide_at, end)])
-            for start, end in ranges
-        )
+            return list(map(table.__getitem__, offsets))
+        assert self._wide_at is not None and self._wide_extra is not None
+        extras = map(self._wide_extra.__getitem__, map(bisect_left, repeat(self._wide_at), offsets))
+        if self.encoding != "utf-8":
+            offsets = list(map((2).__mul__, offsets))
+        return list(map(add, offsets, extras))
+
+    def byte_ranges(self, ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+        """:meth:`byte_offset` of both ends of each of ``ranges``, as new pairs."""
+        ends = iter(self._byte_offsets(list(chain.from_iterable(ranges))))
+        return tuple(zip(ends, ends))
 
     def char_offset(self, byte: int) -> int:
         """Character offset in ``text`` of a byte offset in the stored file (inverse of ``byte_offset``)."""
