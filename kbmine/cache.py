@@ -20,6 +20,7 @@ import hashlib
 import os
 import pickle
 import sqlite3
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from kbmine import __version__
 
 __all__ = ["DB_SUFFIXES", "ParseCache", "default_cache_path", "remove_cache"]
 
-_SCHEMA = 5
+_SCHEMA = 6
 #: Derived results kept per name (e.g. findings for a few rule selections).
 _BLOB_SLOTS = 8
 #: Blobs larger than this are stored in a file (see the module's docstring).
@@ -131,12 +132,13 @@ def _write_gitignore(path: Path) -> None:
 
 
 class ParseCache:
-    """Parsed notes (pickled) by ``(content hash, parse key)``; every failure degrades to a miss."""
+    """Parsed notes (encoded by :mod:`kbmine.codec`) by ``(content hash, parse key)``; every failure degrades to a miss."""
 
     def __init__(self, path: Path, parse_key: str) -> None:
         self.path = path
         #: Keys of this kbmine's code start with this; rows of other code can never be read again.
-        self.code_key = f"{__version__}:{_SCHEMA}:{code_fingerprint()}:"
+        #: The interpreter is part of it: marshal's format (kbmine.codec) may change between versions.
+        self.code_key = f"{__version__}:{_SCHEMA}:{sys.implementation.cache_tag}:{code_fingerprint()}:"
         self.key = f"{self.code_key}{parse_key}"
         self._db: sqlite3.Connection | None = None
         self._inherited: sqlite3.Connection | None = None
@@ -212,7 +214,7 @@ class ParseCache:
                 pass
 
     def get_many(self, hashes: Iterable[str]) -> dict[str, bytes]:
-        """The pickled notes stored for these content hashes (misses are simply absent)."""
+        """The encoded notes stored for these content hashes (misses are simply absent)."""
         if self._db is None:
             return {}
         try:

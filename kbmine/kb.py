@@ -12,7 +12,6 @@ import dataclasses
 import errno
 import hashlib
 import os
-import pickle
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -46,7 +45,7 @@ Progress = Callable[[int, int], None]
 _SIGNATURES = "signatures"
 #: The cache's name for the resolutions of every link (see KB.resolutions).
 _RESOLUTIONS = "resolutions"
-#: What a parse worker returns per file: path, content hash, pickled note, passage signatures, error.
+#: What a parse worker returns per file: path, content hash, encoded note (kbmine.codec), passage signatures, error.
 _Parsed = tuple[str, str, bytes | None, bytes, str | None]
 
 
@@ -279,7 +278,8 @@ class NoteTooLarge(Exception):
 def _parse_batch(
     batch: list[tuple[str, str]], dialect: str, timeout: float, min_words: int, max_size: int
 ) -> list[_Parsed]:
-    """Worker: read and parse files, return ``(path, hash, pickled note, signatures, error)`` per file."""
+    """Worker: read and parse files, return ``(path, hash, encoded note, signatures, error)`` per file."""
+    from kbmine.codec import encode_note
     from kbmine.parse import signed_notes
 
     out: list[_Parsed] = []
@@ -296,7 +296,7 @@ def _parse_batch(
         group = readable[start : start + _SIGNED_TOGETHER]
         signed = signed_notes([("", data) for _, data in group], dialect, timeout, min_words)
         for (path, _), (note, signature) in zip(group, signed):
-            out.append((path, note.content_hash, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL), signature, None))
+            out.append((path, note.content_hash, encode_note(note), signature, None))
     return out
 
 
@@ -410,6 +410,8 @@ _SIGNED_TOGETHER = 64
 
 def _materialise(kb: KB) -> dict[str, Note]:
     """Parse or fetch from the cache every note of ``kb``."""
+    from kbmine.codec import decode_note, encode_note
+
     stats, config, cache, contents = kb.stats, kb.config, kb.cache, kb.contents
     notes: dict[str, Note] = {path: _unreadable(path, message) for path, message in kb.read_errors.items()}
     notes.update((path, _too_large(path, size, config.max_note_size)) for path, size in kb.oversize.items())
@@ -417,11 +419,11 @@ def _materialise(kb: KB) -> dict[str, Note]:
     todo: list[str] = []
     for path, digest in kb.hashes.items():
         blob = stored.get(digest)
-        note = _unpickle(blob) if blob is not None else None
+        note = decode_note(blob, path) if blob is not None else None
         if note is None:
             todo.append(path)
             continue
-        notes[path] = replace(note, path=path, title=note_title(note.frontmatter, note.h1, path))
+        notes[path] = note
         stats.cached += 1
     fresh: list[tuple[str, bytes]] = []
     total_bytes = sum(len(contents[p]) for p in todo)
@@ -443,18 +445,20 @@ def _materialise(kb: KB) -> dict[str, Note]:
                 kb.progress(start + len(paths), len(todo))
     signatures: list[tuple[str, bytes]] = []
     for path, digest, outcome, signature, error in results:
-        parsed = outcome if isinstance(outcome, Note) or outcome is None else _unpickle(outcome)
+        if isinstance(outcome, Note):
+            parsed: Note | None = replace(outcome, path=path, title=note_title(outcome.frontmatter, outcome.h1, path))
+        else:
+            parsed = decode_note(outcome, path) if outcome is not None else None
         if parsed is None:
             notes[path] = _unreadable(path, f"cannot read: {error}")
             continue
-        notes[path] = replace(parsed, path=path, title=note_title(parsed.frontmatter, parsed.h1, path))
+        notes[path] = parsed
         stats.parsed += 1
         if parsed.passages:
             kb._signatures[path] = signature
             signatures.append((digest, signature))
         if cache is not None:
-            blob = outcome if isinstance(outcome, bytes) else pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
-            fresh.append((digest, blob))
+            fresh.append((digest, outcome if isinstance(outcome, bytes) else encode_note(parsed)))
     if cache is not None:
         cache.put_many(fresh)
         _store_signatures(kb, signatures)
@@ -497,11 +501,3 @@ def _store_signatures(kb: KB, signatures: list[tuple[str, bytes]]) -> None:
     """Cache passage signatures by content hash (dropping those of content the KB no longer has)."""
     if kb.cache is not None and signatures:
         kb.cache.put_derived(_SIGNATURES, "", signatures, keep=kb.hashes.values())
-
-
-def _unpickle(blob: bytes) -> Note | None:
-    try:
-        note = pickle.loads(blob)
-    except Exception:  # a damaged cache entry is a miss, whatever pickle raises
-        return None
-    return note if isinstance(note, Note) else None

@@ -317,8 +317,7 @@ def parse_blobs(contents: Mapping[str, bytes], config: Config, cache: Any = None
     cached under its own parse key: a past version of a note is only ever
     parsed for mining, and the next replay finds it there.
     """
-    import pickle
-
+    from kbmine.codec import decode_note, encode_note
     from kbmine.parallel import fork_map
 
     light = dataclasses.replace(config, rules={**config.rules, "duplicate-claim": {**config.rule_options("duplicate-claim"), "min_words": _NO_PASSAGES}})
@@ -331,18 +330,15 @@ def parse_blobs(contents: Mapping[str, bytes], config: Config, cache: Any = None
         for blob, digest in digests.items():
             if blob in parsed or digest not in stored:
                 continue
-            try:
-                note = pickle.loads(stored[digest])
-            except Exception:  # noqa: BLE001, S112 -- a damaged cache entry is a miss, whatever pickle raises
-                continue
-            if isinstance(note, Note):
+            note = decode_note(stored[digest], "")
+            if note is not None:
                 parsed[blob] = note
     todo = sorted((blob for blob in contents if blob not in parsed), key=lambda blob: -len(contents[blob]))
     state = (contents, light.dialect, light.parse_timeout, light.passage_min_words)
     fresh = fork_map(_parse_shared, todo, state, size=sum(len(contents[blob]) for blob in todo), jobs=jobs)
     parsed.update(zip(todo, fresh))
     if caches:
-        caches[-1].put_many((note.content_hash, pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL)) for note in fresh)
+        caches[-1].put_many((note.content_hash, encode_note(note)) for note in fresh)
         caches[-1].close()
     return parsed
 

@@ -9,7 +9,7 @@ from kbmine.model import Finding
 from kbmine.report import ReportContext, summary
 from kbmine.report.portable import dumps
 
-__all__ = ["format_json", "finding_dict"]
+__all__ = ["finding_dict", "format_json"]
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
