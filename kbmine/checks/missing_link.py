@@ -102,38 +102,20 @@ def _lowered(text: str) -> str:
     return lowered.replace("\n", " ").replace("\t", " ").replace("\r", " ").replace("\u00a0", " ")
 
 
-def _blurred(text: str) -> str:
-    """``text`` with every joiner (``-``, ``_``, ``.``) as a space: what the automaton scans.
+def _scan_word(name: str) -> str:
+    """A folded name as the automaton holds it: between spaces, what is not a letter or digit as a space."""
+    return " " + "".join(char if char.isalnum() else " " for char in name) + " "
 
-    :func:`fold_name` reads a joiner as a space only between two word
-    characters; a regex doing the same to a whole note cost more than the
-    scan. The automaton matches on this blurred text and names blurred the
-    same way, and :meth:`MentionMatcher.mentions` checks the few matches
-    with a joiner in them (see :func:`_folds_as`).
+
+def _folds_to(lowered: str, start: int, end: int, key: str) -> bool:
+    """Whether ``lowered[start:end]`` is ``key`` once its joiners between word characters read as spaces.
+
+    The automaton matched it with every character that is not a letter or
+    digit as a space (see :func:`_scanned`); where the text or the name has
+    such a character, this is the exact test.
     """
-    return text.replace("-", " ").replace("_", " ").replace(".", " ")
-
-
-_WORD_CHAR = re.compile(r"\w")
-
-
-def _folds_as(text: str, start: int, end: int, key: str, joiners: Iterable[int]) -> bool:
-    """Whether ``text[start:end]``, folded as :func:`fold_name` folds (joiners between word
-    characters as spaces), is ``key``, given that it is with every joiner as a space.
-
-    Only the places where either side has a joiner (``joiners``, relative to
-    ``start``) can differ.
-    """
-    for offset in joiners:
-        char = text[start + offset]
-        if char in "-_.":
-            index = start + offset
-            between = 0 < index < len(text) - 1 and bool(_WORD_CHAR.match(text, index - 1) and _WORD_CHAR.match(text, index + 1))
-            if key[offset] != (" " if between else char):
-                return False
-        else:
-            return False  # the name has a joiner where the text has none
-    return True
+    before = max(0, start - 1)
+    return _JOINERS.sub(" ", lowered[before : end + 1])[start - before : end - before] == key
 
 
 def _joined(text: str, index: int, step: int) -> bool:
@@ -164,47 +146,58 @@ def _in_brackets(text: str, start: int, end: int) -> bool:
     return closing >= 0 and text.find("[", end, closing) < 0
 
 
-_ASCII_ALNUM: dict[str, Any] = {}
+_ALNUM_TABLE: dict[str, Any] = {}
+
+
+def _scanned(lowered: str) -> tuple[str, Any, Any]:
+    """What the automaton scans: ``lowered`` with each character that is not a letter or digit
+    as a space, and a space on either end; and of ``lowered``, its code points and which are
+    letters or digits.
+
+    A name held between spaces (see :func:`_scan_word`) then matches only
+    as a whole word. Matching names anywhere, the automaton walked deep into
+    its trie inside every word and reported every name inside a longer word
+    ("note" in "notebook"): that cost more than everything else in the rule.
+    """
+    import numpy as np
+
+    points = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    # str.isalnum of every code point of the basic plane, looked up; the rare others one by one.
+    table = _ALNUM_TABLE.get("basic")
+    if table is None:
+        table = _ALNUM_TABLE["basic"] = np.array([chr(code).isalnum() for code in range(0x10000)] + [False])
+    alnum = table[np.minimum(points, 0x10000)]
+    for index in np.flatnonzero(points > 0xFFFF).tolist():
+        alnum[index] = lowered[index].isalnum()
+    blanked = np.where(alnum, points, np.uint32(32)).astype("<u4")
+    return " " + blanked.tobytes().decode("utf-32-le", "surrogatepass") + " ", points, alnum
 
 
 def _whole_words_in(
-    lowered: str, hits: list[tuple[int, int]], lengths: Any, allowed: list[tuple[int, int]]
+    hits: list[tuple[int, int]], lengths: Any, allowed: list[tuple[int, int]], points: Any, alnum: Any
 ) -> list[tuple[int, int, int, bool]]:
-    """``(start, end, automaton value, joined)`` of the automaton ``hits`` that are whole words inside
-    one ``allowed`` range; ``joined`` when a joiner (``-``, ``_``, ``.``) lies inside.
+    """``(start, end, automaton value, marked)`` of the automaton ``hits`` (whole words of the
+    :func:`_scanned` text) that lie inside one ``allowed`` range; ``marked`` when a character that
+    is neither a letter, a digit nor a space lies inside (then the match needs :func:`_folds_to`).
 
-    Most hits are pieces of longer words ("note" in "notebook") or lie in
-    code and links; they are dropped here in numpy, all at once, before the
-    per-mention checks that need Python.
+    Most hits lie in code and links; they are dropped here in numpy, all at
+    once, before the per-mention checks that need Python.
     """
-    if not hits:
-        return []
     import numpy as np
 
     found = np.array(hits, dtype=np.int64).reshape(-1, 2)
-    ends = found[:, 0] + 1
+    # The scanned text has one more character in front, and the hit ends on the space after the word.
+    ends = found[:, 0] - 1
     starts = ends - lengths[found[:, 1]]
-    # A word character: str.isalnum, decided per distinct code point; one more False past the end.
-    points = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    ascii_alnum = _ASCII_ALNUM.get("table")
-    if ascii_alnum is None:
-        ascii_alnum = _ASCII_ALNUM["table"] = np.array([chr(code).isalnum() for code in range(128)] + [False])
-    alnum = np.append(ascii_alnum[np.minimum(points, 128)], False)
-    wide = np.flatnonzero(points >= 128)
-    if len(wide):
-        distinct = np.unique(points[wide])
-        decided = np.fromiter((chr(code).isalnum() for code in distinct.tolist()), bool, len(distinct))
-        alnum[wide] = decided[np.searchsorted(distinct, points[wide])]
     range_starts = np.fromiter((start for start, _ in allowed), dtype=np.int64, count=len(allowed))
     range_ends = np.fromiter((end for _, end in allowed), dtype=np.int64, count=len(allowed))
     slot = np.searchsorted(range_starts, starts, side="right") - 1
     keep = (slot >= 0) & (ends <= range_ends[np.maximum(slot, 0)]) & (starts >= range_starts[np.maximum(slot, 0)])
-    keep &= ~alnum[ends] & ~np.where(starts > 0, alnum[np.maximum(starts - 1, 0)], False)
     chosen = np.flatnonzero(keep)
-    joiners = np.concatenate(([0], np.cumsum((points == 45) | (points == 95) | (points == 46))))
+    marks = np.concatenate(([0], np.cumsum(~alnum & (points != 32))))
     starts, ends = starts[chosen], ends[chosen]
-    joined = joiners[ends] > joiners[starts]
-    return list(zip(starts.tolist(), ends.tolist(), found[chosen, 1].tolist(), joined.tolist()))
+    marked = marks[ends] > marks[starts]
+    return list(zip(starts.tolist(), ends.tolist(), found[chosen, 1].tolist(), marked.tolist()))
 
 
 @rule(
@@ -307,10 +300,10 @@ class MentionMatcher:
     keys: tuple[str, ...]
     words: Mapping[str, frozenset[str]]
     titles: Mapping[str, frozenset[str]]
-    #: Over the keys with joiners as spaces (see :func:`_blurred`); a value indexes ``blurred``.
+    #: Over the keys as :func:`_scan_word` writes them; a value indexes ``scanned``.
     automaton: Any
-    #: Per automaton value: the indexes (in ``keys``) of the keys that blur to its word.
-    blurred: tuple[tuple[int, ...], ...]
+    #: Per automaton value: the indexes (in ``keys``) of the keys written as its word.
+    scanned: tuple[tuple[int, ...], ...]
     #: One-word keys → their file name as written, a name as a table or list entry ("| outline |").
     entries: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
@@ -328,7 +321,7 @@ class MentionMatcher:
         ordered = tuple(sorted(set(keys)))
         groups: dict[str, list[int]] = defaultdict(list)
         for index, key in enumerate(ordered):
-            groups[_blurred(key)].append(index)
+            groups[_scan_word(key)].append(index)
         automaton = ahocorasick.Automaton()
         for value, word in enumerate(groups):
             automaton.add_word(word, value)
@@ -385,19 +378,19 @@ class MentionMatcher:
         lowered = _lowered(text)
         # One pass over the whole text: pyahocorasick copies the string on every
         # iter() call, so a call per prose range would be quadratic in note size.
-        hits = list(self.automaton.iter(_blurred(lowered)))
+        scanned, points, alnum = _scanned(lowered)
+        hits = list(self.automaton.iter(scanned))
         if not hits:
             return []  # most notes, when looking for a few new names (see mention_scans)
         flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
         allowed = list(zip(flat[::2], flat[1::2]))
         candidates: list[tuple[int, int, int]] = []
-        keys, blurred, joiners = self.keys, self.blurred, self._joiners
-        for start, end, value, joined in _whole_words_in(lowered, hits, self._lengths, allowed):
-            group = blurred[value]
+        keys, marked_keys = self.keys, self._marked
+        for start, end, value, marked in _whole_words_in(hits, self._lengths, allowed, points, alnum):
+            group = self.scanned[value]
             index = group[0]
-            if joined or len(group) > 1 or joiners[index]:
-                inside = [offset for offset in range(end - start) if text[start + offset] in "-_."] if joined else []
-                exact = [i for i in group if _folds_as(text, start, end, keys[i], sorted({*inside, *joiners[i]}))]
+            if marked or len(group) > 1 or index in marked_keys:
+                exact = [i for i in group if _folds_to(lowered, start, end, keys[i])]
                 if not exact:
                     continue
                 index = exact[0]
@@ -430,12 +423,12 @@ class MentionMatcher:
         """Each key's length, by automaton value (built once per matcher)."""
         import numpy as np
 
-        return np.fromiter((len(self.keys[group[0]]) for group in self.blurred), dtype=np.int64, count=len(self.blurred))
+        return np.fromiter((len(self.keys[group[0]]) for group in self.scanned), dtype=np.int64, count=len(self.scanned))
 
     @cached_property
-    def _joiners(self) -> tuple[tuple[int, ...], ...]:
-        """Per key, the offsets of its own joiners (those :func:`fold_name` keeps: not between words)."""
-        return tuple(tuple(offset for offset, char in enumerate(key) if char in "-_.") for key in self.keys)
+    def _marked(self) -> frozenset[int]:
+        """The keys (by index) with a character that is neither a letter, a digit nor a space ("lida: a scan")."""
+        return frozenset(index for index, key in enumerate(self.keys) if any(not c.isalnum() and c != " " for c in key))
 
     @cached_property
     def _plain(self) -> frozenset[str]:

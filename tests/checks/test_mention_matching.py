@@ -1,0 +1,71 @@
+"""The mention matcher against a plain reference: every whole-word place a folded name occurs.
+
+:meth:`MentionMatcher.mentions` matches names on a blanked copy of the text
+(only word starts, punctuation as spaces) and checks the doubtful matches
+afterwards, for speed. The reference here searches the folded text for each
+name the obvious way; both must choose the same mentions.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kbmine.checks.missing_link import (
+    _JOINERS,
+    MentionMatcher,
+    _in_brackets,
+    _joined,
+    _lowered,
+    fold_name,
+)
+from kbmine.parse import parse_note
+from kbmine.parse.text import decode_note
+
+#: Names with joiners, punctuation, a shared word, a leading dot, accents.
+NAMES = ["Tool loop", "tool", "loop guard", "e.g. loop", "Schema-and-lint", ".net", "Lida: a scan", "café noir", "c++"]
+PIECES = ["tool", "loop", "guard", "schema", "and", "lint", "e", "g", "net", "lida", "a", "scan", "café", "noir", "c", "x"]
+GLUE = [" ", " ", " ", "-", "_", ".", ". ", ", ", ": ", "\n", "(", ")", "*", "/", "+", "++", "—", "'", "[", "]", "é"]
+
+
+def _reference(text: str, keys: list[str], prose: list[tuple[int, int]]) -> list[tuple[str, str]]:
+    """Every whole-word occurrence of each key inside one ``prose`` range of the folded text, then longest first without overlap."""
+    folded = _JOINERS.sub(" ", _lowered(text))
+    candidates = []
+    for key in keys:
+        start = folded.find(key)
+        while start >= 0:
+            end = start + len(key)
+            whole = (start == 0 or not folded[start - 1].isalnum()) and (end == len(folded) or not folded[end].isalnum())
+            inside = any(low <= start and end <= high for low, high in prose)
+            if whole and inside and not (_joined(text, start - 1, -1) or _joined(text, end, 1) or _in_brackets(text, start, end)):
+                if text[start - 1 : start] != "\\":
+                    candidates.append((start, -end, key))
+            start = folded.find(key, start + 1)
+    chosen, cursor = [], -1
+    for start, negative_end, key in sorted(candidates):
+        if start >= cursor:
+            chosen.append((key, text[start:-negative_end]))
+            cursor = -negative_end
+    return chosen
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES + GLUE), min_size=1, max_size=40))
+def test_the_matcher_chooses_what_a_plain_search_of_the_folded_text_chooses(parts: list[str]) -> None:
+    text = "".join(parts)
+    data = text.encode()
+    note = parse_note("a.md", data)
+    source = decode_note(data)
+    keys = sorted({fold_name(name) for name in NAMES})
+    found = [(key, mention) for key, _, _, mention in MentionMatcher.build(keys).mentions(note, source)]
+    flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
+    assert found == _reference(source.normalized, keys, list(zip(flat[::2], flat[1::2])))
+
+
+def test_names_with_punctuation_match_only_as_written() -> None:
+    data = b"Lida: a scan here, lida a scan there, c++ and c+ and .net or a.net\n"
+    note = parse_note("a.md", data)
+    keys = sorted({fold_name(name) for name in NAMES})
+    found = [mention for _, _, _, mention in MentionMatcher.build(keys).mentions(note, decode_note(data))]
+    assert found == ["Lida: a scan", "c++", ".net"]
