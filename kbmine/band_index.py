@@ -54,6 +54,8 @@ class BandIndex:
     keys: Any  # uint64: every band key of every row that counts (see _band_keys), sorted
     rows: Any  # int32: the row of each key
     pairs: Any  # int64 (n, 2): candidate pairs (low, high), unique, sorted
+    #: Passages that came or went in the :func:`update` that made this index (0 when built).
+    changes: int = 0
 
 
 def is_index(value: object) -> TypeGuard[BandIndex]:
@@ -73,6 +75,7 @@ def is_index(value: object) -> TypeGuard[BandIndex]:
         and value.ids.ndim == value.keys.ndim == value.rows.ndim == 1
         and value.keys.dtype == np.uint64
         and value.rows.dtype == np.int32
+        and isinstance(value.changes, int)
         and len(value.keys) == len(value.rows)
         and value.pairs.ndim == 2
         and value.pairs.shape[1] == 2
@@ -139,6 +142,7 @@ def update(old: BandIndex, ids: Any, signatures_of: Callable[[Any], Any]) -> Ban
         return None
     if not len(added) and not len(vanished) and np.array_equal(new_of_old, np.arange(count)):
         return BandIndex(ids, old.keys, old.rows, old.pairs)
+    changes = len(added) + len(vanished)
 
     moved = new_of_old[old.rows]
     alive = moved >= 0
@@ -161,7 +165,7 @@ def update(old: BandIndex, ids: Any, signatures_of: Callable[[Any], Any]) -> Ban
     keep = (kept >= 0).all(axis=1) & ~np.isin(kept, touched).any(axis=1)
     kept = kept[keep]
     pairs = _unique_pairs(np.minimum(kept[:, 0], kept[:, 1]), np.maximum(kept[:, 0], kept[:, 1]), fresh, count)
-    return BandIndex(ids, keys, rows, pairs)
+    return BandIndex(ids, keys, rows, pairs, changes)
 
 
 def _band_keys(matrix: Any, row_numbers: Any) -> tuple[Any, Any]:

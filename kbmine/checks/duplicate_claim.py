@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from itertools import chain
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
 from kbmine.checks import rule
@@ -62,9 +63,9 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     if not pairs:
         return
     items = table.passages({index for a, b, _ in pairs for index in (a, b)})
-    linked = _links_by_range(kb)
     clusters = _clusters([(a, b) for a, b, _ in pairs])
     clusters = [members for members in clusters if 2 <= len({items[i].path for i in members}) < boilerplate]
+    linked = _links_by_range(kb, {items[i].path for members in clusters for i in members})
     kept = {index for members in clusters for index in members}
     similarity: dict[tuple[int, int], float] = {}
     for a, b, score in pairs:
@@ -106,12 +107,10 @@ class _PassageTable:
         import numpy as np
 
         notes = [path for path, note in kb.notes.items() if note.passages]
-        counts = [len(kb.notes[path].passages) for path in notes]
-        flat = np.fromiter(
-            (value for path in notes for passage in kb.notes[path].passages for value in passage),
-            dtype=np.int64,
-            count=3 * sum(counts),
-        ).reshape(-1, 3)
+        rows = [kb.notes[path].passages for path in notes]
+        counts = [len(passages) for passages in rows]
+        flat = np.fromiter(chain.from_iterable(chain.from_iterable(rows)), dtype=np.int64, count=3 * sum(counts))
+        flat = flat.reshape(-1, 3)
         note = np.repeat(np.arange(len(notes), dtype=np.int64), counts)
         return cls(notes, note, flat[:, 0], flat[:, 1], flat[:, 2])
 
@@ -255,11 +254,20 @@ def _band_index(kb: KB, table: _PassageTable) -> Any:
     name = f"duplicate-bands:{band_index.ROWS}:{band_index.BUCKET_LIMIT}"
     stored = kb.cache.get_blob(name, "") if kb.cache is not None else None
     index = band_index.update(stored, ids, matrix) if band_index.is_index(stored) else None
+    built = index is None
     if index is None:
         index = band_index.build(ids, whole())
-    if kb.cache is not None and (stored is None or index.pairs is not getattr(stored, "pairs", None)):
+    # The stored table is only replaced once the KB has drifted from it: writing its
+    # megabytes cost as much as the rest of a one-note run, and bringing it up to date
+    # again next time costs only the changed notes' passages (the update is exact from
+    # any stored table, however old).
+    if kb.cache is not None and (built or index.changes >= _BAND_DRIFT * len(table.starts)):
         kb.cache.put_blob(name, "", index)
     return index
+
+
+#: Share of the passages that may differ from the stored band table before it is rewritten.
+_BAND_DRIFT = 0.01
 
 
 def _clusters(pairs: list[tuple[int, int]]) -> list[list[int]]:
@@ -279,20 +287,26 @@ def _clusters(pairs: list[tuple[int, int]]) -> list[list[int]]:
     return sorted(groups.values(), key=min)
 
 
-def _links_by_range(kb: KB) -> dict[str, list[tuple[int, str]]]:
-    """Per note, the byte offset and resolved target of each link (to spot quotations)."""
-    linked: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for note, link, resolution in kb.links():
-        if resolution.path is not None:
-            linked[note.path].append((link.span.start, resolution.path))
+def _links_by_range(kb: KB, paths: set[str]) -> dict[tuple[str, str], list[int]]:
+    """For notes ``paths``: the byte offsets, sorted, of the links from each note to each note (to spot quotations)."""
+    linked: dict[tuple[str, str], list[int]] = defaultdict(list)
+    resolutions = kb.resolutions
+    for path in sorted(paths):
+        for link, resolution in zip(kb.notes[path].links, resolutions[path]):
+            if resolution.path is not None:
+                linked[(path, resolution.path)].append(link.span.start)
+    for offsets in linked.values():
+        offsets.sort()
     return linked
 
 
-def _quotes(linked: dict[str, list[tuple[int, str]]], passage: Passage, other: Passage) -> bool:
+def _quotes(linked: dict[tuple[str, str], list[int]], passage: Passage, other: Passage) -> bool:
     """Whether ``passage`` links to the note of ``other`` from inside (or right after) itself."""
-    return any(
-        target == other.path and passage.start <= offset <= passage.end + 200 for offset, target in linked[passage.path]
-    )
+    offsets = linked.get((passage.path, other.path))
+    if not offsets:
+        return False
+    at = bisect_left(offsets, passage.start)
+    return at < len(offsets) and offsets[at] <= passage.end + 200
 
 
 def _passage_ages(kb: KB, items: Mapping[int, Passage], indices: list[int]) -> dict[int, float]:
@@ -434,7 +448,7 @@ def _finding(facts: _PassageFacts, passage: Passage, others: list[tuple[Passage,
             }
         )
     best = entries[0]
-    preview = " ".join(words.split(" ")[:12]) if words else ""
+    preview = " ".join(words.split(" ", 12)[:12]) if words else ""
     message = (
         f"this passage ({passage.words} words, \"{preview}...\") repeats {best['path']}:{best['line']} "
         f"({best['similarity']:.0%} similar){' and ' + str(len(entries) - 1) + ' more' if len(entries) > 1 else ''}; "
