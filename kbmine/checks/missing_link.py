@@ -39,6 +39,10 @@ _SPACES = re.compile(r"\s+")
 _JOINERS = re.compile(r"[-_.](?<=\w[-_.])(?=\w)")
 _LETTER = re.compile(r"[^\W\d_]")
 _EMPHASIS = re.compile(r"[`*]")
+#: What str.isalnum rejects (``\w`` is exactly isalnum plus ``_``).
+_NOT_ALNUM = re.compile(r"[\W_]")
+#: A character that is neither a letter, a digit nor a space.
+_MARK = re.compile(r"[^\w ]|_")
 #: What opens a list item or table cell before an entry's name: a marker, a task box, emphasis.
 _LIST_OPENING = re.compile(r"[ \t>]*(?:[-*+]|\d{1,3}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?[*_]{0,2}$")
 _CELL_OPENING = re.compile(r"\|[ \t]*[*_]{0,2}$")
@@ -104,7 +108,7 @@ def _lowered(text: str) -> str:
 
 def _scan_word(name: str) -> str:
     """A folded name as the automaton holds it: between spaces, what is not a letter or digit as a space."""
-    return " " + "".join(char if char.isalnum() else " " for char in name) + " "
+    return " " + _NOT_ALNUM.sub(" ", name) + " "
 
 
 def _folds_to(lowered: str, start: int, end: int, key: str) -> bool:
@@ -428,7 +432,7 @@ class MentionMatcher:
     @cached_property
     def _marked(self) -> frozenset[int]:
         """The keys (by index) with a character that is neither a letter, a digit nor a space ("lida: a scan")."""
-        return frozenset(index for index, key in enumerate(self.keys) if any(not c.isalnum() and c != " " for c in key))
+        return frozenset(index for index, key in enumerate(self.keys) if _MARK.search(key))
 
     @cached_property
     def _plain(self) -> frozenset[str]:
