@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kbmine.checks.missing_link import Mention, MentionMatcher
+    from kbmine.checks.missing_link import KeptMention, Mention, MentionMatcher
     from kbmine.kb import KB
 
 __all__ = ["all_mentions"]
@@ -40,12 +40,12 @@ _MAX_CHANGED = 500
 class _CarryOver:
     """What a worker needs to reuse the last run's scan of a note."""
 
-    previous: Mapping[str, list[Mention]]  # by content hash
+    previous: Mapping[str, list[KeptMention]]  # by content hash
     gone: frozenset[str]
     probe: MentionMatcher | None
 
 
-def all_mentions(kb: KB, paths: list[str], matcher: MentionMatcher) -> dict[str, list[Mention]]:
+def all_mentions(kb: KB, paths: list[str], matcher: MentionMatcher) -> dict[str, list[KeptMention]]:
     """The mentions in every note of ``paths``, in text order: cached, carried over, or scanned."""
     from kbmine.parallel import fork_map
 
@@ -86,12 +86,12 @@ def _carry_over(kb: KB, wanted: list[str], matcher: MentionMatcher, signature: M
     return _CarryOver(previous, gone, matcher.restricted(new) if new else None)
 
 
-def _scan(paths: Sequence[str]) -> list[tuple[str, list[Mention]]]:
+def _scan(paths: Sequence[str]) -> list[tuple[str, list[KeptMention]]]:
     """The mentions in each of ``paths`` (run in a forked worker on big KBs; see :mod:`kbmine.parallel`)."""
     from kbmine.parallel import shared
 
     kb, matcher, carry = shared()
-    found: list[tuple[str, list[Mention]]] = []
+    found: list[tuple[str, list[KeptMention]]] = []
     for path in paths:
         source = kb.source(path)
         if source is None:
@@ -107,5 +107,11 @@ def _scan(paths: Sequence[str]) -> list[tuple[str, list[Mention]]]:
             ):
                 found.append((path, before))
                 continue
-        found.append((path, matcher.mentions(note, source, first=True)))
+        found.append((path, [_kept(mention) for mention in matcher.mentions(note, source, first=True)]))
     return found
+
+
+def _kept(mention: Mention) -> KeptMention:
+    key, how, span, text = mention
+    assert span is not None
+    return key, how, (span.start, span.end, span.line, span.column, span.end_line, span.end_column), text

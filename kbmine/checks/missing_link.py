@@ -66,6 +66,9 @@ FULL_NOTE = 8_000
 NAMED, WRITTEN, SENTENCE_START, ORDINARY, FOREIGN = 0, 1, 2, 3, 4
 #: One mention: its key, how it is written, its span and its text.
 Mention = tuple[str, int, Span | None, str]
+#: A mention as the rule's scans keep it (cached per note): its span's fields as a plain
+#: tuple, cheap to store and load, made a :class:`Span` only when reported.
+KeptMention = tuple[str, int, tuple[int, int, int, int, int, int], str]
 
 
 def normalize_name(name: str, *, separators: bool = False) -> str:
@@ -277,13 +280,12 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
         if _captured(note):
             continue  # scanned all the same: its words still say which names are common
         reported: dict[str, Span] = {}
-        for key, how, span, mention in table.hits[path]:
+        for key, how, place, mention in table.hits[path]:
             target = table.names.targets[key]
             if target == path or target in reported or target in table.linked.get(path, ()):
                 continue
             if table.counts(key, how):
-                assert span is not None
-                reported[target] = span
+                span = reported[target] = Span(*place)
                 yield _finding(kb, note, span, mention, target, style)
         for target, (span, mention) in _declared_mentions(kb, note, table).items():
             if target not in reported and not any(s.start < span.end and span.start < s.end for s in reported.values()):
@@ -507,7 +509,7 @@ class MentionTable:
     """
 
     names: Names
-    hits: dict[str, list[Mention]]
+    hits: dict[str, list[KeptMention]]
     linked: dict[str, set[str]]
     words: WordCounts
     inbound: Counter[str]
@@ -810,7 +812,7 @@ def _declared_mentions(kb: KB, note: Note, table: MentionTable) -> dict[str, tup
 
 
 #: Bumped whenever :meth:`MentionMatcher.mentions` changes what it returns, so cached scans are not reused.
-_SCAN_VERSION = 5
+_SCAN_VERSION = 6
 
 
 def _sentence_start(text: str, start: int) -> bool:
