@@ -15,7 +15,6 @@ import os
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -473,6 +472,8 @@ def _parse_parallel(
     workers: int,
     progress: Progress | None,
 ) -> list[_Parsed]:
+    from concurrent.futures import ProcessPoolExecutor  # with multiprocessing: only when there is much to parse
+
     # Largest first, in many small batches, so no worker is left with the one huge note at the end.
     ordered = sorted(todo, key=lambda p: len(contents[p]), reverse=True)
     batches: list[list[tuple[str, str]]] = [[] for _ in range(workers * 8)]
