@@ -128,13 +128,17 @@ def update(old: BandIndex, ids: Any, signatures_of: Callable[[Any], Any]) -> Ban
     it is asked only for passages ``old`` does not have.
     """
     count = len(ids)
-    if len(np.unique(ids)) != count or count == 0 or len(old.ids) == 0:
+    if count == 0 or len(old.ids) == 0:
+        return None
+    ordered = np.sort(ids)
+    if bool((ordered[1:] == ordered[:-1]).any()):
         return None
     order = np.argsort(old.ids)
     known = old.ids[order]
     at = np.minimum(np.searchsorted(known, ids), len(known) - 1)
     found = known[at] == ids
-    new_of_old = np.full(len(old.ids), -1, dtype=np.int64)
+    # int32 like ``rows``: the remapping below runs over every key (a million on commonplace).
+    new_of_old = np.full(len(old.ids), -1, dtype=np.int32)
     new_of_old[order[at[found]]] = np.flatnonzero(found)
     added = np.flatnonzero(~found)
     vanished = np.flatnonzero(new_of_old < 0)
@@ -144,10 +148,12 @@ def update(old: BandIndex, ids: Any, signatures_of: Callable[[Any], Any]) -> Ban
         return BandIndex(ids, old.keys, old.rows, old.pairs)
     changes = len(added) + len(vanished)
 
-    moved = new_of_old[old.rows]
-    alive = moved >= 0
+    rows = new_of_old[old.rows]
+    alive = rows >= 0
     gone_keys = old.keys[~alive]
-    keys, rows = old.keys[alive], moved[alive].astype(np.int32)
+    keys = old.keys
+    if len(gone_keys):
+        keys, rows = keys[alive], rows[alive]
     new_keys, new_rows = _band_keys(signatures_of(added), added.astype(np.int64))
     order = np.argsort(new_keys, kind="stable")
     new_keys, new_rows = new_keys[order], new_rows[order].astype(np.int32)
@@ -156,14 +162,15 @@ def update(old: BandIndex, ids: Any, signatures_of: Callable[[Any], Any]) -> Ban
 
     affected = np.unique(np.concatenate((gone_keys, new_keys)))
     starts, sizes = _buckets(keys, affected)
-    touched = np.unique(rows[np.repeat(starts, sizes) + _ranks(sizes)]) if len(starts) else np.zeros(0, np.int32)
-    touched_keys = np.unique(keys[np.isin(rows, touched)])
-    starts, sizes = _buckets(keys, touched_keys)
+    touched = np.zeros(count, dtype=bool)  # rows that share a bucket with a passage that came or went
+    if len(starts):
+        touched[rows[np.repeat(starts, sizes) + _ranks(sizes)]] = True
+    starts, sizes = _buckets(keys, np.unique(keys[touched[rows]]))
     fresh = _bucket_pairs(rows, starts, sizes, count)
 
-    kept = new_of_old[old.pairs] if len(old.pairs) else np.zeros((0, 2), np.int64)
-    keep = (kept >= 0).all(axis=1) & ~np.isin(kept, touched).any(axis=1)
-    kept = kept[keep]
+    kept = new_of_old[old.pairs] if len(old.pairs) else np.zeros((0, 2), np.int32)
+    kept = kept[(kept >= 0).all(axis=1)]
+    kept = kept[~touched[kept].any(axis=1)]
     pairs = _unique_pairs(np.minimum(kept[:, 0], kept[:, 1]), np.maximum(kept[:, 0], kept[:, 1]), fresh, count)
     return BandIndex(ids, keys, rows, pairs, changes)
 
