@@ -112,5 +112,14 @@ def test_one_note_changes_give_the_findings_of_a_cold_run(make_kb: MakeKB, monke
         assert changed != seen or path == "wide.md"
         seen = changed
 
+    # An edit far from every duplicate: each finding is last run's, none is placed or worded again.
+    made: list[str] = []
+    real_finding = duplicate_claim._finding
+    (root / "filler/3.md").write_text("A short line now.\n", encoding="utf-8")
+    with monkeypatch.context() as patch:
+        patch.setattr(duplicate_claim, "_finding", lambda facts, passage, others: made.append(passage.path) or real_finding(facts, passage, others))
+        assert _duplicates(root, use_cache=True) == seen
+    assert made == []
+
     (root / "crlf.md").unlink()  # a note gone: its pairs leave the stored scores
     assert _duplicates(root, use_cache=True) == _duplicates(root, use_cache=False)
