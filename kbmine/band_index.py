@@ -188,13 +188,15 @@ def _band_keys(matrix: Any, row_numbers: Any) -> tuple[Any, Any]:
     bands = width // ROWS
     if count == 0 or bands == 0:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    values = matrix[:, : bands * ROWS].astype(np.uint64).reshape(count, bands, ROWS)
+    values = matrix[:, : bands * ROWS].reshape(count, bands, ROWS)  # a view: no uint64 copy of the matrix
+    keys = np.zeros((count, bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        keys = np.zeros((count, bands), dtype=np.uint64)
         for position in range(ROWS):
-            keys = (keys ^ values[:, :, position]) * np.uint64(MIXERS[position])
+            keys ^= values[:, :, position]
+            keys *= np.uint64(MIXERS[position])
         keys ^= np.arange(bands, dtype=np.uint64) * _GOLDEN
-    own = (values[:, :, :-1] < BORROWED).any(axis=2)
+    # Some of the first slots is the passage's own unless all of them have the BORROWED bit.
+    own = np.bitwise_and.reduce(values[:, :, :-1], axis=2) < BORROWED
     return keys[own], np.asarray(row_numbers)[np.nonzero(own)[0]]
 
 

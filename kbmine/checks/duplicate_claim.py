@@ -59,7 +59,8 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     table = _PassageTable.of(kb)
     if len(table.starts) < 2:
         return
-    pairs = _similar_pairs(kb, table, threshold)
+    words = _Words(kb)
+    pairs = _similar_pairs(kb, table, threshold, words)
     if not pairs:
         return
     items = table.passages({index for a, b, _ in pairs for index in (a, b)})
@@ -85,14 +86,14 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
             if not others:
                 continue
             reported.append((passage, [(items[j], similarity[(index, j)]) for j in others]))
-    yield from _findings(kb, reported)
+    yield from _findings(kb, reported, words)
 
 
 #: The cache's name for last run's findings, per note (see :func:`_findings`).
 _FINDINGS = "duplicate-findings"
 
 
-def _findings(kb: KB, reported: list[tuple[Passage, list[tuple[Passage, float]]]]) -> list[Finding]:
+def _findings(kb: KB, reported: list[tuple[Passage, list[tuple[Passage, float]]]], words: _Words) -> list[Finding]:
     """The finding of each reported passage: last run's where nothing it says has changed.
 
     A finding depends only on its passage, the copies with their scores and
@@ -113,7 +114,7 @@ def _findings(kb: KB, reported: list[tuple[Passage, list[tuple[Passage, float]]]
             known.update(row)
     missing = [(key, passage, copies) for key, passage, copies in keyed if not isinstance(known.get(key), Finding)]
     if missing:
-        facts = _PassageFacts(kb, [p for _, passage, copies in missing for p in (passage, *(c for c, _ in copies))])
+        facts = _PassageFacts(kb, [p for _, passage, copies in missing for p in (passage, *(c for c, _ in copies))], words)
         for key, passage, copies in missing:
             known[key] = _finding(facts, passage, copies)
         facts.store()
@@ -129,6 +130,31 @@ def _findings(kb: KB, reported: list[tuple[Passage, list[tuple[Passage, float]]]
         if fresh:
             cache.put_derived(_FINDINGS, "", fresh, keep=hashes.values())
     return [known[key] for key, _, _ in keyed]
+
+
+class _Words:
+    """The words of passages (lowercased, one space apart), each distinct passage split once.
+
+    Passages with the same bytes (copies: templates, replicated folders) have
+    the same words; scoring pairs and wording findings both need them.
+    """
+
+    def __init__(self, kb: KB) -> None:
+        self._kb = kb
+        self._known: dict[tuple[str, bytes], str] = {}
+
+    def source(self, path: str, start: int, end: int) -> tuple[str, bytes]:
+        """The passage's encoding and bytes: what its text (and so its words) depend on."""
+        return self._kb.notes[path].encoding, self._kb.read_bytes(path)[start:end]
+
+    def of(self, path: str, start: int, end: int) -> str:
+        from kbmine.parse.passages import passage_words
+
+        source = self.source(path, start, end)
+        found = self._known.get(source)
+        if found is None:
+            found = self._known[source] = " ".join(passage_words(source[1].decode(source[0], "replace")))
+        return found
 
 
 class _PassageTable:
@@ -182,7 +208,7 @@ def _pair_keys(first: Any, second: Any) -> Any:
     return mixed
 
 
-def _similar_pairs(kb: KB, table: _PassageTable, threshold: float) -> list[tuple[int, int, float]]:
+def _similar_pairs(kb: KB, table: _PassageTable, threshold: float, words: _Words) -> list[tuple[int, int, float]]:
     """Candidate pairs from MinHash LSH banding, confirmed by an exact similarity ratio.
 
     The signatures come with the parse (MinHash in numpy, see
@@ -199,8 +225,6 @@ def _similar_pairs(kb: KB, table: _PassageTable, threshold: float) -> list[tuple
     import numpy as np
     from rapidfuzz import fuzz
 
-    from kbmine.parse.passages import passage_words
-
     index = _band_index(kb, table)
     pairs = index.pairs[table.note[index.pairs[:, 0]] != table.note[index.pairs[:, 1]]]
     first, second = index.ids[pairs[:, 0]], index.ids[pairs[:, 1]]
@@ -215,33 +239,16 @@ def _similar_pairs(kb: KB, table: _PassageTable, threshold: float) -> list[tuple
         known = (stored.keys[at] == keys) & (stored.first[at] == first) & (stored.second[at] == second)
         values[known], same[known] = stored.values[at[known]], stored.same[at[known]]
 
-    # Passages with the same bytes (copies: templates, replicated folders) have the same
-    # words: each distinct passage is decoded and split once, and a pair of copies
-    # scores 1.0 without a comparison.
-    raw: dict[int, bytes] = {}
-    words_of: dict[bytes, str] = {}
-
-    def passage_bytes(row: int) -> bytes:
-        if row not in raw:
-            path = table.notes[table.note[row]]
-            raw[row] = kb.read_bytes(path)[table.starts[row] : table.ends[row]]
-        return raw[row]
-
-    def text(row: int) -> str:
-        data = passage_bytes(row)
-        known_words = words_of.get(data)
-        if known_words is None:
-            encoding = kb.notes[table.notes[table.note[row]]].encoding
-            known_words = words_of[data] = " ".join(passage_words(data.decode(encoding, "replace")))
-        return known_words
+    def passage(row: int) -> tuple[str, int, int]:
+        return table.notes[table.note[row]], int(table.starts[row]), int(table.ends[row])
 
     unknown = np.flatnonzero(~known)
     cutoff = threshold * 100
     for position, (row, other) in zip(unknown.tolist(), pairs[unknown].tolist()):
-        if passage_bytes(row) == passage_bytes(other):
+        if words.source(*passage(row)) == words.source(*passage(other)):
             values[position], same[position] = 1.0, True
         else:
-            values[position] = fuzz.ratio(text(row), text(other), score_cutoff=cutoff) / 100
+            values[position] = fuzz.ratio(words.of(*passage(row)), words.of(*passage(other)), score_cutoff=cutoff) / 100
     if kb.cache is not None and (len(unknown) or not _is_scores(stored) or len(stored.keys) != len(keys)):
         order = np.argsort(keys, kind="stable")
         kb.cache.put_blob(cache_name, "", _Scores(keys[order], first[order], second[order], values[order], same[order]))
@@ -430,8 +437,8 @@ class _PassageFacts:
 
     _KIND = "duplicate-passages"
 
-    def __init__(self, kb: KB, wanted: list[Passage]) -> None:
-        self._kb = kb
+    def __init__(self, kb: KB, wanted: list[Passage], words: _Words) -> None:
+        self._kb, self._words = kb, words
         self._hashes = {passage.path: kb.hashes[passage.path] for passage in wanted}
         cache = kb.cache
         stored = cache.get_derived(self._KIND, "", set(self._hashes.values())) if cache is not None else {}
@@ -447,8 +454,6 @@ class _PassageFacts:
             self._place(path, sorted(ranges))
 
     def _place(self, path: str, ranges: list[tuple[int, int]]) -> None:
-        from kbmine.parse.passages import passage_words
-
         source = self._kb.source(path)
         assert source is not None  # a note with passages was decoded
         digest = self._hashes[path]
@@ -461,7 +466,7 @@ class _PassageFacts:
             # wide-character index to find them again (a tenth of a cold run).
             line, end_line = bisect_right(lines, start) - 1, bisect_right(lines, end) - 1
             span = Span(byte_start, byte_end, line + 1, start - lines[line] + 1, end_line + 1, end - lines[end_line] + 1)
-            facts[(byte_start, byte_end)] = (span, " ".join(passage_words(source.text[start:end])))
+            facts[(byte_start, byte_end)] = (span, self._words.of(path, byte_start, byte_end))
         self._fresh.add(digest)
 
     def of(self, passage: Passage) -> tuple[Span, str]:
