@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from kbmine.heap import paused_gc
 from kbmine.model import Link, Note, Problem, Span, content_hash, note_title, path_stem
 from kbmine.parse.frontmatter import (
     FrontmatterBlock,
@@ -127,7 +128,8 @@ def signed_notes(
     whatever the text's size, so one call per note was a third of the signing
     time; a worker signs its whole batch in chunks of about a megabyte.
     """
-    unsigned = [_parse_unsigned(path, data, dialect, timeout, min_passage_words) for path, data in items]
+    with paused_gc():  # a note is thousands of acyclic objects: see kbmine.heap
+        unsigned = [_parse_unsigned(path, data, dialect, timeout, min_passage_words) for path, data in items]
     texts = [source.text[start:end] for _, source, candidates in unsigned for start, end in candidates]
     signed: list[tuple[int, bytes] | None] = []
     chunk_start = size = 0

@@ -34,8 +34,6 @@ __all__ = ["FirstClose", "InlineToken", "destination_end", "link_shape", "scan_i
 _STARTS = re.compile(r"[\\`\[!<]")
 #: Characters that matter inside a link label: the above plus the closing bracket.
 _LABEL_STARTS = re.compile(r"[\\`\[\]!<]")
-#: Content with these is left to markdown-it: inline math (``$``) and footnotes (``^[...]``, ``[^...]``).
-_UNMODELLED = re.compile(r"\$|\^\[|\[\^")
 #: Deeper bracket nesting than this goes to markdown-it, whose nesting limit changes the result.
 _MAX_DEPTH = 8
 _SPACE_OR_NEWLINE = " \t\n"
@@ -167,7 +165,16 @@ class _Scanner:
             if found is None:
                 return
             pos = found.start()
-            end = self.rule(pos, maximum, silent=False)
+            # What :meth:`rule` does, with the commonest starts (code spans, tags) called directly.
+            char = src[pos]
+            if char == "`":
+                end = self.code_span(pos, maximum, False)
+            elif char == "<":
+                end = self.autolink(pos, maximum, False)
+                if end < 0:
+                    end = self.html(pos, maximum, False)
+            else:
+                end = self.rule(pos, maximum, False)
             pos = end if end > pos else pos + 1
 
     def rule(self, pos: int, maximum: int, silent: bool) -> int:
@@ -261,7 +268,7 @@ class _Scanner:
                     break
                 if match_end - match_start == length:
                     if not silent:
-                        self.push("code_inline", (start, match_end))
+                        self.tokens.append(InlineToken("code_inline", {"src": (start, match_end)}))
                     return match_end
         return pos
 
@@ -368,7 +375,8 @@ class _Scanner:
         if close < 0 or src.find("<", pos + 1, close) >= 0:
             return -1
         url = src[pos + 1 : close]
-        if AUTOLINK_RE.search(url) is None and EMAIL_RE.search(url) is None:
+        # A URL has a scheme and its colon, an address its "@": most tags have neither.
+        if (":" not in url or AUTOLINK_RE.search(url) is None) and ("@" not in url or EMAIL_RE.search(url) is None):
             return -1
         if not silent:
             token = self.push("link_open", (pos, close + 1))
@@ -401,7 +409,7 @@ class _Scanner:
             return -1
         end = match.end()
         if not silent:
-            self.push("html_inline", (pos, end))
+            self.tokens.append(InlineToken("html_inline", {"src": (pos, end)}))
         return end
 
     def _last(self, terminator: str) -> int:
@@ -437,7 +445,8 @@ def scan_inline(src: str, references: Mapping[str, Any] | None, dialect: str) ->
     ``env["references"]``; ``None`` when it has none). Returns ``None`` when
     the content needs markdown-it (see the module docstring).
     """
-    if dialect == "dendron" or _UNMODELLED.search(src):
+    # Left to markdown-it: inline math and footnotes (``^[...]``, ``[^...]``).
+    if dialect == "dendron" or "$" in src or "^[" in src or "[^" in src:
         return None
     scanner = _Scanner(src, references, dialect)
     try:

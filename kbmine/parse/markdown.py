@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -368,6 +368,8 @@ def _silence_block_debug_logging() -> None:
 class _InlineMap:
     """Maps offsets inside one inline token's content to offsets in the note text."""
 
+    __slots__ = ("_content", "_first_line", "_hints", "_line_starts", "_shifts", "_source")
+
     def __init__(self, source: SourceText, record: BlockRecord) -> None:
         self._source = source
         self._content = record.content
@@ -377,23 +379,21 @@ class _InlineMap:
         while newline >= 0:
             self._line_starts.append(newline + 1)
             newline = self._content.find("\n", newline + 1)
-        self._shifts: dict[int, int | list[int]] = {}
+        #: Each content line's alignment (see :meth:`_align`), made when first asked for.
+        self._shifts: list[int | list[int] | None] = [None] * len(self._line_starts)
         self._hints: dict[int, int] = {}
 
     def offset(self, position: int) -> int:
         """The note offset of content offset ``position``."""
-        index = max(0, self._bisect(position))
-        column = position - self._line_starts[index]
-        shift = self._shifts.get(index)
+        starts = self._line_starts
+        # Most inline content is one line: nothing to search.
+        index = max(0, bisect_right(starts, position) - 1) if len(starts) > 1 else 0
+        shift = self._shifts[index]
         if shift is None:
-            shift = self._align(index)
-            self._shifts[index] = shift
+            shift = self._shifts[index] = self._align(index)
         if isinstance(shift, int):
-            return shift + column
-        return shift[min(column, len(shift) - 1)]
-
-    def _bisect(self, position: int) -> int:
-        return bisect_right(self._line_starts, position) - 1
+            return shift + position - starts[index]
+        return shift[min(position - starts[index], len(shift) - 1)]
 
     def _align(self, index: int) -> int | list[int]:
         source = self._source
@@ -458,19 +458,22 @@ def parse_body(
     wikitargets: set[str] = set()
     references: dict[str, Any] = env.get("references", {})
 
+    line_starts = source.line_starts
+    links, code_ranges, prose_ranges = result.links, result.code_ranges, result.prose_ranges
+    inline_syntax = _DENDRON_SYNTAX if dendron else _INLINE_SYNTAX
     for record in records:
         kind = record.kind
         if kind == "code":
-            result.code_ranges.append((source.line_starts[record.start], _line_range_end(source, record.end)))
+            code_ranges.append((line_starts[record.start], _line_range_end(source, record.end)))
         elif kind == "definition":
             definitions.append(record)
         else:
             heading = record.heading
-            result.prose_ranges.append((source.line_starts[record.start], _line_range_end(source, record.end)))
+            prose_ranges.append((line_starts[record.start], _line_range_end(source, record.end)))
             content = record.content
             if record.first_in_item and _TASK_OPEN.match(content):
                 result.tasks_open += 1
-            if heading and not (_DENDRON_SYNTAX if dendron else _INLINE_SYNTAX).search(content):
+            if heading and not inline_syntax.search(content):
                 _add_heading(result, record, content, source, slugs)  # its own plain text
                 continue
             if not heading and not _may_link(content, dendron):
@@ -491,16 +494,26 @@ def parse_body(
                     _add_heading(result, record, _plain_text(parsed), source, slugs)
             else:
                 children = scanned_inline
-            for link in _inline_links(children, mapper, source, references, dialect, used_refs):
-                result.links.append(link)
-                if link.kind == "wikilink":
+            offset = mapper.offset
+            # One pass: each content line is aligned once whatever asks first, so the
+            # links' and code spans' offsets do not depend on the order they are read in.
+            for child in children:
+                child_kind = child.type
+                meta = child.meta
+                if not meta or "src" not in meta:
+                    continue
+                if child_kind in _INLINE_CODE:
+                    start, end = meta["src"]
+                    code_ranges.append((offset(start), offset(end)))
+                    continue
+                link = _inline_link(child, child_kind, meta, mapper, source, references, dialect, used_refs)
+                if link is None:
+                    continue
+                links.append(link)
+                if child_kind == "wikilink":
                     # Foam labels its generated definitions by target or by the whole inner text.
                     wikitargets.add(link.target.casefold())
                     wikitargets.add(link.raw.lstrip("!")[2:-2].casefold())
-            for child in children:
-                src = (child.meta or {}).get("src")
-                if child.type in _INLINE_CODE and src:
-                    result.code_ranges.append((mapper.offset(src[0]), mapper.offset(src[1])))
             if not heading:
                 _add_block_id(result, content, mapper, source)
 
@@ -530,25 +543,24 @@ def _line_range_end(source: SourceText, end_line: int) -> int:
     return source.line_end(end_line - 1) if end_line > 0 else 0
 
 
-def _inline_links(
-    children: Sequence[Token | InlineToken],
+def _inline_link(
+    token: Token | InlineToken,
+    kind: str,
+    meta: dict[str, Any],
     mapper: _InlineMap,
     source: SourceText,
     references: dict[str, Any],
     dialect: str,
     used_refs: set[str],
-) -> Iterator[Link]:
-    for child in children:
-        meta = child.meta or {}
-        kind = child.type
-        if kind == "wikilink":
-            yield _wikilink(child, mapper, source, dialect)
-        elif kind == "hashtag":
-            yield _hashtag(child, mapper, source)
-        elif kind in ("link_open", "image") and "src" in meta:
-            link = _markdown_link(child, meta, mapper, source, references, used_refs)
-            if link is not None:
-                yield link
+) -> Link | None:
+    """The link an inline token with recorded offsets stands for, if it is one."""
+    if kind == "wikilink":
+        return _wikilink(token, mapper, source, dialect)
+    if kind == "hashtag":
+        return _hashtag(token, mapper, source)
+    if kind == "link_open" or kind == "image":
+        return _markdown_link(token, meta, mapper, source, references, used_refs)
+    return None
 
 
 def _wikilink(token: Token | InlineToken, mapper: _InlineMap, source: SourceText, dialect: str) -> Link:
