@@ -141,19 +141,29 @@ class _Words:
 
     def __init__(self, kb: KB) -> None:
         self._kb = kb
+        self._sources: dict[tuple[str, int, int], tuple[str, bytes]] = {}
         self._known: dict[tuple[str, bytes], str] = {}
+        self._placed: dict[tuple[str, int, int], str] = {}
 
     def source(self, path: str, start: int, end: int) -> tuple[str, bytes]:
         """The passage's encoding and bytes: what its text (and so its words) depend on."""
-        return self._kb.notes[path].encoding, self._kb.read_bytes(path)[start:end]
+        place = (path, start, end)
+        found = self._sources.get(place)
+        if found is None:
+            found = self._sources[place] = (self._kb.notes[path].encoding, self._kb.read_bytes(path)[start:end])
+        return found
 
     def of(self, path: str, start: int, end: int) -> str:
         from kbmine.parse.passages import passage_words
 
-        source = self.source(path, start, end)
-        found = self._known.get(source)
+        place = (path, start, end)
+        found = self._placed.get(place)
         if found is None:
-            found = self._known[source] = " ".join(passage_words(source[1].decode(source[0], "replace")))
+            source = self.source(path, start, end)
+            found = self._known.get(source)
+            if found is None:
+                found = self._known[source] = " ".join(passage_words(source[1].decode(source[0], "replace")))
+            self._placed[place] = found
         return found
 
 
@@ -239,8 +249,10 @@ def _similar_pairs(kb: KB, table: _PassageTable, threshold: float, words: _Words
         known = (stored.keys[at] == keys) & (stored.first[at] == first) & (stored.second[at] == second)
         values[known], same[known] = stored.values[at[known]], stored.same[at[known]]
 
+    notes, note_of, starts, ends = table.notes, table.note.tolist(), table.starts.tolist(), table.ends.tolist()
+
     def passage(row: int) -> tuple[str, int, int]:
-        return table.notes[table.note[row]], int(table.starts[row]), int(table.ends[row])
+        return notes[note_of[row]], starts[row], ends[row]
 
     unknown = np.flatnonzero(~known)
     cutoff = threshold * 100
