@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import math
 import re
+from json.encoder import encode_basestring
 from typing import Any
 
 __all__ = ["dumps", "plain", "xml_text"]
@@ -66,6 +67,7 @@ def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> 
     the values it cannot say (sets, dates, other objects); a NaN or an odd
     mapping key makes it start over through :func:`plain` as a whole. Reports
     of thousands of findings are written this way, one finding per call.
+    Indented output (SARIF, graph exports) comes from :func:`_indented`.
     """
     text: str | None = None
     if indent is None:
@@ -74,7 +76,10 @@ def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> 
         except (ValueError, TypeError):
             text = None
     if text is None:
-        text = json.dumps(plain(value), ensure_ascii=False, allow_nan=False, indent=indent, sort_keys=sort_keys)
+        if indent is None:
+            text = json.dumps(plain(value), ensure_ascii=False, allow_nan=False, sort_keys=sort_keys)
+        else:
+            text = _indented(value, " " * indent, sort_keys)
     try:
         text.encode("utf-8")  # a tenth of the cost of searching for lone surrogates, which are rare
     except UnicodeEncodeError:
@@ -85,6 +90,75 @@ def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> 
 #: The compact encoders :func:`dumps` uses, made once (a report calls it per finding).
 _COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=plain)
 _SORTED = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True, default=plain)
+
+
+def _indented(value: Any, step: str, sort_keys: bool) -> str:
+    """``json.dumps(plain(value), indent=len(step), ensure_ascii=False, sort_keys=sort_keys)``,
+    character for character.
+
+    The standard library writes indented JSON in Python, one generator per level
+    that every token passes through, after :func:`plain` has copied the value:
+    the SARIF report of 5,700 findings took 0.39 s that way. Here one recursive
+    writer does both (strings still go through the C escaper), and :func:`plain`
+    only sees what JSON cannot say as it is.
+    """
+    out: list[str] = []
+    append = out.append
+    string = encode_basestring
+
+    def write(value: Any, level: str) -> None:
+        kind = type(value)
+        if kind is str:
+            append(string(value))
+        elif kind is dict:
+            if not value:
+                append("{}")
+            elif not all(isinstance(key, str) for key in value):
+                write(plain(value), level)  # keys to convert, which may collide: as plain() merges them
+            else:
+                inner = level + step
+                before = "{\n" + inner
+                for key, item in sorted(value.items()) if sort_keys else value.items():
+                    append(before)
+                    append(string(key))
+                    append(": ")
+                    write(item, inner)
+                    before = ",\n" + inner
+                append("\n" + level + "}")
+        elif kind is list or kind is tuple:
+            if not value:
+                append("[]")
+            else:
+                inner = level + step
+                before = "[\n" + inner
+                for item in value:
+                    append(before)
+                    write(item, inner)
+                    before = ",\n" + inner
+                append("\n" + level + "]")
+        elif value is None:
+            append("null")
+        elif value is True:
+            append("true")
+        elif value is False:
+            append("false")
+        elif kind is int:
+            append(int.__repr__(value))
+        elif kind is float and math.isfinite(value):
+            append(float.__repr__(value))
+        else:  # a subclass, a set, a date, NaN...: what plain() makes of it
+            cleaned = plain(value)
+            if isinstance(cleaned, str):
+                append(string(cleaned))
+            elif isinstance(cleaned, int):
+                append(int.__repr__(cleaned))
+            elif isinstance(cleaned, float):
+                append(float.__repr__(cleaned))
+            else:
+                write(dict(cleaned) if isinstance(cleaned, dict) else list(cleaned), level)
+
+    write(value, "")
+    return "".join(out)
 
 
 def xml_text(text: str) -> str:
