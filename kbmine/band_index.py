@@ -112,7 +112,9 @@ def build(ids: Any, matrix: Any) -> BandIndex:
     can only add a candidate, which the exact similarity then rejects.
     """
     flat, owners = _band_keys(matrix, np.arange(len(matrix), dtype=np.int64))
-    order = np.argsort(flat, kind="stable")
+    # Not a stable sort: the order of rows inside a bucket changes no pair (pairs are
+    # normalised and deduplicated), and the default sort is a fifth faster on a million keys.
+    order = np.argsort(flat)
     keys, rows = flat[order], owners[order].astype(np.int32)
     del flat, owners, order
     boundaries = np.flatnonzero(keys[1:] != keys[:-1]) + 1
