@@ -142,9 +142,8 @@ def signed_notes(
     notes: list[tuple[Note, bytes]] = []
     for note, source, candidates in unsigned:
         counted = [(span, result) for span, result in zip(candidates, [next(results) for _ in candidates]) if result]
-        passages = tuple(
-            (source.byte_offset(start), source.byte_offset(end), result[0]) for (start, end), result in counted
-        )
+        ends = source.byte_ranges(span for span, _ in counted)
+        passages = tuple((start, end, result[0]) for (start, end), (_, result) in zip(ends, counted))
         signature = b"".join(result[1] for _, result in counted)
         notes.append((replace(note, passages=passages) if passages else note, signature))
     return notes

@@ -717,7 +717,7 @@ def _definition_link(definition: BlockRecord, source: SourceText, label: str) ->
 
 def _add_heading(result: BodyParse, record: BlockRecord, text: str, source: SourceText, slugs: SlugCounter) -> None:
     """Record a heading whose plain text is ``text``."""
-    explicit = EXPLICIT_ID.search(text)
+    explicit = EXPLICIT_ID.search(text) if "{" in text else None
     explicit_id = None
     if explicit:
         explicit_id = explicit.group(1)

@@ -171,6 +171,11 @@ class SourceText:
         end_line = line if end <= start or line + 1 == len(starts) or end < starts[line + 1] else self.line_of(end)
         if self.narrow:
             byte_start, byte_end = self.bom + start, self.bom + end
+        elif self._wide_at is not None and self._char_bytes is None and self.encoding == "utf-8":
+            # byte_offset inlined for the common case (a span is made for every link)
+            wide_at, extra = self._wide_at, self._wide_extra
+            assert extra is not None
+            byte_start, byte_end = start + extra[bisect_left(wide_at, start)], end + extra[bisect_left(wide_at, end)]
         else:
             byte_start, byte_end = self.byte_offset(start), self.byte_offset(end)
         # Positional: a span is made for every link, and keywords cost a fifth of that.
