@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kbmine.model import Note
 from kbmine.parse import parse_note
 
 from kbunit import check_span
@@ -374,3 +375,57 @@ def test_parsing_notes_together_gives_the_notes_parsed_alone(monkeypatch: pytest
     together = parse_notes(notes)
     assert together == [parse_note(path, data) for path, data in notes]
     assert together[0].passages and len(together[3].passages) == 300
+
+
+def _byte_offsets(note: Note) -> list[int]:
+    """Every byte offset a note records: spans of links, headings and block ids, ranges, passages."""
+    spans = [span for link in note.links for span in (link.span, link.target_span) if span is not None]
+    spans += [heading.span for heading in note.headings] + [block.span for block in note.blocks]
+    offsets = [note.body_start] + [end for span in spans for end in (span.start, span.end)]
+    for ranges in (note.code_ranges, note.prose_ranges, note.mention_ranges):
+        offsets += [end for pair in ranges for end in pair]
+    return offsets + [end for start, stop, _ in note.passages for end in (start, stop)]
+
+
+def _lines_and_columns(note: Note) -> list[tuple[int, int, int, int]]:
+    spans = [span for link in note.links for span in (link.span, link.target_span) if span is not None]
+    spans += [heading.span for heading in note.headings] + [block.span for block in note.blocks]
+    return [(span.line, span.column, span.end_line, span.end_column) for span in spans]
+
+
+@SETTINGS
+@given(
+    st.sampled_from(["obsidian", "foam", "dendron"]).flatmap(lambda d: st.tuples(st.just(d), note(d))),
+    st.sampled_from(["utf-8-sig", "utf-16-le", "utf-16-be"]),
+    st.integers(0, 3),
+)
+def test_every_byte_offset_is_the_encoded_length_of_the_text_before_it(
+    sample: tuple[str, tuple[bytes, list[Expected]]], encoding: str, wide: int
+) -> None:
+    """The same note stored as UTF-8 and re-encoded (with a BOM, or as UTF-16) parses to the same
+    links, headings, blocks, ranges and passages, at the same lines and columns, and every byte
+    offset of either is the encoded length of the characters before it: the wide-character index
+    (sparse, dense or UTF-16) agrees with encoding the prefix, offset by offset.
+
+    ``wide`` prepends a paragraph of that many lines of CJK text, which makes a short note dense
+    in wide characters (the per-character byte table) and pushes every offset past them.
+    """
+    dialect, (data, _) = sample
+    text = data.decode("utf-8-sig")
+    if wide:
+        text = "漢字かな😀 ok\n" * wide * 20 + "\n" + text
+    data = text.encode("utf-8")
+    boms = {"utf-8-sig": b"", "utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}
+    other = boms[encoding] + text.encode(encoding)
+    plain, reencoded = parse_note("a.md", data, dialect), parse_note("a.md", other, dialect)
+    assert plain.problems == reencoded.problems == ()
+    assert [(l.kind, l.raw, l.target, l.anchor, l.label) for l in plain.links] == [
+        (l.kind, l.raw, l.target, l.anchor, l.label) for l in reencoded.links
+    ]
+    assert [(h.level, h.text, h.slug) for h in plain.headings] == [(h.level, h.text, h.slug) for h in reencoded.headings]
+    assert [b.id for b in plain.blocks] == [b.id for b in reencoded.blocks]
+    assert [p[2] for p in plain.passages] == [p[2] for p in reencoded.passages]
+    assert _lines_and_columns(plain) == _lines_and_columns(reencoded)
+    bom = len(other) - len(text.encode(encoding))
+    characters = [len(data[:offset].decode("utf-8")) for offset in _byte_offsets(plain)]  # strict: on boundaries
+    assert _byte_offsets(reencoded) == [bom + len(text[:char].encode(encoding)) for char in characters]
