@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 import sqlite3
-from dataclasses import FrozenInstanceError, replace
+from dataclasses import FrozenInstanceError, dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -15,12 +15,30 @@ from hypothesis import strategies as st
 from kbmine.codec import decode_note, encode_note
 from kbmine.config import Config
 from kbmine.kb import load
-from kbmine.model import Block, Heading, Link, Note, Problem, Span, note_title
+from kbmine.model import (
+    Block,
+    Edit,
+    Finding,
+    Heading,
+    Link,
+    Note,
+    Problem,
+    Span,
+    _Compact,
+    note_title,
+)
 from kbmine.parse import parse_note
 
 
 class _Named(str):
     """A ``str`` subclass, as a YAML library may hand out: marshal refuses it."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Single(_Compact):
+    """A record of one field: ``attrgetter`` of one name returns the value, not a tuple."""
+
+    only: str
 
 
 def _span(seed: int) -> Span:
@@ -111,6 +129,14 @@ def test_spans_pickle_to_equal_frozen_spans() -> None:
     assert copy == span and hash(copy) == hash(span) and type(copy) is Span
     with pytest.raises(FrozenInstanceError):
         copy.line = 2  # type: ignore[misc]
+
+
+def test_records_pickle_to_equal_records() -> None:
+    edit = Edit("a.md", 3, 9, b"old", b"new", "why")
+    finding = Finding("KB101", "broken-link", "error", "a.md", _span(3), "msg", {"k": [1]}, "f" * 16, (edit,), "i" * 16)
+    for record in (edit, finding, _Single("x"), _full_note({"t": 1})):
+        copy = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+        assert copy == record and type(copy) is type(record)
 
 
 def test_anything_but_an_encoded_note_is_a_miss() -> None:
