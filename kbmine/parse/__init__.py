@@ -253,7 +253,7 @@ def _parse_unsigned(
 
 def _blank(text: str, end: int) -> str:
     """The text with its first ``end`` characters blanked (newlines kept): same length, same lines."""
-    head = "".join("\n" if char == "\n" else " " for char in text[:end])
+    head = "\n".join(" " * len(line) for line in text[:end].split("\n"))
     return head + text[end:]
 
 
