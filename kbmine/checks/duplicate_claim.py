@@ -6,6 +6,7 @@ import os
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
@@ -59,6 +60,19 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     table = _PassageTable.of(kb)
     if len(table.starts) < 2:
         return
+    from kbmine import gitops
+
+    with ThreadPoolExecutor(1) as pool:
+        # git works while the pairs are found: waiting for its processes took as long
+        # as the rest of a one-note run (the ages need the files that differ from HEAD).
+        dirty = pool.submit(gitops.dirty_files, kb.root)
+        yield from _duplicates(kb, table, threshold, boilerplate, dirty)
+
+
+def _duplicates(
+    kb: KB, table: _PassageTable, threshold: float, boilerplate: int, dirty: Future[set[str] | None]
+) -> Iterator[Finding]:
+    """The findings of :func:`duplicate_claim` (``dirty``: the files git has as changed, on their way)."""
     words = _Words(kb)
     pairs = _similar_pairs(kb, table, threshold, words)
     if not pairs:
@@ -72,7 +86,7 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     for a, b, score in pairs:
         if a in kept:  # then b too: a pair lies in one cluster
             similarity[(a, b)] = similarity[(b, a)] = score
-    age = _passage_ages(kb, items, [i for members in clusters for i in members])
+    age = _passage_ages(kb, items, [i for members in clusters for i in members], dirty)
     reported: list[tuple[Passage, list[tuple[Passage, float]]]] = []
     for members in clusters:
         ordered = sorted(members, key=lambda i: (age[i], items[i].path, items[i].start))
@@ -368,7 +382,9 @@ def _quotes(linked: dict[tuple[str, str], list[int]], passage: Passage, other: P
     return at < len(offsets) and offsets[at] <= passage.end + 200
 
 
-def _passage_ages(kb: KB, items: Mapping[int, Passage], indices: list[int]) -> dict[int, float]:
+def _passage_ages(
+    kb: KB, items: Mapping[int, Passage], indices: list[int], dirty_files: Future[set[str] | None]
+) -> dict[int, float]:
     """When each passage of ``indices`` was written, as well as the KB can tell (epoch seconds).
 
     In git, a passage is as old as its note (the commit that first added it,
@@ -395,7 +411,7 @@ def _passage_ages(kb: KB, items: Mapping[int, Passage], indices: list[int]) -> d
         return {i: times[items[i].path] for i in indices}
     from kbmine import gitops
 
-    dirty = gitops.dirty_files(kb.root) or set()
+    dirty = dirty_files.result() or set()
     latest = max(modified for _, modified in dates.values())
     baseline = {path: "HEAD" if path in dirty else "HEAD^" for path in paths if path in dates}
     baseline = {path: rev for path, rev in baseline.items() if rev == "HEAD" or dates[path][1] == latest}
