@@ -234,6 +234,20 @@ def _shingles(hashed: Any, lengths: Any) -> tuple[Any, Any]:
     import numpy as np
 
     counts = np.maximum(1, lengths - SHINGLE + 1)
+    if len(lengths) and int(lengths.min()) >= SHINGLE:
+        # Every passage has whole shingles (signed passages have min_words): a shingle
+        # starts at every word but the last SHINGLE - 1 of its passage.
+        starts = np.ones(len(hashed), dtype=bool)
+        ends = np.cumsum(lengths)
+        for back in range(1, SHINGLE):
+            starts[ends - back] = False
+        at = np.flatnonzero(starts)
+        mixed = np.zeros(len(at), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for position, multiplier in enumerate(MIXERS[:SHINGLE]):
+                mixed ^= hashed[at + position] * np.uint64(multiplier)
+                mixed *= np.uint64(0x9E3779B97F4A7C15)
+        return ((mixed >> np.uint64(29)) & np.uint64(0xFFFFFFFF)).astype(np.uint32), counts
     # Shingle ``within`` of passage ``owner`` mixes the words from ``words_at`` on; a
     # passage shorter than SHINGLE words has one shingle of only the words it has.
     owner = np.repeat(np.arange(len(lengths)), counts)

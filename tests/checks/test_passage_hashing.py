@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kbmine.parse import passages
 from tests.checks.test_passages import _reference_word_hash
@@ -36,3 +38,30 @@ def test_hashes_do_not_depend_on_the_kept_tables(monkeypatch: pytest.MonkeyPatch
         hashes, lengths = passages._word_hashes(texts)
         assert (hashes.tolist(), lengths.tolist()) == _expected(texts)
     assert ("powers" in passages._TABLES) == (kept > 1)
+
+
+def _reference_shingles(hashes: list[int]) -> list[int]:
+    """The shingle hashes of one passage written out (a passage under SHINGLE words has one shingle)."""
+    mask = (1 << 64) - 1
+    shingles = []
+    for first in range(max(1, len(hashes) - passages.SHINGLE + 1)):
+        mixed = 0
+        for position, multiplier in enumerate(passages.MIXERS[: passages.SHINGLE]):
+            if position < len(hashes):
+                mixed = ((mixed ^ (hashes[first + position] * multiplier & mask)) * 0x9E3779B97F4A7C15) & mask
+        shingles.append((mixed >> 29) & 0xFFFFFFFF)
+    return shingles
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**64 - 1), min_size=0, max_size=12), min_size=1, max_size=6))
+def test_shingles_match_the_per_passage_definition(words: list[list[int]]) -> None:
+    """Batches of passages all long enough (the signed ones) and batches with short ones agree with the definition."""
+    import numpy as np
+
+    hashes = np.array([value for passage in words for value in passage], dtype=np.uint64)
+    lengths = np.array([len(passage) for passage in words], dtype=np.int64)
+    shingled, counts = passages._shingles(hashes, lengths)
+    expected = [_reference_shingles(passage) for passage in words]
+    assert counts.tolist() == [len(found) for found in expected]
+    assert shingled.tolist() == [value for found in expected for value in found]
