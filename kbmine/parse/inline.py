@@ -19,6 +19,7 @@ generated input.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,8 @@ _LABEL_STARTS = re.compile(r"[\\`\[\]!<]")
 #: Deeper bracket nesting than this goes to markdown-it, whose nesting limit changes the result.
 _MAX_DEPTH = 8
 _SPACE_OR_NEWLINE = " \t\n"
+#: What may follow the ``<`` of inline HTML: a letter (a tag), ``/``, ``!`` or ``?``.
+_TAG_STARTS = frozenset("!?/" + string.ascii_letters)
 
 
 @dataclass(slots=True)
@@ -388,7 +391,7 @@ class _Scanner:
         if pos + 2 >= maximum:
             return -1
         char = src[pos + 1]
-        if char not in "!?/" and not ("a" <= char.lower() <= "z" and char.isascii()):
+        if char not in _TAG_STARTS:
             return -1
         # No terminator after the opener means no tag: skip the regex, which would scan to the end.
         if src.startswith("<!--", pos):
