@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kbmine.model import Note
+from kbmine.model import Note, Span
 from kbmine.parse import parse_note
 
 from kbunit import check_span
@@ -377,20 +377,22 @@ def test_parsing_notes_together_gives_the_notes_parsed_alone(monkeypatch: pytest
     assert together[0].passages and len(together[3].passages) == 300
 
 
-def _byte_offsets(note: Note) -> list[int]:
-    """Every byte offset a note records: spans of links, headings and block ids, ranges, passages."""
+def _spans(note: Note) -> list[Span]:
+    """The spans of a note's links (and their targets), headings and block ids."""
     spans = [span for link in note.links for span in (link.span, link.target_span) if span is not None]
-    spans += [heading.span for heading in note.headings] + [block.span for block in note.blocks]
-    offsets = [note.body_start] + [end for span in spans for end in (span.start, span.end)]
+    return spans + [heading.span for heading in note.headings] + [block.span for block in note.blocks]
+
+
+def _byte_offsets(note: Note) -> list[int]:
+    """Every byte offset a note records: its spans, ranges and passages."""
+    offsets = [note.body_start] + [end for span in _spans(note) for end in (span.start, span.end)]
     for ranges in (note.code_ranges, note.prose_ranges, note.mention_ranges):
         offsets += [end for pair in ranges for end in pair]
     return offsets + [end for start, stop, _ in note.passages for end in (start, stop)]
 
 
 def _lines_and_columns(note: Note) -> list[tuple[int, int, int, int]]:
-    spans = [span for link in note.links for span in (link.span, link.target_span) if span is not None]
-    spans += [heading.span for heading in note.headings] + [block.span for block in note.blocks]
-    return [(span.line, span.column, span.end_line, span.end_column) for span in spans]
+    return [(span.line, span.column, span.end_line, span.end_column) for span in _spans(note)]
 
 
 @SETTINGS
