@@ -7,6 +7,6 @@ import signal
 # ``main`` restores Python's handler once it can turn the interrupt into exit 130.
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 
-from kbmine.cli import main
+from kbmine.cli import run
 
-main()
+run()

@@ -401,5 +401,8 @@ class ParseCache:
 
     def close(self) -> None:
         if self._db is not None:
-            self._db.close()
+            try:
+                self._db.close()
+            except sqlite3.Error:  # what was committed stays; sqlite recovers its log on the next open
+                pass
             self._db = None

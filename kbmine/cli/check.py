@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from kbmine import __version__
-from kbmine.cli import EXIT_CLEAN, EXIT_FINDINGS, app
+from kbmine.cli import EXIT_CLEAN, EXIT_FINDINGS, app, hold_until_exit
 from kbmine.cli._common import (
     DialectOption,
     JobsOption,
@@ -65,6 +65,7 @@ def check(
     finally:
         if bar is not None:
             bar.stop()
+    hold_until_exit(kb)
     color = fmt == "text" and output is None and sys.stdout.isatty()
     context = ReportContext(
         root=str(kb.root), version=__version__, color=color, notes=kb.stats.notes, prefix=display_prefix(kb.root)
