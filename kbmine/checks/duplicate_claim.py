@@ -7,6 +7,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import chain
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
@@ -181,6 +182,7 @@ class _Words:
         return found
 
 
+@dataclass(frozen=True)
 class _PassageTable:
     """Every passage of the KB as numpy columns (row ``i``: note ``notes[note[i]]``, bytes ``starts[i]:ends[i]``).
 
@@ -189,8 +191,11 @@ class _PassageTable:
     confirmed pair become :class:`Passage` tuples.
     """
 
-    def __init__(self, notes: list[str], note: Any, starts: Any, ends: Any, words: Any) -> None:
-        self.notes, self.note, self.starts, self.ends, self.words = notes, note, starts, ends, words
+    notes: list[str]
+    note: Any  # int64: the note of each row, an index into ``notes``
+    starts: Any  # int64
+    ends: Any  # int64
+    words: Any  # int64
 
     @classmethod
     def of(cls, kb: KB) -> _PassageTable:
