@@ -122,7 +122,7 @@ def run() -> None:
 
     After a one-note edit a check holds millions of objects (notes, mention
     scans, findings); freeing them one by one, then finalising every module,
-    took 0.2-0.3 s wall on commonplace, a fifth of the run (mypy ends the same
+    took 0.2-0.3 s wall on commonplace, a tenth to a fifth of the run (mypy ends the same
     way, for the same reason). What a normal exit does that matters is done
     first: the held KBs' caches are closed (sqlite folds its write-ahead log
     back into the database on the last close) and the output streams flushed.
