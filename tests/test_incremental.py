@@ -88,11 +88,11 @@ def test_a_one_note_edit_rescans_and_rescores_only_that_note(kb_root: Path, monk
     assert any(rule == "duplicate-claim" for rule, *_ in cold)
 
     scanned: list[str] = []
-    real_mentions = missing_link.MentionMatcher.mentions
+    real_mentions = missing_link.MentionMatcher.mentions_in
     monkeypatch.setattr(
         missing_link.MentionMatcher,
-        "mentions",
-        lambda self, note, source, **kw: scanned.append(note.path) or real_mentions(self, note, source, **kw),
+        "mentions_in",
+        lambda self, notes, **kw: scanned.extend(note.path for note, _ in notes) or real_mentions(self, notes, **kw),
     )
     compared: list[tuple[str, str]] = []
     from rapidfuzz import fuzz
@@ -217,11 +217,11 @@ def test_a_rename_rescans_only_the_notes_it_can_change(make_kb: MakeKB, monkeypa
     _same(root)
 
     scanned: list[tuple[str, int]] = []
-    real_mentions = missing_link.MentionMatcher.mentions
+    real_mentions = missing_link.MentionMatcher.mentions_in
     monkeypatch.setattr(
         missing_link.MentionMatcher,
-        "mentions",
-        lambda self, note, source, **kw: scanned.append((note.path, len(self.keys))) or real_mentions(self, note, source, **kw),
+        "mentions_in",
+        lambda self, notes, **kw: scanned.extend((note.path, len(self.keys)) for note, _ in notes) or real_mentions(self, notes, **kw),
     )
     # A new file name that one note mentions; the old one nobody did.
     (root / "misc-notes.md").rename(root / "sprocket-works.md")

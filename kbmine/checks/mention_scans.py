@@ -20,13 +20,15 @@ small scan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kbmine.checks.missing_link import KeptMention, Mention, MentionMatcher
     from kbmine.kb import KB
+    from kbmine.model import Note
+    from kbmine.parse.text import SourceText
 
 __all__ = ["all_mentions"]
 
@@ -34,6 +36,9 @@ __all__ = ["all_mentions"]
 _LAST_NAMES = "mention-names"
 #: More changed names than this and the small scan saves little: everything is scanned again.
 _MAX_CHANGED = 500
+#: Notes scanned together (see :meth:`~kbmine.checks.missing_link.MentionMatcher.mentions_in`) up to
+#: about this many characters: enough to spread numpy's per-call cost, little memory.
+_BATCH_CHARACTERS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -91,11 +96,13 @@ def _scan(paths: Sequence[str]) -> list[tuple[str, list[KeptMention]]]:
     from kbmine.parallel import shared
 
     kb, matcher, carry = shared()
-    found: list[tuple[str, list[KeptMention]]] = []
+    found: dict[str, list[KeptMention]] = {}
+    batch: list[tuple[str, Note, SourceText]] = []
+    size = 0
     for path in paths:
         source = kb.source(path)
         if source is None:
-            found.append((path, []))
+            found[path] = []
             continue
         note = kb.notes[path]
         if carry is not None:
@@ -105,10 +112,21 @@ def _scan(paths: Sequence[str]) -> list[tuple[str, list[KeptMention]]]:
                 and not any(key in carry.gone for key, *_ in before)
                 and (carry.probe is None or not carry.probe.mentions(note, source))
             ):
-                found.append((path, before))
+                found[path] = before
                 continue
-        found.append((path, [_kept(mention) for mention in matcher.mentions(note, source, first=True)]))
-    return found
+        batch.append((path, note, source))
+        size += len(source.normalized)
+        if size >= _BATCH_CHARACTERS:
+            found.update(_scan_batch(matcher, batch))
+            batch, size = [], 0
+    found.update(_scan_batch(matcher, batch))
+    return [(path, found[path]) for path in paths]
+
+
+def _scan_batch(matcher: MentionMatcher, batch: list[tuple[str, Note, SourceText]]) -> Iterator[tuple[str, list[KeptMention]]]:
+    scanned = matcher.mentions_in([(note, source) for _, note, source in batch], first=True) if batch else []
+    for (path, _, _), mentions in zip(batch, scanned):
+        yield path, [_kept(mention) for mention in mentions]
 
 
 def _kept(mention: Mention) -> KeptMention:

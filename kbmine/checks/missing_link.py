@@ -6,7 +6,7 @@ import hashlib
 import posixpath
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
@@ -79,7 +79,7 @@ def normalize_name(name: str, *, separators: bool = False) -> str:
 
 
 def fold_name(name: str) -> str:
-    """A name as mentions are matched against it: lowercased as :func:`_lowered` reads prose, joiners between words as spaces.
+    """A name as mentions are matched against it (see :func:`_folds_to`): lowercased, single-spaced, joiners between words as spaces.
 
     Joiners between word characters read as spaces, so the mention
     ``schema-and-lint`` (a wikilink's visible text once unlinked) and the title
@@ -100,13 +100,18 @@ def plurals(name: str) -> list[str]:
     return [name + "s"]
 
 
-def _lowered(text: str) -> str:
-    """``text`` lowercased with line breaks and tabs as spaces, character for character (same length)."""
+def _lowercase(text: str) -> str:
+    """``text`` lowercased character for character (same length: a character whose lowercase is longer stays)."""
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(low if len(low := char.lower()) == 1 else char for char in text)
+    return lowered
+
+
+def _spaced(text: str) -> str:
+    """``text`` with line breaks, tabs and no-break spaces as spaces, as a name's words are separated."""
     # Chained replace, not str.translate: translate with a table is many times slower.
-    return lowered.replace("\n", " ").replace("\t", " ").replace("\r", " ").replace("\u00a0", " ")
+    return text.replace("\n", " ").replace("\t", " ").replace("\r", " ").replace("\u00a0", " ")
 
 
 def _scan_word(name: str) -> str:
@@ -114,81 +119,82 @@ def _scan_word(name: str) -> str:
     return " " + _NOT_ALNUM.sub(" ", name) + " "
 
 
-def _folds_to(lowered: str, start: int, end: int, key: str) -> bool:
-    """Whether ``lowered[start:end]`` is ``key`` once its joiners between word characters read as spaces.
+def _folds_to(text: str, start: int, end: int, key: str) -> bool:
+    """Whether ``text[start:end]`` is ``key`` once lowercased, its joiners between word characters and
+    its line breaks and tabs read as spaces.
 
     The automaton matched it with every character that is not a letter or
     digit as a space (see :func:`_scanned`); where the text or the name has
     such a character, this is the exact test.
     """
     before = max(0, start - 1)
-    return _JOINERS.sub(" ", lowered[before : end + 1])[start - before : end - before] == key
+    return _JOINERS.sub(" ", _spaced(_lowercase(text[before : end + 1])))[start - before : end - before] == key
 
 
-def _joined(text: str, index: int, step: int) -> bool:
-    """Whether the character at ``index`` continues the word across a joiner (``test-driven``).
-
-    A mention must not be the tail or head of a longer hyphenated or dotted
-    token, nor a piece of a path (``notes/x.md``: a file listing, a log line
-    or a command, where a link is not what the writer meant).
-    """
-    if not 0 <= index < len(text):
-        return False
-    if text[index] == "/":
-        return True
-    if text[index] not in "-_.":
-        return False
-    beyond = index + step
-    return 0 <= beyond < len(text) and text[beyond].isalnum()
+#: Between two notes scanned together: a line break either side (no word, link or line runs on
+#: across it) and in the middle a character no name can match (see :func:`_scanned`).
+_FENCE = "\n\x00\n"
+_SCAN_TABLE: dict[str, Any] = {}
 
 
-def _in_brackets(text: str, start: int, end: int) -> bool:
-    """Whether ``start:end`` sits inside ``[...]`` on its line: link syntax or a placeholder, not prose."""
-    line_start = text.rfind("\n", 0, start) + 1
-    opening = text.rfind("[", line_start, start)
-    if opening < 0 or text.rfind("]", opening, start) >= 0:
-        return False
-    line_end = text.find("\n", end)
-    closing = text.find("]", end, line_end if line_end >= 0 else len(text))
-    return closing >= 0 and text.find("[", end, closing) < 0
+def _scan_table() -> Any:
+    """Each code point of the basic plane as the automaton reads it: lowercased (as one
+    character: one whose lowercase is longer stays), and a space unless a letter or digit."""
+    import numpy as np
+
+    table = _SCAN_TABLE.get("basic")
+    if table is None:
+        table = np.full(0x10001, 32, dtype="<u4")
+        for code in range(0x10000):
+            low = _lowercase(chr(code))
+            if low.isalnum():
+                table[code] = ord(low)
+        _SCAN_TABLE["basic"] = table
+    return table
 
 
-_ALNUM_TABLE: dict[str, Any] = {}
-
-
-def _scanned(lowered: str) -> tuple[str, Any, Any]:
-    """What the automaton scans: ``lowered`` with each character that is not a letter or digit
-    as a space, and a space on either end; and of ``lowered``, its code points and which are
-    letters or digits.
+def _scanned(text: str, fences: Sequence[int] = ()) -> tuple[str, Any, Any]:
+    """What the automaton scans: ``text`` lowercased, each character that is not a letter or
+    digit as a space except NUL at ``fences`` (see :data:`_FENCE`), and a space on either end;
+    and of ``text``, its code points and which are letters or digits (lowercased).
 
     A name held between spaces (see :func:`_scan_word`) then matches only
     as a whole word. Matching names anywhere, the automaton walked deep into
     its trie inside every word and reported every name inside a longer word
     ("note" in "notebook"): that cost more than everything else in the rule.
+    Lowercasing and blanking are one table lookup per character in numpy
+    (``str.lower`` of a text with any non-ASCII character cost more than the
+    scan itself), except in Greek with a capital sigma, whose lowercase
+    depends on its place in the word.
     """
     import numpy as np
 
-    points = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    # str.isalnum of every code point of the basic plane, looked up; the rare others one by one.
-    table = _ALNUM_TABLE.get("basic")
-    if table is None:
-        table = _ALNUM_TABLE["basic"] = np.array([chr(code).isalnum() for code in range(0x10000)] + [False])
-    alnum = table[np.minimum(points, 0x10000)]
-    for index in np.flatnonzero(points > 0xFFFF).tolist():
-        alnum[index] = lowered[index].isalnum()
-    blanked = np.where(alnum, points, np.uint32(32)).astype("<u4")
-    return " " + blanked.tobytes().decode("utf-32-le", "surrogatepass") + " ", points, alnum
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    lowered = points
+    if "\u03a3" in text:
+        lowered = np.frombuffer(_lowercase(text).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    blanked = _scan_table()[np.minimum(lowered, 0x10000)]
+    for index in np.flatnonzero(lowered > 0xFFFF).tolist():
+        low = _lowercase(text[index])
+        blanked[index] = ord(low) if low.isalnum() else 32
+    blanked[np.asarray(fences, dtype=np.int64)] = 0
+    return " " + blanked.tobytes().decode("utf-32-le", "surrogatepass") + " ", points, blanked != 32
 
 
-def _whole_words_in(
+def _prose_words(
     hits: list[tuple[int, int]], lengths: Any, allowed: list[tuple[int, int]], points: Any, alnum: Any
 ) -> list[tuple[int, int, int, bool]]:
     """``(start, end, automaton value, marked)`` of the automaton ``hits`` (whole words of the
-    :func:`_scanned` text) that lie inside one ``allowed`` range; ``marked`` when a character that
-    is neither a letter, a digit nor a space lies inside (then the match needs :func:`_folds_to`).
+    :func:`_scanned` text) that are words of prose; ``marked`` when a character that is neither
+    a letter, a digit nor a space lies inside (then the match needs :func:`_folds_to`).
 
-    Most hits lie in code and links; they are dropped here in numpy, all at
-    once, before the per-mention checks that need Python.
+    Prose means: inside one ``allowed`` range; not the tail or head of a
+    longer hyphenated or dotted token (``test-driven``), nor a piece of a
+    path (``notes/x.md``: a file listing, a log line or a command, where a
+    link is not what the writer meant); not inside ``[...]`` on its line
+    (link syntax or a placeholder); not a TeX command (``\\sigma``). Most
+    hits fail one of these; they are dropped here in numpy, all at once,
+    before the per-mention checks that need Python.
     """
     import numpy as np
 
@@ -200,11 +206,56 @@ def _whole_words_in(
     range_ends = np.fromiter((end for _, end in allowed), dtype=np.int64, count=len(allowed))
     slot = np.searchsorted(range_starts, starts, side="right") - 1
     keep = (slot >= 0) & (ends <= range_ends[np.maximum(slot, 0)]) & (starts >= range_starts[np.maximum(slot, 0)])
+    size = len(points)
+    before, after = _char_at(points, starts - 1), _char_at(points, ends)
+    keep &= ~_joining(before, alnum, starts - 2) & ~_joining(after, alnum, ends + 1) & (before != ord("\\"))
+    opens = np.flatnonzero(points == ord("["))
+    if len(opens):
+        closes, breaks = np.flatnonzero(points == ord("]")), np.flatnonzero(points == ord("\n"))
+        opening = _last_before(opens, starts)
+        inside = (opening > _last_before(breaks, starts)) & (_last_before(closes, starts) < opening)
+        closing = _first_from(closes, ends, size)
+        inside &= (closing < _first_from(breaks, ends, size)) & (_first_from(opens, ends, size) > closing)
+        keep &= ~inside
     chosen = np.flatnonzero(keep)
-    marks = np.concatenate(([0], np.cumsum(~alnum & (points != 32))))
+    plain = alnum | (points == 32) | (points == 10) | (points == 9) | (points == 13) | (points == 0xA0)
+    marks = np.concatenate(([0], np.cumsum(~plain)))
     starts, ends = starts[chosen], ends[chosen]
     marked = marks[ends] > marks[starts]
     return list(zip(starts.tolist(), ends.tolist(), found[chosen, 1].tolist(), marked.tolist()))
+
+
+def _char_at(points: Any, index: Any) -> Any:
+    """The code point at each ``index``, 0 where it is outside the text."""
+    import numpy as np
+
+    inside = (index >= 0) & (index < len(points))
+    return np.where(inside, points[np.clip(index, 0, max(0, len(points) - 1))], 0) if len(points) else np.zeros_like(index)
+
+
+def _joining(char: Any, alnum: Any, beyond: Any) -> Any:
+    """Whether each ``char`` (beside a word) is ``/``, or a joiner with a letter or digit at ``beyond``."""
+    import numpy as np
+
+    word = np.where((beyond >= 0) & (beyond < len(alnum)), alnum[np.clip(beyond, 0, max(0, len(alnum) - 1))], False)
+    return (char == ord("/")) | (((char == ord("-")) | (char == ord("_")) | (char == ord("."))) & word)
+
+
+def _last_before(positions: Any, at: Any) -> Any:
+    """The last of the sorted ``positions`` before each of ``at`` (-1 if none)."""
+    import numpy as np
+
+    index = np.searchsorted(positions, at) - 1
+    return np.where(index >= 0, positions[np.maximum(index, 0)], -1) if len(positions) else np.full_like(at, -1)
+
+
+def _first_from(positions: Any, at: Any, none: int) -> Any:
+    """The first of the sorted ``positions`` at or after each of ``at`` (``none`` if none)."""
+    import numpy as np
+
+    index = np.searchsorted(positions, at)
+    found = positions[np.minimum(index, len(positions) - 1)] if len(positions) else np.full_like(at, none)
+    return np.where(index < len(positions), found, none)
 
 
 @rule(
@@ -378,51 +429,75 @@ class MentionMatcher:
         of each key written each way: all the rule needs (a later one is
         reported, or counted, exactly when the first is), and a third of them.
         """
-        if not self.keys or not note.mention_ranges:
-            return []
-        text = source.normalized
-        lowered = _lowered(text)
+        return self.mentions_in([(note, source)], first=first)[0]
+
+    def mentions_in(self, notes: Sequence[tuple[Note, SourceText]], *, first: bool = False) -> list[list[Mention]]:
+        """:meth:`mentions` of each of ``notes``, scanned together.
+
+        The notes' texts are scanned as one, fenced apart, so the work done
+        in numpy costs its per-call overhead once for the batch, not once per
+        note (on a KB of small notes that overhead was most of the scan).
+        """
+        found: list[list[Mention]] = [[] for _ in notes]
+        scanned_notes = [slot for slot, (note, _) in enumerate(notes) if note.mention_ranges]
+        if not self.keys or not scanned_notes:
+            return found
+        texts: list[str] = []
+        bases: list[int] = []
+        allowed: list[tuple[int, int]] = []
+        base = 0
+        for slot in scanned_notes:
+            note, note_source = notes[slot]
+            texts.append(note_source.normalized)
+            bases.append(base)
+            flat = note_source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
+            allowed.extend(zip((base + offset for offset in flat[::2]), (base + offset for offset in flat[1::2])))
+            base += len(texts[-1]) + len(_FENCE)
+        joined = _FENCE.join(texts)
         # One pass over the whole text: pyahocorasick copies the string on every
         # iter() call, so a call per prose range would be quadratic in note size.
-        scanned, points, alnum = _scanned(lowered)
+        scanned, points, alnum = _scanned(joined, [start - 2 for start in bases[1:]])
         hits = list(self.automaton.iter(scanned))
         if not hits:
-            return []  # most notes, when looking for a few new names (see mention_scans)
-        flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
-        allowed = list(zip(flat[::2], flat[1::2]))
+            return found  # most notes, when looking for a few new names (see mention_scans)
         candidates: list[tuple[int, int, int]] = []
         keys, marked_keys = self.keys, self._marked
-        for start, end, value, marked in _whole_words_in(hits, self._lengths, allowed, points, alnum):
+        for start, end, value, marked in _prose_words(hits, self._lengths, allowed, points, alnum):
             group = self.scanned[value]
             index = group[0]
             if marked or len(group) > 1 or index in marked_keys:
-                exact = [i for i in group if _folds_to(lowered, start, end, keys[i])]
+                exact = [i for i in group if _folds_to(joined, start, end, keys[i])]
                 if not exact:
                     continue
                 index = exact[0]
-            if _joined(text, start - 1, -1) or _joined(text, end, 1):
-                continue  # a piece of a path or of a longer token, not a word of prose (either spelling)
-            if _in_brackets(text, start, end) or text[start - 1 : start] == "\\":
-                continue  # link syntax or a placeholder; a TeX command (\sigma)
             candidates.append((start, -end, index))
         # Longest first at each start; one start and length is one key, so nothing else to order by.
         candidates.sort()
+        cursor = -1
+        at = -1  # the note (index in ``scanned_notes``) the candidates are in
         chosen: list[Mention] = []
         seen: set[tuple[str, int]] = set()
-        cursor = -1
+        text, offset = "", 0
+        source: SourceText | None = None
         for start, end, index in candidates:
             end = -end
             if start < cursor:
                 continue
             cursor = end
-            key = self.keys[index]
-            how = self._how(text, start, end, key)
+            while at + 1 < len(bases) and bases[at + 1] <= start:
+                at += 1
+                chosen, seen = found[scanned_notes[at]], set()
+                source, offset = notes[scanned_notes[at]][1], bases[at]
+                text = source.normalized
+            assert source is not None
+            key = keys[index]
+            how = self._how(text, start - offset, end - offset, key)
             if first:
                 if (key, how) in seen:
                     continue
                 seen.add((key, how))
-            chosen.append((key, how, source.span(start, end), source.text[start:end]))
-        return chosen
+            chosen.append((key, how, source.span(start - offset, end - offset), source.text[start - offset : end - offset]))
+        return found
 
     @cached_property
     def _lengths(self) -> Any:
