@@ -144,11 +144,19 @@ def _scan_table() -> Any:
 
     table = _SCAN_TABLE.get("basic")
     if table is None:
-        table = np.full(0x10001, 32, dtype="<u4")
-        for code in range(0x10000):
-            low = _lowercase(chr(code))
-            if low.isalnum():
-                table[code] = ord(low)
+        # The whole plane as one string, lowercased and blanked at once (a loop over
+        # 65,536 characters was a tenth of a one-note run): surrogates, which no string
+        # may hold, stand in as spaces; a character whose lowercase is longer (only "İ")
+        # is blanked alone.
+        codes = np.arange(0x10001, dtype="<u4")
+        codes[0xD800:0xE000] = 32
+        codes[0x10000] = 32
+        longer = [code for code in range(0x10000) if not 0xD800 <= code < 0xE000 and len(chr(code).lower()) > 1]
+        codes[longer] = 32
+        lowered = _NOT_ALNUM.sub(" ", codes.tobytes().decode("utf-32-le").lower())
+        table = np.frombuffer(lowered.encode("utf-32-le"), dtype="<u4").copy()
+        for code in longer:
+            table[code] = code if chr(code).isalnum() else 32
         _SCAN_TABLE["basic"] = table
     return table
 
@@ -331,16 +339,17 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
         if _captured(note):
             continue  # scanned all the same: its words still say which names are common
         reported: dict[str, Span] = {}
+        own = style_counts(note)
         for key, how, place, mention in table.hits[path]:
             target = table.names.targets[key]
             if target == path or target in reported or target in table.linked.get(path, ()):
                 continue
             if table.counts(key, how):
                 span = reported[target] = Span(*place)
-                yield _finding(kb, note, span, mention, target, style)
+                yield _finding(kb, note, span, mention, target, style, own)
         for target, (span, mention) in _declared_mentions(kb, note, table).items():
             if target not in reported and not any(s.start < span.end and span.start < s.end for s in reported.values()):
-                yield _finding(kb, note, span, mention, target, style)
+                yield _finding(kb, note, span, mention, target, style, own)
 
 
 @dataclass(frozen=True)
@@ -920,9 +929,11 @@ def _entry(text: str, start: int, end: int, closing: re.Pattern[str] = _ENTRY_CL
     return bool(closing.match(text, end, line_end))
 
 
-def _finding(kb: KB, note: Note, span: Span, mention: str, target: str, style: tuple[int, int]) -> Finding:
+def _finding(
+    kb: KB, note: Note, span: Span, mention: str, target: str, style: tuple[int, int], own: tuple[int, int]
+) -> Finding:
     target_note = kb.notes[target]
-    replacement = link_text(kb, note, mention, target_note, style)
+    replacement = link_text(kb, note, mention, target_note, style, own=own)
     edit = Edit(
         path=note.path,
         start=span.start,
@@ -961,17 +972,30 @@ def kb_style(kb: KB) -> tuple[int, int]:
     return sum(w for w, _ in counts), sum(m for _, m in counts)
 
 
-def link_text(kb: KB, note: Note, mention: str, target: Note, style: tuple[int, int]) -> str:
+def link_text(
+    kb: KB, note: Note, mention: str, target: Note, style: tuple[int, int], *, own: tuple[int, int] | None = None
+) -> str:
     """The link that replaces ``mention``, in the note's own style (wikilink or relative markdown).
 
-    ``style`` is :func:`kb_style`, the KB's habit, for a note with no links of its own.
+    ``style`` is :func:`kb_style`, the KB's habit, for a note with no links of its own;
+    ``own`` the note's :func:`style_counts` if known.
     """
-    wikilinks, markdown = style_counts(note)
+    wikilinks, markdown = own if own is not None else style_counts(note)
     if wikilinks == markdown == 0:
         wikilinks, markdown = style
     if wikilinks > markdown:
         name = kb.resolver.wikilink_name(target.path)
         return f"[[{name}]]" if mention == name else f"[[{name}|{mention}]]"
-    relative = posixpath.relpath(target.path, posixpath.dirname(note.path) or ".")
-    return f"[{mention}]({quote(relative, safe='/-_.~()')})"
+    return f"[{mention}]({quote(_relative(target.path, posixpath.dirname(note.path)), safe='/-_.~()')})"
+
+
+def _relative(path: str, folder: str) -> str:
+    """``posixpath.relpath(path, folder)`` for two normalised paths inside the KB, without
+    asking the operating system for the working folder (twice per call)."""
+    steps = folder.split("/") if folder else []
+    parts = path.split("/")
+    common = 0
+    while common < min(len(steps), len(parts) - 1) and steps[common] == parts[common]:
+        common += 1
+    return "/".join([".."] * (len(steps) - common) + parts[common:])
 

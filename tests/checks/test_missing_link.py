@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from kbmine.checks.missing_link import (
     MentionMatcher,
     MentionTable,
     _entry,
+    _relative,
     fold_name,
     limit_of_common,
 )
@@ -281,3 +283,11 @@ def test_splitting_notes_does_not_change_which_names_are_common(make_kb: Callabl
     }
     make_kb(split)
     assert (_common_limit(root), _found(root)) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "folder"),
+    [("a.md", ""), ("a/b.md", ""), ("a/b.md", "a"), ("a/b.md", "c"), ("a/b/c.md", "a/d/e"), ("a.b/c.md", "a"), ("x.md", "a/b")],
+)
+def test_relative_link_paths_are_what_posixpath_relpath_gives(path: str, folder: str) -> None:
+    assert _relative(path, folder) == posixpath.relpath(path, folder or ".")
