@@ -44,8 +44,8 @@ Progress = Callable[[int, int], None]
 _SIGNATURES = "signatures"
 #: The cache's name for the resolutions of every link (see KB.resolutions).
 _RESOLUTIONS = "resolutions"
-#: What a parse worker returns per file: path, content hash, encoded note (kbmine.codec), passage signatures, error.
-_Parsed = tuple[str, str, bytes | None, bytes, str | None]
+#: A parsed file: path, content hash, the note (encoded by kbmine.codec when it comes from a worker), passage signatures, error.
+_Parsed = tuple[str, str, Note | bytes | None, bytes, str | None]
 
 
 @dataclass(slots=True)
@@ -427,22 +427,14 @@ def _materialise(kb: KB) -> dict[str, Note]:
     fresh: list[tuple[str, bytes]] = []
     total_bytes = sum(len(contents[p]) for p in todo)
     workers = min(kb.jobs or os.cpu_count() or 1, max(1, len(todo) // 8))
-    results: list[tuple[str, str, Note | bytes | None, bytes, str | None]] = []
+    results: Iterable[_Parsed]
     if workers > 1 and total_bytes >= PARALLEL_MIN_BYTES:
         stats.workers = workers
-        results.extend(_parse_parallel(kb.root, todo, contents, config, workers, kb.progress))
-    elif todo:
-        from kbmine.parse import signed_notes
-
-        for start in range(0, len(todo), _SIGNED_TOGETHER):
-            paths = todo[start : start + _SIGNED_TOGETHER]
-            signed = signed_notes(
-                [("", contents[path]) for path in paths], config.dialect, config.parse_timeout, config.passage_min_words
-            )
-            results.extend((path, note.content_hash, note, signature, None) for path, (note, signature) in zip(paths, signed))
-            if kb.progress is not None:
-                kb.progress(start + len(paths), len(todo))
+        results = _parse_parallel(kb.root, todo, contents, config, workers, kb.progress)
+    else:
+        results = _parse_here(todo, contents, config, kb.progress)
     signatures: list[tuple[str, bytes]] = []
+    # Each batch is taken in as it arrives: decoding it here overlaps the workers' parsing of the next.
     for path, digest, outcome, signature, error in results:
         if isinstance(outcome, Note):
             parsed: Note | None = replace(outcome, path=path, title=note_title(outcome.frontmatter, outcome.h1, path))
@@ -471,7 +463,8 @@ def _parse_parallel(
     config: Config,
     workers: int,
     progress: Progress | None,
-) -> list[_Parsed]:
+) -> Iterator[_Parsed]:
+    """Parse ``todo`` in a pool of ``workers`` processes, yielding each batch's notes as it is done."""
     from concurrent.futures import ProcessPoolExecutor  # with multiprocessing: only when there is much to parse
 
     # Largest first, in many small batches, so no worker is left with the one huge note at the end.
@@ -479,7 +472,6 @@ def _parse_parallel(
     batches: list[list[tuple[str, str]]] = [[] for _ in range(workers * 8)]
     for index, path in enumerate(ordered):
         batches[index % len(batches)].append((path, str(root / path)))
-    results: list[_Parsed] = []
     done = 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [
@@ -490,12 +482,25 @@ def _parse_parallel(
             if batch
         ]
         for future in futures:
-            for item in future.result():
-                results.append(item)
-                done += 1
+            batch_results = future.result()
+            done += len(batch_results)
+            yield from batch_results
             if progress is not None:
                 progress(done, len(todo))
-    return results
+
+
+def _parse_here(todo: list[str], contents: dict[str, bytes], config: Config, progress: Progress | None) -> Iterator[_Parsed]:
+    """Parse ``todo`` in this process, a batch of notes at a time (see :data:`_SIGNED_TOGETHER`)."""
+    if not todo:
+        return
+    from kbmine.parse import signed_notes
+
+    for start in range(0, len(todo), _SIGNED_TOGETHER):
+        paths = todo[start : start + _SIGNED_TOGETHER]
+        signed = signed_notes([("", contents[path]) for path in paths], config.dialect, config.parse_timeout, config.passage_min_words)
+        yield from ((path, note.content_hash, note, signature, None) for path, (note, signature) in zip(paths, signed))
+        if progress is not None:
+            progress(start + len(paths), len(todo))
 
 
 def _store_signatures(kb: KB, signatures: list[tuple[str, bytes]]) -> None:
