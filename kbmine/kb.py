@@ -27,6 +27,8 @@ from kbmine.model import Link, Note, Problem, Span, content_hash, note_title, pa
 from kbmine.resolve import Resolution, Resolver
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import networkx as nx
 
     from kbmine.parse.text import SourceText
@@ -87,6 +89,8 @@ class KB:
     _source_bytes: int = field(default=0, repr=False)
     #: Passage signatures of the notes parsed in this run, or fetched since (see passage_signatures).
     _signatures: dict[str, bytes] = field(default_factory=dict, repr=False)
+    #: The process that started it, HEAD and the git dates being read in a thread (see prefetch_git_dates).
+    _git_dates_job: tuple[int, str, Future[dict[str, tuple[int, int]] | None]] | None = field(default=None, repr=False)
 
     @cached_property
     def fingerprint(self) -> str:
@@ -200,6 +204,33 @@ class KB:
         for path, note in self.notes.items():
             yield from ((note, link, res) for link, res in zip(note.links, resolutions[path]))
 
+    def prefetch_git_dates(self) -> None:
+        """Start reading :attr:`git_dates` from git in a thread, so that git works while the notes are parsed.
+
+        On a cold run in a repository, ``git log`` with rename detection took
+        a quarter of a second, waited for at the end by stale-status and again
+        by duplicate-claim's child. Only git and the reading of its output run
+        in the thread (whose modules are all imported already): the cache's
+        connection belongs to this thread, which reads and writes it.
+        """
+        if "git_dates" in self.__dict__ or self._git_dates_job is not None:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        from kbmine import gitops
+
+        head = gitops.head_commit(self.root)
+        if head is None or (self.cache is not None and isinstance(self.cache.get_blob("git-dates", head), dict)):
+            return  # no history, or the dates are cached: git_dates reads them at once
+        pool = ThreadPoolExecutor(1, thread_name_prefix="kbmine-git-dates")
+        self._git_dates_job = (os.getpid(), head, pool.submit(gitops.file_dates, self.root))
+        pool.shutdown(wait=False)
+
+    def settle_git_dates(self) -> None:
+        """Take in a prefetch of :attr:`git_dates` now, if one runs: before a fork, so the child has them."""
+        if self._git_dates_job is not None and self._git_dates_job[0] == os.getpid():
+            self.git_dates  # a cached property, computed here for its effect
+
     @cached_property
     def git_dates(self) -> dict[str, tuple[int, int]] | None:
         """``note path → (created, last modified)`` from one git log pass (``None`` outside git).
@@ -208,14 +239,17 @@ class KB:
         """
         from kbmine import gitops
 
-        head = gitops.head_commit(self.root)
+        job = self._git_dates_job
+        if job is not None and job[0] != os.getpid():
+            job = None  # a forked child: the thread that would finish the job is not in this process
+        head = job[1] if job is not None else gitops.head_commit(self.root)
         if head is None:
             return None
         if self.cache is not None:
             cached = self.cache.get_blob("git-dates", head)
             if isinstance(cached, dict):
                 return cached
-        dates = gitops.file_dates(self.root)
+        dates = job[2].result() if job is not None else gitops.file_dates(self.root)
         if dates is not None and self.cache is not None:
             self.cache.put_blob("git-dates", head, dates)
         return dates

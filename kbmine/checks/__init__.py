@@ -209,6 +209,8 @@ def run_checks(
 
     from kbmine.heap import frozen_heap
 
+    if any(chosen.uses_git for chosen in rules):
+        kb.prefetch_git_dates()  # git reads the history while the notes are parsed
     kb.notes  # parsed (or unpickled) before the heap is frozen, so the notes are in it
     with frozen_heap():
         findings = apply_suppressions(kb, _run(kb, rules), all_rules(), report_unused_suppressions)
@@ -260,6 +262,7 @@ def _start_apart(kb: KB, rules: list[tuple[Rule, dict[str, Any]]]) -> dict[str, 
     if not rules:
         return {}
     kb.resolutions  # computed once, before the fork, for both sides
+    kb.settle_git_dates()
     size = sum(note.size for note in kb.notes.values())
 
     def in_child() -> None:
