@@ -60,12 +60,13 @@ def _option(options: dict[str, Any], key: str, default: tuple[str, ...]) -> froz
 def _vocabulary(kb: KB, options: dict[str, Any], key: str) -> dict[str, str]:
     """Status value → live, dead or done: the built-in vocabulary of each class the config does
     not set, then the accepted ``status_vocabulary`` specs of ``key``, then the configured lists."""
-    from kbmine.mine.kinds.status_vocabulary import status_classes
-
     order = (("live", LIVE), ("done", DONE), ("dead", DEAD))  # dead wins over done over live
     classes = {word: name for name, default in order if name not in options for word in _option(options, name, default)}
     for accepted in enforced_specs(kb.root):
         if accepted.kind == "status_vocabulary" and accepted.parameters.get("key") == key:
+            # Imported only here: the miner's package brings the parser with it (a tenth of a second).
+            from kbmine.mine.kinds.status_vocabulary import status_classes
+
             classes.update(status_classes(accepted.parameters))
     classes.update({word: name for name, default in order if name in options for word in _option(options, name, default)})
     return classes
