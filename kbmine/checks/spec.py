@@ -56,12 +56,13 @@ def spec(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     To allow an exception, suppress ``spec/<id>`` (or ``KB300``) in that note;
     if exceptions pile up, reject the spec or mine it again.
     """
-    from kbmine.mine.context import MineContext
-    from kbmine.mine.kinds import all_kinds
-
     specs = enforced_specs(kb.root)
     if not specs:
         return
+    # Imported only when a spec is enforced: the miner's package brings the parser along.
+    from kbmine.mine.context import MineContext
+    from kbmine.mine.kinds import all_kinds
+
     kinds = all_kinds()
     context = MineContext.of_kb(kb) if any(kinds[s.kind].uses_context for s in specs) else None
     for accepted in specs:
