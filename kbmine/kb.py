@@ -501,6 +501,12 @@ def _parse_parallel(
     """Parse ``todo`` in a pool of ``workers`` processes, yielding each batch's notes as it is done."""
     from concurrent.futures import ProcessPoolExecutor  # with multiprocessing: only when there is much to parse
 
+    # The parser and numpy imported once, here, before the workers fork: each worker imported
+    # them itself (a fifth of a second), and this process needs them later all the same.
+    import numpy  # noqa: F401
+
+    import kbmine.parse  # noqa: F401
+
     # Largest first, in many small batches, so no worker is left with the one huge note at the end.
     ordered = sorted(todo, key=lambda p: len(contents[p]), reverse=True)
     batches: list[list[tuple[str, str]]] = [[] for _ in range(workers * 8)]
