@@ -8,7 +8,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -134,30 +134,27 @@ def _folds_to(text: str, start: int, end: int, key: str) -> bool:
 #: Between two notes scanned together: a line break either side (no word, link or line runs on
 #: across it) and in the middle a character no name can match (see :func:`_scanned`).
 _FENCE = "\n\x00\n"
-_SCAN_TABLE: dict[str, Any] = {}
 
 
+@cache
 def _scan_table() -> Any:
     """Each code point of the basic plane as the automaton reads it: lowercased (as one
     character: one whose lowercase is longer stays), and a space unless a letter or digit."""
     import numpy as np
 
-    table = _SCAN_TABLE.get("basic")
-    if table is None:
-        # The whole plane as one string, lowercased and blanked at once (a loop over
-        # 65,536 characters was a tenth of a one-note run): surrogates, which no string
-        # may hold, stand in as spaces; a character whose lowercase is longer (only "İ")
-        # is blanked alone.
-        codes = np.arange(0x10001, dtype="<u4")
-        codes[0xD800:0xE000] = 32
-        codes[0x10000] = 32
-        longer = [code for code in range(0x10000) if not 0xD800 <= code < 0xE000 and len(chr(code).lower()) > 1]
-        codes[longer] = 32
-        lowered = _NOT_ALNUM.sub(" ", codes.tobytes().decode("utf-32-le").lower())
-        table = np.frombuffer(lowered.encode("utf-32-le"), dtype="<u4").copy()
-        for code in longer:
-            table[code] = code if chr(code).isalnum() else 32
-        _SCAN_TABLE["basic"] = table
+    # The whole plane as one string, lowercased and blanked at once (a loop over
+    # 65,536 characters was a tenth of a one-note run): surrogates, which no string
+    # may hold, stand in as spaces; a character whose lowercase is longer (only "İ")
+    # is blanked alone.
+    codes = np.arange(0x10001, dtype="<u4")
+    codes[0xD800:0xE000] = 32
+    codes[0x10000] = 32
+    longer = [code for code in range(0x10000) if not 0xD800 <= code < 0xE000 and len(chr(code).lower()) > 1]
+    codes[longer] = 32
+    lowered = _NOT_ALNUM.sub(" ", codes.tobytes().decode("utf-32-le").lower())
+    table = np.frombuffer(lowered.encode("utf-32-le"), dtype="<u4").copy()
+    for code in longer:
+        table[code] = code if chr(code).isalnum() else 32
     return table
 
 
@@ -215,7 +212,7 @@ def _prose_words(
     slot = np.searchsorted(range_starts, starts, side="right") - 1
     keep = (slot >= 0) & (ends <= range_ends[np.maximum(slot, 0)]) & (starts >= range_starts[np.maximum(slot, 0)])
     size = len(points)
-    before, after = _char_at(points, starts - 1), _char_at(points, ends)
+    before, after = _at(points, starts - 1, 0), _at(points, ends, 0)
     keep &= ~_joining(before, alnum, starts - 2) & ~_joining(after, alnum, ends + 1) & (before != ord("\\"))
     opens = np.flatnonzero(points == ord("["))
     if len(opens):
@@ -233,20 +230,19 @@ def _prose_words(
     return list(zip(starts.tolist(), ends.tolist(), found[chosen, 1].tolist(), marked.tolist()))
 
 
-def _char_at(points: Any, index: Any) -> Any:
-    """The code point at each ``index``, 0 where it is outside the text."""
+def _at(values: Any, index: Any, outside: Any) -> Any:
+    """``values`` at each ``index``, and ``outside`` where the index falls outside them."""
     import numpy as np
 
-    inside = (index >= 0) & (index < len(points))
-    return np.where(inside, points[np.clip(index, 0, max(0, len(points) - 1))], 0) if len(points) else np.zeros_like(index)
+    if not len(values):
+        return np.full(len(index), outside)
+    inside = (index >= 0) & (index < len(values))
+    return np.where(inside, values[np.clip(index, 0, len(values) - 1)], outside)
 
 
 def _joining(char: Any, alnum: Any, beyond: Any) -> Any:
     """Whether each ``char`` (beside a word) is ``/``, or a joiner with a letter or digit at ``beyond``."""
-    import numpy as np
-
-    word = np.where((beyond >= 0) & (beyond < len(alnum)), alnum[np.clip(beyond, 0, max(0, len(alnum) - 1))], False)
-    return (char == ord("/")) | (((char == ord("-")) | (char == ord("_")) | (char == ord("."))) & word)
+    return (char == ord("/")) | (((char == ord("-")) | (char == ord("_")) | (char == ord("."))) & _at(alnum, beyond, False))
 
 
 def _last_before(positions: Any, at: Any) -> Any:
@@ -339,17 +335,16 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
         if _captured(note):
             continue  # scanned all the same: its words still say which names are common
         reported: dict[str, Span] = {}
-        own = style_counts(note)
         for key, how, place, mention in table.hits[path]:
             target = table.names.targets[key]
             if target == path or target in reported or target in table.linked.get(path, ()):
                 continue
             if table.counts(key, how):
                 span = reported[target] = Span(*place)
-                yield _finding(kb, note, span, mention, target, style, own)
+                yield _finding(kb, note, span, mention, target, style)
         for target, (span, mention) in _declared_mentions(kb, note, table).items():
             if target not in reported and not any(s.start < span.end and span.start < s.end for s in reported.values()):
-                yield _finding(kb, note, span, mention, target, style, own)
+                yield _finding(kb, note, span, mention, target, style)
 
 
 @dataclass(frozen=True)
@@ -929,11 +924,9 @@ def _entry(text: str, start: int, end: int, closing: re.Pattern[str] = _ENTRY_CL
     return bool(closing.match(text, end, line_end))
 
 
-def _finding(
-    kb: KB, note: Note, span: Span, mention: str, target: str, style: tuple[int, int], own: tuple[int, int]
-) -> Finding:
+def _finding(kb: KB, note: Note, span: Span, mention: str, target: str, style: tuple[int, int]) -> Finding:
     target_note = kb.notes[target]
-    replacement = link_text(kb, note, mention, target_note, style, own=own)
+    replacement = link_text(kb, note, mention, target_note, style)
     edit = Edit(
         path=note.path,
         start=span.start,
@@ -972,30 +965,17 @@ def kb_style(kb: KB) -> tuple[int, int]:
     return sum(w for w, _ in counts), sum(m for _, m in counts)
 
 
-def link_text(
-    kb: KB, note: Note, mention: str, target: Note, style: tuple[int, int], *, own: tuple[int, int] | None = None
-) -> str:
+def link_text(kb: KB, note: Note, mention: str, target: Note, style: tuple[int, int]) -> str:
     """The link that replaces ``mention``, in the note's own style (wikilink or relative markdown).
 
-    ``style`` is :func:`kb_style`, the KB's habit, for a note with no links of its own;
-    ``own`` the note's :func:`style_counts` if known.
+    ``style`` is :func:`kb_style`, the KB's habit, for a note with no links of its own.
     """
-    wikilinks, markdown = own if own is not None else style_counts(note)
+    wikilinks, markdown = style_counts(note)
     if wikilinks == markdown == 0:
         wikilinks, markdown = style
     if wikilinks > markdown:
         name = kb.resolver.wikilink_name(target.path)
         return f"[[{name}]]" if mention == name else f"[[{name}|{mention}]]"
-    return f"[{mention}]({quote(_relative(target.path, posixpath.dirname(note.path)), safe='/-_.~()')})"
-
-
-def _relative(path: str, folder: str) -> str:
-    """``posixpath.relpath(path, folder)`` for two normalised paths inside the KB, without
-    asking the operating system for the working folder (twice per call)."""
-    steps = folder.split("/") if folder else []
-    parts = path.split("/")
-    common = 0
-    while common < min(len(steps), len(parts) - 1) and steps[common] == parts[common]:
-        common += 1
-    return "/".join([".."] * (len(steps) - common) + parts[common:])
+    relative = posixpath.relpath(target.path, posixpath.dirname(note.path) or ".")
+    return f"[{mention}]({quote(relative, safe='/-_.~()')})"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from kbmine.checks.missing_link import (
     MentionMatcher,
     MentionTable,
     _entry,
-    _relative,
     fold_name,
     limit_of_common,
 )
@@ -284,10 +282,3 @@ def test_splitting_notes_does_not_change_which_names_are_common(make_kb: Callabl
     make_kb(split)
     assert (_common_limit(root), _found(root)) == before
 
-
-@pytest.mark.parametrize(
-    ("path", "folder"),
-    [("a.md", ""), ("a/b.md", ""), ("a/b.md", "a"), ("a/b.md", "c"), ("a/b/c.md", "a/d/e"), ("a.b/c.md", "a"), ("x.md", "a/b")],
-)
-def test_relative_link_paths_are_what_posixpath_relpath_gives(path: str, folder: str) -> None:
-    assert _relative(path, folder) == posixpath.relpath(path, folder or ".")
