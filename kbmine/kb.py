@@ -219,12 +219,21 @@ class KB:
 
         from kbmine import gitops
 
-        head = gitops.head_commit(self.root)
-        if head is None or (self.cache is not None and isinstance(self.cache.get_blob("git-dates", head), dict)):
-            return  # no history, or the dates are cached: git_dates reads them at once
+        head, stored = self._stored_git_dates()
+        if head is None or stored is not None:
+            self.__dict__["git_dates"] = stored  # no history, or the dates are cached: the property's value
+            return
         pool = ThreadPoolExecutor(1, thread_name_prefix="kbmine-git-dates")
         self._git_dates_job = (os.getpid(), head, pool.submit(gitops.file_dates, self.root))
         pool.shutdown(wait=False)
+
+    def _stored_git_dates(self) -> tuple[str | None, dict[str, tuple[int, int]] | None]:
+        """HEAD (``None`` outside git) and the git dates cached under it, if any."""
+        from kbmine import gitops
+
+        head = gitops.head_commit(self.root)
+        stored = self.cache.get_blob("git-dates", head) if head is not None and self.cache is not None else None
+        return head, stored if isinstance(stored, dict) else None
 
     def settle_git_dates(self) -> None:
         """Take in a prefetch of :attr:`git_dates` now, if one runs: before a fork, so the child has them."""
@@ -240,17 +249,15 @@ class KB:
         from kbmine import gitops
 
         job = self._git_dates_job
-        if job is not None and job[0] != os.getpid():
-            job = None  # a forked child: the thread that would finish the job is not in this process
-        head = job[1] if job is not None else gitops.head_commit(self.root)
-        if head is None:
-            return None
-        if self.cache is not None:
-            cached = self.cache.get_blob("git-dates", head)
-            if isinstance(cached, dict):
-                return cached
-        dates = job[2].result() if job is not None else gitops.file_dates(self.root)
-        if dates is not None and self.cache is not None:
+        head: str | None
+        if job is not None and job[0] == os.getpid():
+            head, dates = job[1], job[2].result()
+        else:  # not prefetched, or a forked child: the thread that would finish the job is not in this process
+            head, stored = self._stored_git_dates()
+            if head is None or stored is not None:
+                return stored
+            dates = gitops.file_dates(self.root)
+        if dates is not None and head is not None and self.cache is not None:
             self.cache.put_blob("git-dates", head, dates)
         return dates
 
@@ -501,11 +508,9 @@ def _parse_parallel(
     """Parse ``todo`` in a pool of ``workers`` processes, yielding each batch's notes as it is done."""
     from concurrent.futures import ProcessPoolExecutor  # with multiprocessing: only when there is much to parse
 
-    # The parser and numpy imported once, here, before the workers fork: each worker imported
-    # them itself (a fifth of a second), and this process needs them later all the same.
-    import numpy  # noqa: F401
+    from kbmine.parallel import before_fork
 
-    import kbmine.parse  # noqa: F401
+    before_fork()
 
     # Largest first, in many small batches, so no worker is left with the one huge note at the end.
     ordered = sorted(todo, key=lambda p: len(contents[p]), reverse=True)

@@ -12,6 +12,7 @@ that a rule can run while the others do (see :func:`kbmine.checks.run_checks`).
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from kbmine.heap import frozen_heap
 
-__all__ = ["PARALLEL_MIN_BYTES", "Background", "fork_map", "shared"]
+__all__ = ["PARALLEL_MIN_BYTES", "Background", "before_fork", "fork_map", "shared"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -32,6 +33,18 @@ PARALLEL_MIN_BYTES = 3_000_000
 _SHARED: Any = None
 #: The call a :class:`Background` child runs: set just before the fork, which hands it over.
 _CALL: tuple[Callable[[], Any], Callable[[], Any]] | None = None
+
+
+#: What every forked kbmine process uses, imported before the fork so the children inherit it:
+#: each worker and child imported them itself (a fifth of a second each), and the parent
+#: needs them later all the same.
+_INHERITED = ("numpy", "kbmine.parse")
+
+
+def before_fork() -> None:
+    """Import what forked workers and children will use (see :data:`_INHERITED`), once, here."""
+    for name in _INHERITED:
+        importlib.import_module(name)
 
 
 def shared() -> Any:
@@ -61,6 +74,7 @@ def fork_map(
         count = workers * 4
         batches = [items[index::count] for index in range(count)]
         context = multiprocessing.get_context("fork")
+        before_fork()
         # Frozen before the fork: workers that collect would otherwise copy every shared page.
         with frozen_heap(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             parts = list(pool.map(work, batches))
@@ -88,6 +102,7 @@ class Background(Generic[R]):
         self._future: Any = None
         if size < PARALLEL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
             return
+        before_fork()
         global _CALL
         _CALL = (in_child, work)
         try:

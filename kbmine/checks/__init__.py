@@ -257,19 +257,13 @@ def _start_apart(kb: KB, rules: list[tuple[Rule, dict[str, Any]]]) -> dict[str, 
     they share the cores instead of taking turns. The child reports its
     findings and the notices it raised; it opens its own cache connection.
     """
-    from kbmine.parallel import PARALLEL_MIN_BYTES, Background
+    from kbmine.parallel import Background
 
     if not rules:
         return {}
     kb.resolutions  # computed once, before the fork, for both sides
     kb.settle_git_dates()
     size = sum(note.size for note in kb.notes.values())
-    if size >= PARALLEL_MIN_BYTES:
-        # Imported once, before the forks, not in each child (the rules and their workers
-        # all use numpy, and the parser's package comes with any note's decoded text).
-        import numpy  # noqa: F401
-
-        import kbmine.parse  # noqa: F401
 
     def in_child() -> None:
         if kb.cache is not None:
