@@ -31,7 +31,6 @@ from kbmine.model import (
     Link,
     Note,
     Problem,
-    Span,
     _new_span,
     note_title,
 )
@@ -61,26 +60,22 @@ _NOTE = _setters(Note, "path title " + _NOTE_FIELDS)
 _NOTE_LENGTH = len(_NOTE) - 2
 
 
-def _span_record(span: Span) -> tuple[int, int, int, int, int, int]:
-    return (span.start, span.end, span.line, span.column, span.end_line, span.end_column)
-
-
 def encode_note(note: Note) -> bytes:
     """``note`` as cache bytes (its path and title left out)."""
     body = (
         note.aliases,
-        tuple((h.level, h.text, h.slug, h.explicit_id, _span_record(h.span)) for h in note.headings),
-        tuple((b.id, _span_record(b.span)) for b in note.blocks),
+        tuple((h.level, h.text, h.slug, h.explicit_id, h.span.record()) for h in note.headings),
+        tuple((b.id, b.span.record()) for b in note.blocks),
         tuple(
             (
                 k.kind, k.raw, k.target, k.anchor, k.label, k.is_embed, k.in_frontmatter, k.external, k.frontmatter_key,
-                _span_record(k.span), None if k.target_span is None else _span_record(k.target_span),
+                k.span.record(), None if k.target_span is None else k.target_span.record(),
             )
             for k in note.links
         ),
         note.body_start, note.size, note.content_hash, note.encoding, note.has_frontmatter, note.h1,
         note.code_ranges, note.prose_ranges, note.tasks_open,
-        tuple((p.rule, p.message, _span_record(p.span), p.severity, p.data) for p in note.problems),
+        tuple((p.rule, p.message, p.span.record(), p.severity, p.data) for p in note.problems),
         note.mention_ranges, note.passages,
     )  # fmt: skip
     try:

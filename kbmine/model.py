@@ -83,8 +83,12 @@ class Span(_Compact):
     end_line: int
     end_column: int
 
+    def record(self) -> tuple[int, int, int, int, int, int]:
+        """The fields as a plain tuple, in order: how caches store a span (``_new_span`` takes it back)."""
+        return (self.start, self.end, self.line, self.column, self.end_line, self.end_column)
+
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return (_new_span, (self.start, self.end, self.line, self.column, self.end_line, self.end_column))
+        return (_new_span, self.record())
 
 
 _SPAN_SETTERS: tuple[Callable[[Any, Any], None], ...] = tuple(getattr(Span, name).__set__ for name in Span.__slots__)

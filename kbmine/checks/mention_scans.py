@@ -132,4 +132,4 @@ def _scan_batch(matcher: MentionMatcher, batch: list[tuple[str, Note, SourceText
 def _kept(mention: Mention) -> KeptMention:
     key, how, span, text = mention
     assert span is not None
-    return key, how, (span.start, span.end, span.line, span.column, span.end_line, span.end_column), text
+    return key, how, span.record(), text
