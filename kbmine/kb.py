@@ -118,7 +118,7 @@ class KB:
         from kbmine.heap import paused_gc
 
         started = time.perf_counter()
-        with paused_gc():  # millions of acyclic objects: see kbmine.heap
+        with paused_gc(freeze=True):  # millions of acyclic objects, kept for the run: see kbmine.heap
             notes = _materialise(self)
         self.stats.seconds += time.perf_counter() - started
         return notes
