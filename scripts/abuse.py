@@ -506,6 +506,19 @@ def _fm_odd_values(ctx: Ctx) -> None:
     return None
 
 
+@case("frontmatter/huge-integers", quick_phases=("specs",))
+def _fm_huge_integers(ctx: Ctx) -> None:
+    """Integers past Python's 4300-digit print limit: hex and octal YAML (loaded without the check), as a key, in TOML."""
+    _plain_notes(ctx)
+    ctx.write("hex.md", "---\ntitle: Hex\nn: 0x" + "f" * 5000 + "\n---\n# Hex\n[[good]]\n")
+    ctx.write("octal.md", "---\nn: [0" + "7" * 6000 + "]\n---\n")
+    ctx.write("key.md", "---\n? 0x" + "f" * 5000 + "\n: key\n---\n")
+    ctx.write("toml-decimal.md", "+++\nn = " + "9" * 5000 + "\n+++\n")
+    ctx.write("toml-hex.md", "+++\nn = 0x" + "f" * 5000 + "\n+++\n")
+    ctx.write("just-fits.md", "---\nstatus: draft\nn: 0x" + "f" * 3000 + "\n---\n# Fits\n")
+    return None
+
+
 @case("frontmatter/unclosed-fence")
 def _fm_unclosed(ctx: Ctx) -> None:
     """Frontmatter fences that are never closed."""

@@ -30,6 +30,10 @@ _TOP_KEY = re.compile(r"^([^\s#:'\"-][^:\n]*?|\"[^\"\n]*\"|'[^'\n]*'):(?:[ \t]|$
 #: Enough for any real note; an alias bomb blows through it at once.
 NODE_BUDGET = 20_000
 DEPTH_LIMIT = 64
+#: Python's default limit on printing an integer in decimal; over it ``str()`` raises.
+_INT_DIGITS = 4300
+#: Integers this wide or narrower have at most ``_INT_DIGITS`` decimal digits.
+_INT_BITS = int(_INT_DIGITS * 3.3219)
 
 
 class FrontmatterError(Exception):
@@ -104,6 +108,9 @@ def load_frontmatter(block: FrontmatterBlock, text: str) -> dict[str, Any]:
             raise FrontmatterError(f"invalid TOML frontmatter: {exc}", first_line) from None
         except RecursionError:
             raise FrontmatterError("TOML frontmatter is nested too deeply", first_line) from None
+        except ValueError as exc:
+            # tomllib hands a decimal integer of 5,000 digits to int(), which refuses it.
+            raise FrontmatterError(f"invalid TOML frontmatter: {exc}", first_line) from None
     else:
         _DuplicateKeyLoader.duplicates = []
         try:
@@ -128,7 +135,7 @@ def load_frontmatter(block: FrontmatterBlock, text: str) -> dict[str, Any]:
             f"frontmatter must be a mapping of keys to values, not a {_yaml_kind(data)}", first_line
         )
     budget = [NODE_BUDGET]
-    return {str(key): _plain(value, budget, 1, first_line) for key, value in data.items()}
+    return {_key(key, first_line): _plain(value, budget, 1, first_line) for key, value in data.items()}
 
 
 def _yaml_kind(value: Any) -> str:
@@ -145,15 +152,31 @@ def _plain(value: Any, budget: list[int], depth: int, line: int) -> Any:
     if depth > DEPTH_LIMIT:
         raise FrontmatterError(f"frontmatter is nested deeper than {DEPTH_LIMIT} levels; refused", line)
     if isinstance(value, dict):
-        return {str(k): _plain(v, budget, depth + 1, line) for k, v in value.items()}
+        return {_key(k, line): _plain(v, budget, depth + 1, line) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v, budget, depth + 1, line) for v in value]
     if isinstance(value, (set, frozenset)):
         # A ``!!set`` iterates in hash order, which changes from run to run.
         return sorted((_plain(v, budget, depth + 1, line) for v in value), key=repr)
+    if isinstance(value, int) and value.bit_length() > _INT_BITS:
+        _refuse_huge_int(line)
     if isinstance(value, (str, int, float, bool, dt.date, dt.time)) or value is None:
         return value
     return str(value)
+
+
+def _key(key: Any, line: int) -> str:
+    """A mapping key as the string every rule reads it as (a huge integer key is refused, as its value would be)."""
+    if isinstance(key, int) and key.bit_length() > _INT_BITS:
+        _refuse_huge_int(line)
+    return str(key)
+
+
+def _refuse_huge_int(line: int) -> None:
+    """Python will not print an integer past its digit limit (JSON, graph exports and the
+    miner all print values), so one written in hex or octal (``0xfff…``, which loads without
+    that check) is refused like the decimal one the loader already refuses."""
+    raise FrontmatterError(f"invalid frontmatter: an integer of more than {_INT_DIGITS} digits", line)
 
 
 def _strings(value: Any) -> list[str]:

@@ -31,6 +31,21 @@ def test_values_a_tag_cannot_build_are_invalid_frontmatter() -> None:
         assert rules_of(f"---\na: {value}\n---\n") == ["invalid-frontmatter"], value
 
 
+def test_integers_too_long_to_print_are_invalid_frontmatter() -> None:
+    """Hex and octal load without Python's digit check, and TOML's decimal hits it inside
+    tomllib: each would later break printing (JSON, graph exports, the miner)."""
+    for text in (
+        "---\nn: 0x" + "f" * 5000 + "\n---\n",
+        "---\nn: 0" + "7" * 6000 + "\n---\n",
+        "---\nnested: {a: [0x" + "f" * 5000 + "]}\n---\n",
+        "---\n? 0x" + "f" * 5000 + "\n: key\n---\n",
+        "+++\nn = " + "9" * 5000 + "\n+++\n",
+        "+++\nn = 0x" + "f" * 5000 + "\n+++\n",
+    ):
+        assert rules_of(text) == ["invalid-frontmatter"], text[:12]
+    assert parse_note("n.md", b"---\nn: 0x" + b"f" * 3000 + b"\n---\n").problems == ()
+
+
 def test_deep_toml_and_yaml_are_refused_not_a_recursion_error() -> None:
     assert rules_of("+++\na = " + "[" * 3000 + "]" * 3000 + "\n+++\n") == ["invalid-frontmatter"]
     assert rules_of("---\na: " + "[" * 10_000 + "]" * 10_000 + "\n---\n") == ["invalid-frontmatter"]
