@@ -107,7 +107,9 @@ def scan_kb(root: Path, config: Config) -> Scan:
                         what = "symlink loop" if exc.errno == errno.ELOOP else "dangling symlink (its target does not exist)"
                         scan.problems.append(ScanProblem(path, what))
                     continue
-                scan.problems.append(ScanProblem(path, "vanished or unreadable while scanning"))
+                # ENAMETOOLONG (past PATH_MAX), EACCES, or deleted since the listing: say which.
+                reason = exc.strerror or type(exc).__name__
+                scan.problems.append(ScanProblem(path, f"vanished or unreadable while scanning: {reason}"))
                 continue
             if is_link:
                 target = os.path.realpath(entry.path)

@@ -11,6 +11,7 @@ import kbmine.kb
 from kbmine.cache import ParseCache, default_cache_path
 from kbmine.checks import run_checks
 from kbmine.config import Config
+from kbmine.files import scan_kb
 
 
 def make(root: Path, files: dict[str, str]) -> Path:
@@ -86,3 +87,23 @@ def test_a_refused_local_cache_goes_to_the_user_cache(tmp_path: Path, monkeypatc
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     root = make(tmp_path / "kb", {"a.md": "# A\n", ".kbmine": "not a folder\n"})
     assert default_cache_path(root).parent == tmp_path / "cache" / "kbmine"
+
+
+def test_a_folder_past_path_max_is_a_finding_that_says_why(tmp_path: Path) -> None:
+    """Below PATH_MAX (4096 bytes) a path cannot be stat'ed by its absolute name: the scan names
+    the folder and the reason instead of a bare "vanished" (and never raises)."""
+    root = make(tmp_path / "kb", {"a.md": "# A\n"})
+    here = os.getcwd()
+    os.chdir(root)
+    try:
+        for _ in range(4096 // 200 + 1):
+            os.mkdir("d" * 200)
+            os.chdir("d" * 200)
+        Path("deep.md").write_text("# Deep\n")
+    finally:
+        os.chdir(here)
+    scan = scan_kb(root, Config())
+    assert scan.notes == ["a.md"]
+    [problem] = scan.problems
+    assert problem.path.startswith("d" * 200 + "/")
+    assert problem.message.endswith(": File name too long")
