@@ -22,11 +22,15 @@ import pickle
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kbmine import __version__
+
+if TYPE_CHECKING:
+    from kbmine.parallel import Background
 
 __all__ = ["DB_SUFFIXES", "ParseCache", "default_cache_path", "remove_cache"]
 
@@ -39,6 +43,19 @@ _FILE_BLOB_BYTES = 1 << 20
 _FILE_MARK = b"kbmine-file-blob:"
 #: A file no row refers to is removed once this old (a concurrent run may not have recorded it yet).
 _ORPHAN_SECONDS = 60.0
+
+
+#: Per database: the writes left to forked children (see ParseCache.write_behind), each with the
+#: process that started it.
+_BEHIND: dict[Path, list[tuple[int, Background[None]]]] = {}
+
+
+def _settle_writes(path: Path) -> None:
+    """Wait for the writes to database ``path`` that this process left to children (see
+    :meth:`ParseCache.write_behind`), whichever :class:`ParseCache` started them."""
+    for owner, writer in _BEHIND.pop(path, []):
+        if owner == os.getpid():  # a forked child leaves its parent's writers alone
+            writer.result()
 
 
 def code_fingerprint() -> str:
@@ -103,6 +120,7 @@ def blob_folder(path: Path) -> Path:
 
 def remove_cache(path: Path) -> bool:
     """Delete the cache database ``path`` with its blob files; whether there was anything to delete."""
+    _settle_writes(path)
     removed = False
     for suffix in DB_SUFFIXES:
         candidate = Path(str(path) + suffix)
@@ -179,6 +197,29 @@ class ParseCache:
             except (OSError, sqlite3.Error):
                 self._db = None
 
+    def write_behind(self, write: Callable[[], None], *, size: int) -> None:
+        """Run ``write`` (calls of this cache's ``put_*`` methods) in a forked child, so the run
+        goes on while a large write of fresh results lands; small ones are written here and now.
+
+        A cold check of commonplace wrote 45 MB of parsed notes and passage
+        signatures (a quarter of a second) while the second core sat idle.
+        Reads of what such a write stores (:meth:`get_many`,
+        :meth:`get_derived`) and :meth:`close` wait for it first, so this
+        process never misses its own writes; the child has its own connection.
+        """
+        from kbmine.parallel import Background
+
+        if self._db is None:
+            return
+        writer: Background[None] = Background(write, size=size, in_child=self.detach_after_fork)
+        if writer.apart:
+            _BEHIND.setdefault(self.path, []).append((os.getpid(), writer))
+        else:
+            writer.result()
+
+    def _settle(self) -> None:
+        _settle_writes(self.path)
+
     def _discard(self) -> None:
         """Drop a corrupt cache file and start an empty one; without a usable file, run uncached."""
         self._db = None
@@ -215,6 +256,7 @@ class ParseCache:
 
     def get_many(self, hashes: Iterable[str]) -> dict[str, bytes]:
         """The encoded notes stored for these content hashes (misses are simply absent)."""
+        self._settle()
         if self._db is None:
             return {}
         try:
@@ -243,6 +285,7 @@ class ParseCache:
         This is what makes a one-note change cheap for rules that look at every
         note: the others' results come from here instead of being recomputed.
         """
+        self._settle()
         if self._db is None:
             return {}
         from kbmine.heap import paused_gc
@@ -389,6 +432,7 @@ class ParseCache:
             return
 
     def clear(self) -> None:
+        self._settle()
         if self._db is not None:
             try:
                 self._db.execute("DELETE FROM notes")
@@ -400,6 +444,7 @@ class ParseCache:
                 self._discard()
 
     def close(self) -> None:
+        self._settle()
         if self._db is not None:
             try:
                 self._db.close()

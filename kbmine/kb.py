@@ -198,6 +198,16 @@ class KB:
             self.cache.put_blob(_RESOLUTIONS, identity, table)
         return result
 
+    def resolutions_of(self, path: str) -> tuple[Resolution, ...]:
+        """The resolutions of note ``path``'s links: from :attr:`resolutions` once they are
+        computed, else resolved here (for a rule that needs a few notes' only, such as
+        duplicate-claim, which runs in a child forked before them)."""
+        known = self.__dict__.get("resolutions")
+        if known is not None:
+            return known[path]  # type: ignore[no-any-return]
+        resolve = self.resolver.resolve
+        return tuple(resolve(path, link) for link in self.notes[path].links)
+
     def links(self) -> Iterator[tuple[Note, Link, Resolution]]:
         """Every link occurrence with its resolution, in path order."""
         resolutions = self.resolutions
@@ -491,9 +501,13 @@ def _materialise(kb: KB) -> dict[str, Note]:
             signatures.append((digest, signature))
         if cache is not None:
             fresh.append((digest, outcome if isinstance(outcome, bytes) else encode_note(parsed)))
-    if cache is not None:
-        cache.put_many(fresh)
-        _store_signatures(kb, signatures)
+    if cache is not None and fresh:
+
+        def write() -> None:
+            cache.put_many(fresh)
+            _store_signatures(kb, signatures)
+
+        cache.write_behind(write, size=total_bytes)
     return dict(sorted(notes.items()))
 
 

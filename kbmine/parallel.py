@@ -111,6 +111,11 @@ class Background(Generic[R]):
         finally:
             _CALL = None
 
+    @property
+    def apart(self) -> bool:
+        """Whether ``work`` runs in a child (else it runs here, in :meth:`result`)."""
+        return self._pool is not None
+
     def result(self) -> R:
         if self._pool is None:
             return self._work()

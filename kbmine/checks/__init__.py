@@ -261,7 +261,7 @@ def _start_apart(kb: KB, rules: list[tuple[Rule, dict[str, Any]]]) -> dict[str, 
 
     if not rules:
         return {}
-    kb.resolutions  # computed once, before the fork, for both sides
+    kb.resolver  # built once, before the fork, for both sides (each resolves what it needs)
     kb.settle_git_dates()
     size = sum(note.size for note in kb.notes.values())
 

@@ -368,9 +368,8 @@ def _clusters(pairs: list[tuple[int, int]]) -> list[list[int]]:
 def _links_by_range(kb: KB, paths: set[str]) -> dict[tuple[str, str], list[int]]:
     """For notes ``paths``: the byte offsets, sorted, of the links from each note to each note (to spot quotations)."""
     linked: dict[tuple[str, str], list[int]] = defaultdict(list)
-    resolutions = kb.resolutions
     for path in sorted(paths):
-        for link, resolution in zip(kb.notes[path].links, resolutions[path]):
+        for link, resolution in zip(kb.notes[path].links, kb.resolutions_of(path)):
             if resolution.path is not None:
                 linked[(path, resolution.path)].append(link.span.start)
     for offsets in linked.values():
