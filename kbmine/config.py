@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,6 +167,7 @@ def _validate(table: dict[str, Any], source: str | None) -> Config:
     rules = table.get("rules", {})
     if not isinstance(rules, dict) or not all(isinstance(v, dict) for v in rules.values()):
         raise ConfigError(f"{where}: rules must be a table of tables ([tool.kbmine.rules.NAME])")
+    rules = {name: _rule_options(name, options, where) for name, options in rules.items()}
     timeout = table.get("parse_timeout", 10.0)
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not timeout > 0:
         raise ConfigError(f"{where}: parse_timeout must be a positive number of seconds (inf for no limit)")
@@ -190,13 +193,84 @@ def _validate(table: dict[str, Any], source: str | None) -> Config:
         select=_string_list(table, "select", where),
         ignore=_string_list(table, "ignore", where),
         severity=dict(severity),
-        rules={name: dict(options) for name, options in rules.items()},
+        rules=rules,
         extensions=tuple(ext.lower() for ext in extensions),
         parse_timeout=float(timeout),
         max_note_size=max_size,
         per_path_ignores={glob: tuple(names) for glob, names in per_path.items()},
         source=source,
     )
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _count(minimum: int) -> Callable[[Any], int | None]:
+    def count(value: Any) -> int | None:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+        return value if ok else None
+
+    count.__doc__ = f"an integer >= {minimum}"
+    return count
+
+
+def _number(low: float, high: float = math.inf) -> Callable[[Any], float | None]:
+    def number(value: Any) -> float | None:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
+        return float(value) if ok and math.isfinite(value) else None
+
+    number.__doc__ = f"a number from {low:g} to {high:g}" if math.isfinite(high) else f"a finite number >= {low:g}"
+    return number
+
+
+def _word(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _words(value: Any) -> list[str] | None:
+    """One string is a list of one (as for ``exclude``): ``roots = "index.md"`` must not become
+    the globs ``i``, ``n``, ``d``... when a rule iterates it."""
+    if isinstance(value, str):
+        return [value]
+    return list(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
+
+
+_flag.__doc__ = "true or false"
+_word.__doc__ = "a string"
+_words.__doc__ = "a list of strings"
+
+#: What each rule option must be, checked when the config is read: a rule that reads ``float("x")``
+#: or iterates an integer halfway through a run is an internal error, not a config error.
+#: Options a rule declares but this table leaves out pass through unchecked.
+RULE_OPTION_KINDS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "broken-link": {"hashtags": _flag},
+    "duplicate-claim": {"min_words": _count(3), "similarity": _number(0.0, 1.0), "boilerplate_notes": _count(2)},
+    "missing-link": {
+        "min_length": _count(1), "max_share": _number(0.0, 1.0), "min_common": _count(0), "learn_labels": _flag,
+        "plurals": _flag, "exclude": _words, "exclude_targets": _words,
+    },
+    "orphan-note": {"roots": _words},
+    "stale-status": {
+        "status_key": _word, "missing_status": _word, "live": _words, "dead": _words, "done": _words,
+        "successor_keys": _words, "date_keys": _words, "max_age_days": _number(0.0), "date_tolerance_days": _number(0.0),
+    },
+}
+
+
+def _rule_options(rule: str, options: dict[str, Any], where: str) -> dict[str, Any]:
+    """``options`` with each known option checked (and one string made a list of one)."""
+    kinds = RULE_OPTION_KINDS.get(rule, {})
+    checked = dict(options)
+    for key, value in options.items():
+        kind = kinds.get(key)
+        if kind is None:
+            continue
+        converted = kind(value)
+        if converted is None:
+            raise ConfigError(f"{where}: rules.{rule}.{key} must be {kind.__doc__}, not {value!r}")
+        checked[key] = converted
+    return checked
 
 
 def _string_list(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
