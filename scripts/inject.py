@@ -19,7 +19,8 @@ findings after the injection minus those before it) are due to an injection (pre
 
 For each KB, ``kbmine check --format json --no-cache`` runs once on a pristine copy (the
 baseline, shared by every kind), then for each kind a fresh copy gets the injections and
-is checked again. The kinds, each in its own copy so they do not interfere:
+is checked again. The kinds, each in its own copy so they do not interfere (the rules
+after each name must find its injections):
 
 ``rename`` (broken-link)
     A note with inbound links from other notes (a unique file name, so a bare
@@ -51,11 +52,44 @@ is checked again. The kinds, each in its own copy so they do not interfere:
     keys such as ``supersedes`` excepted). The ``no-successor`` finding each such note also
     gets is counted apart: precision is given with those findings left out and, as
     ``strict``, counting them as false positives.
+``deprecate`` (stale-status)
+    As ``supersede``, with another dead status drawn per note (deprecated, archived,
+    obsolete, outdated, retired): a ``links-to-dead`` finding at every link to it from a
+    live note; no ``no-successor`` finding is due (that one is about ``superseded``).
+``anchor`` (broken-anchor)
+    A note with a heading (not an explicit ``{#id}``, not repeated in the note) or a
+    ``^block`` id that links name by anchor (``[x](note.md#slug)``, ``[[note#Heading]]``,
+    ``[[note#A#Heading]]``, ``[x](#slug)`` in the note itself, ``[[note#^id]]``): the
+    heading gets a word put in front (``## Setup`` -> ``## Tundra Setup``) or the block id
+    is removed. A link names the heading when its anchor and the heading text agree in
+    letters and digits, case aside (or the anchor names the part before a colon).
+    Expected: a broken-anchor finding at each such link. Correct: a new broken-anchor
+    finding on a link whose anchor worked into a changed note.
+``delete`` (broken-link, orphan-note)
+    Notes with inbound links from other notes are deleted. Expected: a broken-link
+    finding at every link to them from a note that stays (embeds and frontmatter links
+    included), and an orphan-note finding on every note that only deleted notes linked
+    (root names such as ``index.md`` included, with a note that kbmine exempts them).
+``orphan`` (orphan-note)
+    A note linked from exactly one other note (body links only) loses all those links:
+    each replaced by its visible text (an embed removed), an unused reference definition
+    line removed. Expected: an orphan-note finding on it. The missing-link findings the
+    visible text may leave are side effects.
+``move`` (broken-link)
+    A note with a unique file name moves to another folder of the KB (no link between
+    two moved notes). Expected, as GitHub reads links: a broken-link finding at each
+    relative markdown link out of it that no longer reaches a file from the new folder,
+    at each markdown link into it, and at each wikilink into it written with a folder.
+    Links kbmine keeps resolving by design in its Obsidian dialect (a bare file name
+    unique in the KB, a path read from the root) are counted apart as ``kept``; bare
+    wikilinks are unaffected. Correct: a new broken-link finding on a link out of a moved
+    note or on a link that reached one.
 
 Subtracting the baseline: findings are matched first on (rule, path, bytes, key) and then
 on (rule, path, key), where the key survives edits elsewhere in the note: broken-link
 (target, kind, anchor), missing-link (target), duplicate-claim (words, preview),
-stale-status (kind, target, field). Paths (and paths inside ``data``) of the baseline are
+stale-status (kind, target, field), broken-anchor (target, message without its "did you
+mean" suggestion, which changes with the target's headings). Paths (and paths inside ``data``) of the baseline are
 mapped through the renames first, so a renamed note's own findings are not "new".
 
 The tables list per kind: injections, expected findings, expected found, new findings of
@@ -122,8 +156,16 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("KBMINE_SHARED", REPO.parent / "shared"))
 CORPORA = SHARED / "corpora"
-KINDS = ("rename", "unlink", "duplicate", "supersede")
-RULE_OF = {"rename": "broken-link", "unlink": "missing-link", "duplicate": "duplicate-claim", "supersede": "stale-status"}
+KINDS = ("rename", "unlink", "duplicate", "supersede", "deprecate", "anchor", "delete", "orphan", "move")
+#: The rules each kind's injections must be found by (the first is the kind's own).
+RULES_OF = {
+    "rename": ("broken-link",), "unlink": ("missing-link",), "duplicate": ("duplicate-claim",),
+    "supersede": ("stale-status",), "deprecate": ("stale-status",), "anchor": ("broken-anchor",),
+    "delete": ("broken-link", "orphan-note"), "orphan": ("orphan-note",), "move": ("broken-link",),
+}
+RULE_OF = {kind: rules[0] for kind, rules in RULES_OF.items()}
+#: Dead statuses other than ``superseded`` the ``deprecate`` kind sets.
+DEAD_VALUES = ("deprecated", "archived", "obsolete", "outdated", "retired")
 CORPUS_NAMES = {
     "commonplace": "commonplace-kb.bundle",
     "hyalo": "hyalo-kb",
@@ -237,6 +279,7 @@ class LinkInfo:
     is_embed: bool
     status: str  # resolution status
     resolved: str | None  # resolved note path
+    anchor_ok: bool | None = None  # whether the anchor named something in the target
 
 
 @dataclass
@@ -250,6 +293,10 @@ class NoteInfo:
     body_start: int
     headings: list[tuple[int, int]]
     data: bytes
+    #: (text, byte start, byte end, has an explicit ``{#id}``) of each heading, in order.
+    heading_texts: list[tuple[str, int, int, bool]] = field(default_factory=list)
+    #: (id, byte start, byte end) of each ``^block`` id.
+    blocks: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -258,6 +305,9 @@ class Inventory:
     links: list[LinkInfo]
     live: frozenset[str]
     lineage_keys: frozenset[str]
+    #: Every other path a link may reach: attachments and folders.
+    files: frozenset[str] = frozenset()
+    dirs: frozenset[str] = frozenset()
 
     def outbound(self) -> dict[str, list[LinkInfo]]:
         result: dict[str, list[LinkInfo]] = defaultdict(list)
@@ -297,6 +347,8 @@ def inventory(root: Path) -> Inventory:
             body_start=note.body_start,
             headings=[(h.span.start, h.span.end) for h in note.headings],
             data=kb.read_bytes(path),
+            heading_texts=[(h.text, h.span.start, h.span.end, h.explicit_id is not None) for h in note.headings],
+            blocks=[(b.id, b.span.start, b.span.end) for b in note.blocks],
         )
     links = []
     for path, note in kb.notes.items():
@@ -308,11 +360,11 @@ def inventory(root: Path) -> Inventory:
                     source=path, index=index, kind=link.kind, raw=link.raw, target=link.target, anchor=link.anchor,
                     label=link.label, start=link.span.start, end=link.span.end, line=link.span.line,
                     in_frontmatter=link.in_frontmatter, frontmatter_key=link.frontmatter_key, is_embed=link.is_embed,
-                    status=resolution.status, resolved=resolution.path,
+                    status=resolution.status, resolved=resolution.path, anchor_ok=resolution.anchor_ok,
                 )
             )
     lineage = frozenset(k.lower() for k in (*LINEAGE_KEYS, *SUCCESSOR_KEYS))
-    return Inventory(notes, links, frozenset(LIVE), lineage)
+    return Inventory(notes, links, frozenset(LIVE), lineage, frozenset(kb.files), frozenset(kb.dirs))
 
 
 # --------------------------------------------------------------------------------------
@@ -328,6 +380,7 @@ class Expected:
     what: str
     match: Callable[[dict[str, Any]], bool] = field(repr=False)
     why_hard: str = ""
+    rule: str = ""  # the rule that must find it ("": the kind's first rule)
 
 
 @dataclass(frozen=True)
@@ -350,6 +403,7 @@ class Plan:
     injections: list[dict[str, Any]] = field(default_factory=list)
     writes: dict[str, bytes] = field(default_factory=dict)
     renames: dict[str, str] = field(default_factory=dict)
+    deletes: list[str] = field(default_factory=list)
     expected: list[Expected] = field(default_factory=list)
     #: new finding of the rule → "injected", "side" (expected side effect, counted apart) or "" (false positive)
     attribute: Callable[[dict[str, Any]], str] = field(default=lambda f: "", repr=False)
@@ -364,6 +418,8 @@ class Plan:
             (root / path).write_bytes(data)
         for old, new in self.renames.items():
             os.rename(root / old, root / new)
+        for path in self.deletes:
+            (root / path).unlink()
 
 
 def _norm(text: str, separators: bool = False) -> str:
@@ -783,8 +839,9 @@ def plan_duplicate(inv: Inventory, rng: random.Random, count: int, baseline: lis
     return plan
 
 
-def plan_supersede(inv: Inventory, rng: random.Random, count: int) -> Plan:
-    plan = Plan("supersede")
+def plan_supersede(inv: Inventory, rng: random.Random, count: int, values: tuple[str, ...] = ("superseded",)) -> Plan:
+    """Live notes marked dead (``values``, one drawn per note) while live notes still link them."""
+    plan = Plan("supersede" if values == ("superseded",) else "deprecate")
     inbound = inv.inbound()
 
     def counted(link: LinkInfo) -> bool:
@@ -799,7 +856,7 @@ def plan_supersede(inv: Inventory, rng: random.Random, count: int) -> Plan:
         live_in = [l for l in inbound.get(path, []) if l.source != path and inv.is_live(l.source) and counted(l)]
         if len(live_in) < 2:
             continue
-        if _frontmatter_edit(note) is None:
+        if _frontmatter_edit(note, values[0]) is None:
             reasons["skipped: frontmatter not editable"] += 1
             continue
         candidates.append(path)
@@ -819,16 +876,17 @@ def plan_supersede(inv: Inventory, rng: random.Random, count: int) -> Plan:
             chosen.append(path)
     dead = set(chosen)
     for path in chosen:
-        plan.writes[path] = _frontmatter_edit(inv.notes[path]) or b""
+        value = rng.choice(values)
+        plan.writes[path] = _frontmatter_edit(inv.notes[path], value) or b""
         links = [l for l in inbound.get(path, []) if l.source != path and l.source not in dead and inv.is_live(l.source) and counted(l)]
-        plan.injections.append({"note": path, "was": inv.notes[path].status, "live_inbound_links": len(links)})
+        plan.injections.append({"note": path, "was": inv.notes[path].status, "now": value, "live_inbound_links": len(links)})
         for link in links:
 
             def match(f: dict[str, Any], source: str = link.source, start: int = link.start, target: str = path) -> bool:
                 return f["path"] == source and f["start_byte"] == start and f["data"].get("kind") == "links-to-dead" and f["data"].get("target") == target
 
             hint = "frontmatter link" if link.in_frontmatter else f"{link.kind} link"
-            plan.expected.append(Expected(link.source, link.line, f"{hint} {link.raw} to superseded {path}", match))
+            plan.expected.append(Expected(link.source, link.line, f"{hint} {link.raw} to {value} {path}", match))
     plan.stats = {"notes": dict(sorted(reasons.items()))}
 
     def attribute(f: dict[str, Any]) -> str:
@@ -843,8 +901,8 @@ def plan_supersede(inv: Inventory, rng: random.Random, count: int) -> Plan:
     return plan
 
 
-def _frontmatter_edit(note: NoteInfo) -> bytes | None:
-    """The note's bytes with ``status: superseded`` (replacing or adding one line), or None."""
+def _frontmatter_edit(note: NoteInfo, value: str) -> bytes | None:
+    """The note's bytes with ``status: <value>`` (replacing or adding one line), or None."""
     text = _decode(note.data)
     if text is None:
         return None
@@ -854,7 +912,7 @@ def _frontmatter_edit(note: NoteInfo) -> bytes | None:
             return None
         bom = "\ufeff" if text.startswith("\ufeff") else ""
         newline = "\r\n" if "\r\n" in text[:2000] else "\n"
-        new = bom + f"---{newline}status: superseded{newline}---{newline}" + text[len(bom) :]
+        new = bom + f"---{newline}status: {value}{newline}---{newline}" + text[len(bom) :]
         return new.encode("utf-8")
     if not note.has_frontmatter:
         return None
@@ -870,10 +928,334 @@ def _frontmatter_edit(note: NoteInfo) -> bytes | None:
         if re.match(r"\r?\n[ \t]+\S", rest):  # a block value (list or mapping) under status:
             return None
         value_end = line.end() - (1 if line.group(0).endswith("\r") else 0)
-        new = text[: body_start + line.start()] + "status: superseded" + text[body_start + value_end :]
+        new = text[: body_start + line.start()] + f"status: {value}" + text[body_start + value_end :]
     else:
-        new = text[:body_end] + f"status: superseded{newline}" + text[body_end:]
+        new = text[:body_end] + f"status: {value}{newline}" + text[body_end:]
     return new.encode("utf-8")
+
+
+def _anchor_key(text: str) -> str:
+    """A heading or anchor reduced to its letters and digits, lowercased: how a reader matches them."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFC", text).casefold())
+
+
+def _anchor_names(link: LinkInfo) -> str:
+    """The heading a link's anchor names, as :func:`_anchor_key`: the last part of a nested ``#A#B``."""
+    parts = [part for part in (link.anchor or "").split("#") if part]
+    return _anchor_key(parts[-1]) if parts else ""
+
+
+_ATX = re.compile(rb"^[ \t]{0,3}#{1,6}[ \t]+")
+
+
+def plan_anchor(inv: Inventory, rng: random.Random, count: int) -> Plan:
+    """Headings renamed (a word put in front) or ``^block`` ids removed while links still name them."""
+    plan = Plan("anchor")
+    reasons: Counter[str] = Counter()
+    into: dict[str, list[LinkInfo]] = defaultdict(list)
+    for link in inv.links:
+        if link.anchor and link.anchor_ok and link.status == "note" and link.resolved in inv.notes:
+            into[link.resolved or ""].append(link)
+    reasons["links with a working anchor"] = sum(map(len, into.values()))
+    candidates: list[tuple[str, list[tuple[str, int, list[LinkInfo]]]]] = []
+    for path, links in sorted(into.items()):
+        note = inv.notes[path]
+        keys = Counter(_anchor_key(text) for text, _, _, _ in note.heading_texts)
+        options: list[tuple[str, int, list[LinkInfo]]] = []
+        for index, (heading, _, _, explicit) in enumerate(note.heading_texts):
+            key = _anchor_key(heading)
+            if explicit or not key or keys[key] > 1:
+                continue
+            prefix = _anchor_key(heading.split(":", 1)[0]) if ":" in heading else None
+            hits = [l for l in links if not (l.anchor or "").startswith("^") and _anchor_names(l) in (key, prefix)]
+            if hits:
+                options.append(("heading", index, hits))
+        for index, (block, _, _) in enumerate(note.blocks):
+            hits = [l for l in links if l.anchor == "^" + block]
+            if hits:
+                options.append(("block", index, hits))
+        if options:
+            candidates.append((path, options))
+    reasons["notes with a named heading or block"] = len(candidates)
+    reasons["of them with a named block"] = sum(1 for _, options in candidates if any(o[0] == "block" for o in options))
+    #: note → (byte offset of the edit, bytes it added): links after it in that note moved by so much.
+    changed: dict[str, tuple[int, int]] = {}
+
+    def moved(path: str, start: int) -> int:
+        at, delta = changed.get(path, (len(inv.notes[path].data), 0))
+        return start + delta if start >= at else start
+
+    for path, options in rng.sample(candidates, min(count, len(candidates))):
+        note = inv.notes[path]
+        what, index, hits = rng.choice(options)
+        data = note.data
+        if what == "heading":
+            heading, start, end, _ = note.heading_texts[index]
+            marker = _ATX.match(data[start:end])
+            at = start + (marker.end() if marker else len(data[start:end]) - len(data[start:end].lstrip(b" \t")))
+            word = rng.choice(NEW_NAME_WORDS).capitalize()
+            data = data[:at] + word.encode() + b" " + data[at:]
+            changed[path] = (at, len(word.encode()) + 1)
+            change = f"heading {heading!r} -> {word + ' ' + heading!r}"
+        else:
+            block, start, end = note.blocks[index]
+            while start > 0 and data[start - 1 : start] in (b" ", b"\t"):
+                start -= 1
+            data = data[:start] + data[end:]
+            changed[path] = (end, start - end)
+            change = f"block id ^{block} removed"
+        plan.writes[path] = data
+        plan.injections.append({"note": path, "change": change, "links": len(hits)})
+        for link in hits:
+
+            def match(f: dict[str, Any], source: str = link.source, start: int = moved(link.source, link.start)) -> bool:
+                return f["path"] == source and f["start_byte"] == start
+
+            plan.expected.append(Expected(link.source, link.line, f"{link.raw} after {change} in {path}", match))
+    plan.stats = {"anchors": dict(sorted(reasons.items()))}
+    by_place = {(l.source, moved(l.source, l.start)): l for l in inv.links}
+
+    def attribute(f: dict[str, Any]) -> str:
+        link = by_place.get((f["path"], f["start_byte"]))
+        return "injected" if link is not None and link.resolved in changed and link.anchor_ok else ""
+
+    plan.attribute = attribute
+    return plan
+
+
+def _is_root_name(path: str) -> bool:
+    """Whether kbmine's orphan-note exempts the note by its name (its default ``roots``)."""
+    from kbmine.checks.orphan_note import DEFAULT_ROOTS
+    from kbmine.files import glob_matcher
+
+    roots = glob_matcher(DEFAULT_ROOTS)
+    return roots is not None and bool(roots.match(path))
+
+
+def _sources(inbound: dict[str, list[LinkInfo]], path: str) -> set[str]:
+    return {l.source for l in inbound.get(path, []) if l.source != path}
+
+
+def _orphan_expected(plan: Plan, path: str, why: str) -> None:
+    def match(f: dict[str, Any], path: str = path) -> bool:
+        return f["path"] == path
+
+    hard = "a root/index name kbmine exempts (option roots)" if _is_root_name(path) else ""
+    plan.expected.append(Expected(path, 1, f"{path} {why}", match, hard, rule="orphan-note"))
+
+
+def plan_delete(inv: Inventory, rng: random.Random, count: int) -> Plan:
+    """Notes deleted: every link to them dangles, and notes only they linked become orphans."""
+    plan = Plan("delete")
+    inbound = inv.inbound()
+    candidates = sorted(path for path in inv.notes if _sources(inbound, path))
+    chosen = rng.sample(candidates, min(count, len(candidates)))
+    dead = set(chosen)
+    plan.deletes = chosen
+    orphans: set[str] = set()
+    for path in chosen:
+        links = [l for l in inbound.get(path, []) if l.source not in dead]
+        plan.injections.append({"note": path, "inbound_links": len(links)})
+        for link in links:
+
+            def match(f: dict[str, Any], source: str = link.source, start: int = link.start) -> bool:
+                return f["path"] == source and f["start_byte"] == start
+
+            hint = "frontmatter link" if link.in_frontmatter else "embed" if link.is_embed else f"{link.kind} link"
+            plan.expected.append(Expected(link.source, link.line, f"{hint} {link.raw} to deleted {path}", match))
+    for path in sorted(inv.notes):
+        sources = _sources(inbound, path)
+        if path not in dead and sources and sources <= dead:
+            orphans.add(path)
+            _orphan_expected(plan, path, f"was linked only from deleted {sorted(sources)}")
+    plan.stats = {"notes with inbound links": len(candidates), "orphaned": len(orphans)}
+    by_place = {(l.source, l.start): l for l in inv.links}
+
+    def attribute(f: dict[str, Any]) -> str:
+        if f["rule"] == "orphan-note":
+            return "injected" if f["path"] in orphans else ""
+        link = by_place.get((f["path"], f["start_byte"]))
+        return "injected" if link is not None and link.resolved in dead else ""
+
+    plan.attribute = attribute
+    return plan
+
+
+def _line_bounds(data: bytes, start: int, end: int) -> tuple[int, int]:
+    """The whole lines (with their newline) around ``start:end``."""
+    line_start = data.rfind(b"\n", 0, start) + 1
+    newline = data.find(b"\n", end)
+    return line_start, len(data) if newline < 0 else newline + 1
+
+
+def plan_orphan(inv: Inventory, rng: random.Random, count: int) -> Plan:
+    """Notes linked from one other note only lose those links (replaced by their visible text)."""
+    plan = Plan("orphan")
+    inbound = inv.inbound()
+    reasons: Counter[str] = Counter()
+    candidates: list[tuple[str, list[LinkInfo]]] = []
+    for path in sorted(inv.notes):
+        sources = _sources(inbound, path)
+        if len(sources) != 1:
+            continue
+        reasons["notes linked from one other note"] += 1
+        links = [l for l in inbound[path] if l.source != path]
+        text = _decode(inv.notes[links[0].source].data)
+        if text is None or any(l.in_frontmatter for l in links):
+            reasons["skipped: a frontmatter link or a note not utf-8"] += 1
+            continue
+        removable = all(
+            l.kind == "definition" or (l.kind in ("markdown", "wikilink") and (l.is_embed or _visible_text(l) is not None))
+            for l in links
+        )
+        if not removable:
+            reasons["skipped: a link kind not removable by text (reference, hashtag...)"] += 1
+            continue
+        candidates.append((path, links))
+    reasons["candidates"] = len(candidates)
+    reasons["of them root/index names"] = sum(1 for path, _ in candidates if _is_root_name(path))
+    chosen = rng.sample(candidates, min(count, len(candidates)))
+    edits: dict[str, list[tuple[int, int, bytes]]] = defaultdict(list)
+    for path, links in chosen:
+        for link in links:
+            data = inv.notes[link.source].data
+            if link.kind == "definition":
+                start, end = _line_bounds(data, link.start, link.end)
+                edits[link.source].append((start, end, b""))
+            else:
+                visible = "" if link.is_embed else _visible_text(link) or ""
+                edits[link.source].append((link.start, link.end, visible.encode("utf-8")))
+        plan.injections.append({"note": path, "from": links[0].source, "links_removed": len(links)})
+        _orphan_expected(plan, path, f"lost its {len(links)} link(s) from {links[0].source}")
+    for source, spans in edits.items():
+        data = inv.notes[source].data
+        last = len(data) + 1
+        for start, end, new in sorted(set(spans), reverse=True):
+            if end > last:  # a definition line that holds another removed link: already gone
+                continue
+            data = data[:start] + new + data[end:]
+            last = start
+        plan.writes[source] = data
+    plan.stats = {"notes": dict(sorted(reasons.items()))}
+    orphans = {path for path, _ in chosen}
+    plan.attribute = lambda f: "injected" if f["path"] in orphans else ""
+    return plan
+
+
+_PATH_KINDS = ("markdown", "reference", "definition")
+
+
+def _exists(inv: Inventory, path: str) -> bool:
+    return path in inv.notes or path in inv.files or path in inv.dirs or path + ".md" in inv.notes
+
+
+def plan_move(inv: Inventory, rng: random.Random, count: int) -> Plan:
+    """Notes moved to another folder: relative links out of them and path links into them break.
+
+    Expected as GitHub reads links: a relative markdown link out of the moved
+    note breaks unless the same relative path exists from its new folder; a
+    markdown link into it, or a wikilink written with a folder, breaks. Links
+    kbmine still resolves by design (Obsidian dialect: a bare file name that is
+    unique in the KB, a path from the root) are counted apart, not expected.
+    """
+    plan = Plan("move")
+    stems = Counter(n.stem.lower() for n in inv.notes.values())
+    folders = sorted({posixpath.dirname(p) for p in inv.notes})
+    outbound = inv.outbound()
+    inbound = inv.inbound()
+    names = Counter(p.rsplit("/", 1)[-1].lower() for p in (*inv.notes, *inv.files))
+    reasons: Counter[str] = Counter()
+
+    def breaks(link: LinkInfo, source_dir: str, new: str | None) -> str:
+        """``"break"``, ``"kept"`` (kbmine still resolves it by design) or ``""`` (unaffected)."""
+        target = link.target
+        if link.kind == "wikilink":
+            if target.startswith(("./", "../")):
+                return "break" if new is not None or not _exists(inv, posixpath.normpath(posixpath.join(source_dir, target))) else ""
+            return "break" if new is not None and "/" in target.strip("/") else ""
+        if link.kind not in _PATH_KINDS or not target or link.status not in ("note", "file", "dir"):
+            return ""
+        if new is None:  # a link out of the moved note
+            if target.startswith("/") or _exists(inv, posixpath.normpath(posixpath.join(source_dir, target))):
+                return ""
+        elif target.startswith("/") or "/" in target:
+            return "break"
+        if not target.startswith(("./", "../")) and (
+            _exists(inv, posixpath.normpath(target)) or ("/" not in target and names[target.lower()] == 1)
+        ):
+            return "kept"
+        return "break"
+
+    candidates = []
+    for path in sorted(inv.notes):
+        if stems[inv.notes[path].stem.lower()] != 1 or len(folders) < 2:
+            continue
+        candidates.append(path)
+    rng.shuffle(candidates)
+    moving: dict[str, str] = {}
+    taken = set(inv.notes) | set(inv.files)
+    for path in candidates:
+        if len(moving) >= count:
+            break
+        linked = {l.resolved for l in outbound[path]} | _sources(inbound, path)
+        if linked & set(moving) or any(path in ({l.resolved for l in outbound[m]} | _sources(inbound, m)) for m in moving):
+            continue
+        folder = posixpath.dirname(path)
+        others = [f for f in folders if f != folder]
+        new_folder = rng.choice(others)
+        name = path.rsplit("/", 1)[-1]
+        new = f"{new_folder}/{name}" if new_folder else name
+        if new in taken or posixpath.dirname(path) == new_folder:
+            continue
+        found = []
+        for link in outbound[path]:
+            how = breaks(link, new_folder, None)
+            reasons[f"links out: {how or 'unaffected'}"] += 1
+            if how == "break":
+                found.append((new, link))
+        for link in inbound.get(path, []):
+            if link.source == path:
+                continue
+            how = breaks(link, posixpath.dirname(link.source), new)
+            reasons[f"links in: {how or 'unaffected (bare wikilink)'}"] += 1
+            if how == "break":
+                found.append((link.source, link))
+        if not found:
+            continue
+        moving[path] = new
+        taken.add(new)
+        plan.injections.append({"note": path, "moved_to": new, "links_broken": len(found)})
+        for where, link in found:
+
+            def match(f: dict[str, Any], where: str = where, start: int = link.start) -> bool:
+                return f["path"] == where and f["start_byte"] == start
+
+            direction = "out of" if where == new else "into"
+            plan.expected.append(Expected(where, link.line, f"{link.kind} link {link.raw} {direction} moved {path} -> {new}", match))
+    plan.renames = moving
+    plan.stats = {"links": dict(sorted(reasons.items())), "folders": len(folders)}
+    old_of = {new: old for old, new in moving.items()}
+    by_place = {(l.source, l.start): l for l in inv.links}
+
+    def attribute(f: dict[str, Any]) -> str:
+        link = by_place.get((old_of.get(f["path"], f["path"]), f["start_byte"]))
+        return "injected" if link is not None and (link.source in moving or link.resolved in moving) else ""
+
+    plan.attribute = attribute
+    return plan
+
+
+#: The planners that need only the inventory (``duplicate`` also needs the baseline).
+PLANNERS: dict[str, Callable[[Inventory, random.Random, int], Plan]] = {
+    "rename": plan_rename,
+    "unlink": plan_unlink,
+    "supersede": plan_supersede,
+    "deprecate": lambda inv, rng, count: plan_supersede(inv, rng, count, DEAD_VALUES),
+    "anchor": plan_anchor,
+    "delete": plan_delete,
+    "orphan": plan_orphan,
+    "move": plan_move,
+}
 
 
 # --------------------------------------------------------------------------------------
@@ -892,6 +1274,8 @@ def loose_key(f: dict[str, Any]) -> tuple[Any, ...]:
         return (data.get("words"), preview.group(1) if preview else f["message"])
     if rule == "stale-status":
         return (data.get("kind"), data.get("target"), data.get("field"))
+    if rule == "broken-anchor":  # the suggestion may change with the target's headings
+        return (data.get("resolved"), f["message"].split("; did you mean", 1)[0])
     return (re.sub(r"\d+", "#", f["message"]),)
 
 
@@ -943,34 +1327,40 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 3) if denominator else None
 
 
-def score(plan: Plan, new: list[dict[str, Any]], gone: list[dict[str, Any]], examples: int) -> dict[str, Any]:
-    rule = RULE_OF[plan.kind]
+def score(plan: Plan, new: list[dict[str, Any]], gone: list[dict[str, Any]], examples: int) -> list[dict[str, Any]]:
+    """One result per rule the kind's injections must be found by (see :data:`RULES_OF`)."""
+    rules = RULES_OF[plan.kind]
+    return [_score_rule(plan, rule, new, gone, examples) for rule in rules]
+
+
+def _score_rule(plan: Plan, rule: str, new: list[dict[str, Any]], gone: list[dict[str, Any]], examples: int) -> dict[str, Any]:
     mine = [f for f in new if f["rule"] == rule]
     labels = [plan.attribute(f) for f in mine]
     injected = labels.count("injected")
     side = labels.count("side")
     reordered = labels.count("reordered")
     false_positives = [f for f, label in zip(mine, labels) if not label]
-    found = [e for e in plan.expected if any(e.match(f) for f in mine)]
-    misses = [e for e in plan.expected if e not in found]
+    expected = [e for e in plan.expected if (e.rule or RULE_OF[plan.kind]) == rule]
+    found = [e for e in expected if any(e.match(f) for f in mine)]
+    misses = [e for e in expected if e not in found]
     result: dict[str, Any] = {
         "kind": plan.kind,
         "rule": rule,
         "injected": len(plan.injections),
-        "expected": len(plan.expected),
+        "expected": len(expected),
         "found": len(found),
         "new": len(mine),
         "attributed": injected,
-        "recall": _ratio(len(found), len(plan.expected)),
+        "recall": _ratio(len(found), len(expected)),
         "precision": _ratio(injected, len(mine) - side - reordered),
     }
-    if plan.kind == "supersede":
+    if plan.kind in ("supersede", "deprecate"):
         result["no_successor"] = side
         result["precision_strict"] = _ratio(injected, len(mine))
     if plan.kind == "duplicate":
         result["reordered"] = reordered
         result["precision_strict"] = _ratio(injected, len(mine))
-    result["side_effects"] = dict(Counter(f["rule"] for f in new if f["rule"] != rule).most_common())
+    result["side_effects"] = dict(Counter(f["rule"] for f in new if f["rule"] not in RULES_OF[plan.kind]).most_common())
     result["gone"] = dict(Counter(f["rule"] for f in gone).most_common())
     result["candidates"] = plan.stats
     result["misses"] = [
@@ -1026,14 +1416,7 @@ def run_kb(name: str, source: Path, work: Path, kinds: Iterable[str], args: argp
     results = []
     for number, kind in enumerate(kinds):
         rng = random.Random(f"{args.seed}:{kind}")
-        if kind == "rename":
-            plan = plan_rename(inv, rng, args.count)
-        elif kind == "unlink":
-            plan = plan_unlink(inv, rng, args.count)
-        elif kind == "duplicate":
-            plan = plan_duplicate(inv, rng, args.count, baseline)
-        else:
-            plan = plan_supersede(inv, rng, args.count)
+        plan = PLANNERS[kind](inv, rng, args.count) if kind in PLANNERS else plan_duplicate(inv, rng, args.count, baseline)
         copy = work / f"{name}-{kind}"
         copy_kb(pristine, copy)
         plan.apply(copy)
@@ -1043,13 +1426,13 @@ def run_kb(name: str, source: Path, work: Path, kinds: Iterable[str], args: argp
             git(copy, "commit", "-q", "--allow-empty", "-m", f"inject {kind} defects", env=env)
         after, seconds = run_check(copy, args.jobs)
         new, gone = subtract(after, map_paths(baseline, plan.renames))
-        result = score(plan, new, gone, args.examples)
-        result["seconds"] = round(seconds, 1)
-        results.append(result)
-        log(
-            f"[{name}] {kind}: {result['injected']} injected, recall {result['recall']}, "
-            f"precision {result['precision']} ({seconds:.1f} s)"
-        )
+        for result in score(plan, new, gone, args.examples):
+            result["seconds"] = round(seconds, 1)
+            results.append(result)
+            log(
+                f"[{name}] {kind} ({result['rule']}): {result['injected']} injected, recall {result['recall']}, "
+                f"precision {result['precision']} ({seconds:.1f} s)"
+            )
         if not args.keep:
             shutil.rmtree(copy, ignore_errors=True)
     if not args.keep:
