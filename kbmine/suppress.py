@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kbmine.errors import ConfigError
 from kbmine.files import glob_matcher
 from kbmine.model import Finding, Span
 
@@ -71,6 +72,15 @@ def _rule_names(text: str | None, rules: dict[str, Rule]) -> frozenset[str]:
     return frozenset(names)
 
 
+def _refuse_unknown(pattern: str, listed: tuple[str, ...], rules: dict[str, Rule]) -> None:
+    """A name in ``per_path_ignores`` that no rule answers to is a typo that would silently
+    suppress nothing: refused like an unknown key (an inline comment only ever covers its note)."""
+    known = set(rules) | {rule.code for rule in rules.values()}
+    for token in listed:
+        if token.strip() not in known and token.strip().upper() not in known:
+            raise ConfigError(f"per_path_ignores.{pattern}: unknown rule {token!r}; `kbmine rules` lists them")
+
+
 def collect(kb: KB, rules: dict[str, Rule]) -> list[Suppression]:
     """Every inline, frontmatter and config suppression of the KB."""
     found: list[Suppression] = []
@@ -102,6 +112,7 @@ def collect(kb: KB, rules: dict[str, Rule]) -> list[Suppression]:
                 )
             )
     for pattern, listed in kb.config.per_path_ignores.items():
+        _refuse_unknown(pattern, listed, rules)
         matcher = glob_matcher((pattern,))
         if matcher is None:
             continue

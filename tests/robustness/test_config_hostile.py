@@ -70,3 +70,17 @@ def test_the_cli_says_so_in_one_line(tmp_path: Path, command: tuple[str, ...]) -
     assert completed.returncode == 2
     lines = completed.stderr.decode().strip().splitlines()
     assert lines == [f"kbmine: error: {root / 'kbmine.toml'}: rules.orphan-note.roots must be a list of strings, not 5"]
+
+
+def test_an_unknown_rule_in_per_path_ignores_is_refused(tmp_path: Path) -> None:
+    """A typo there once suppressed nothing and said nothing."""
+    root = write_config(tmp_path, "orphan-note", "roots", '["a.md"]')
+    with (root / "kbmine.toml").open("a") as handle:
+        handle.write('\n[per_path_ignores]\n"**" = ["missing-link", "orphan-notes"]\n')
+    completed = subprocess.run(
+        [sys.executable, "-m", "kbmine", "check", str(root)], capture_output=True, check=False, timeout=60
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.decode().strip().splitlines() == [
+        "kbmine: error: per_path_ignores.**: unknown rule 'orphan-notes'; `kbmine rules` lists them"
+    ]
