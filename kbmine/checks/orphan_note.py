@@ -21,7 +21,9 @@ def orphan_note(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     """A note no other note links to (frontmatter links and embeds count).
 
     Nobody browsing the KB can reach it: it is either missing from an index
-    or obsolete. Index and root notes are exempt (option ``roots``: globs,
+    or obsolete. A link reference definition no link uses (``[x]: x.md``,
+    left behind when ``[[x]]`` or ``[text][x]`` was deleted, as Foam's
+    generated ones are) is not a link: nothing renders it. Index and root notes are exempt (option ``roots``: globs,
     default ``README.md``, ``index.md``, ``home.md`` and the like, in any
     folder). Fix: link it from its folder's index or a related note, or
     delete it.
@@ -31,7 +33,9 @@ def orphan_note(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     """
     roots = glob_matcher(tuple(options.get("roots", DEFAULT_ROOTS)))
     inbound: set[str] = set()
-    for note, _, resolution in kb.links():
+    for note, link, resolution in kb.links():
+        if link.kind == "definition":  # the parser keeps only unused definitions as links of their own
+            continue
         if resolution.status == "note" and resolution.path is not None and resolution.path != note.path:
             inbound.add(resolution.path)
     for path, note in kb.notes.items():
