@@ -206,7 +206,13 @@ def _tolerant_output() -> None:
     (``surrogateescape``): on a UTF-8 stream they go out as the name's own
     bytes, as ``ls`` and git print them; a stream in another encoding shows
     what it cannot encode as a backslash escape rather than failing the run.
+    A stream closed before the start (``kbmine check >&-``) is ``None`` in
+    Python: what would go there is dropped, and the exit code still tells.
     """
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (open until the process ends)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             utf8 = codecs.lookup(stream.encoding).name == "utf-8"

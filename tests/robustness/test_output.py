@@ -109,3 +109,32 @@ def test_names_that_are_not_utf8_reach_every_output(tmp_path: Path, encoding: st
             document = strict(completed.stdout.decode("utf-8"))
             assert isinstance(document, dict)
             assert {os.fsencode(finding["path"]) for finding in document["findings"]} == {b"caf\xe9.md"}
+
+
+@pytest.mark.parametrize(
+    ("closed", "args", "code"),
+    [
+        (">&-", ("check", "."), 1),
+        ("2>&-", ("check", "."), 1),
+        (">&- 2>&-", ("graph", ".", "--format", "json"), 0),
+        ("2>&-", ("check", "does-not-exist"), 2),
+    ],
+    ids=["stdout", "stderr", "both", "stderr-on-error"],
+)
+def test_a_stream_closed_before_the_start_is_not_an_internal_error(
+    tmp_path: Path, closed: str, args: tuple[str, ...], code: int
+) -> None:
+    """Python leaves a stream closed at start ``None``: the progress check and the final flush
+    each raised on it (an internal error, then a traceback). What goes there is dropped now;
+    the exit code still tells, and the other stream still says what it must."""
+    (tmp_path / "a.md").write_text("# A\n\n[[missing]]\n")
+    script = f'exec "$@" {closed}'
+    completed = subprocess.run(
+        ["sh", "-c", script, "sh", sys.executable, "-m", "kbmine", *args],
+        cwd=tmp_path, capture_output=True, timeout=120, check=False,
+    )
+    assert completed.returncode == code, completed.stderr
+    assert b"Traceback" not in completed.stderr + completed.stdout
+    assert b"internal error" not in completed.stderr
+    if closed == "2>&-":
+        assert completed.stdout if code == 1 else completed.stdout == b""
