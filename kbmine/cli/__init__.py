@@ -136,6 +136,9 @@ def run() -> None:
         main()
     except SystemExit as exc:
         code = exc.code
+    from kbmine.bytecode import keep_own_bytecode
+
+    keep_own_bytecode()
     if not _held or not isinstance(code, int):
         sys.exit(code)
     for kb in _held:
