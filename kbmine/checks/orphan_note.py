@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import posixpath
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kbmine.checks import rule
@@ -23,15 +24,20 @@ def orphan_note(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     Nobody browsing the KB can reach it: it is either missing from an index
     or obsolete. A link reference definition no link uses (``[x]: x.md``,
     left behind when ``[[x]]`` or ``[text][x]`` was deleted, as Foam's
-    generated ones are) is not a link: nothing renders it. Index and root notes are exempt (option ``roots``: globs,
-    default ``README.md``, ``index.md``, ``home.md`` and the like, in any
-    folder). Fix: link it from its folder's index or a related note, or
-    delete it.
+    generated ones are) is not a link: nothing renders it.
+
+    Index and root notes are exempt (option ``roots``: globs, default
+    ``README.md``, ``index.md``, ``home.md`` and the like), but only the
+    top-most ones: a folder's ``README.md`` under a folder that has an index
+    of its own is reached through that index, so it must be linked like any
+    note (``work/README.md`` lists ``work/trial/README.md``). A glob with a
+    folder in it (``daily/*.md``) exempts whatever it matches. Fix: link it
+    from its folder's index or a related note, or delete it.
 
     Fail: ``notes/lost-idea.md`` with no inbound links.
     Pass: ``notes/README.md`` lists ``[Lost idea](lost-idea.md)``.
     """
-    roots = glob_matcher(tuple(options.get("roots", DEFAULT_ROOTS)))
+    exempt = _exemptions(tuple(options.get("roots", DEFAULT_ROOTS)), kb.notes)
     inbound: set[str] = set()
     for note, link, resolution in kb.links():
         if link.kind == "definition":  # the parser keeps only unused definitions as links of their own
@@ -39,7 +45,7 @@ def orphan_note(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
         if resolution.status == "note" and resolution.path is not None and resolution.path != note.path:
             inbound.add(resolution.path)
     for path, note in kb.notes.items():
-        if path in inbound or (roots is not None and roots.match(path)):
+        if path in inbound or exempt(path):
             continue
         if any(p.rule == "unreadable-note" for p in note.problems):
             continue
@@ -49,3 +55,28 @@ def orphan_note(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
         )
         finding = Finding("KB204", "orphan-note", "warning", path, Span(0, 0, 1, 1, 1, 1), message, {"title": note.title})
         yield finding.with_fingerprint("orphan")
+
+
+def _exemptions(roots: tuple[str, ...], paths: Iterable[str]) -> Callable[[str], bool]:
+    """Whether a note is an entry point: matched by a folder glob, or the top-most index of its branch.
+
+    A name glob (``README.md``) marks the index of the folder it sits in;
+    an index whose ancestor folders hold none is where readers come in.
+    """
+    names = glob_matcher(tuple(p for p in roots if "/" not in p.rstrip("/")))
+    folders = glob_matcher(tuple(p for p in roots if "/" in p.rstrip("/")))
+    indexed = {posixpath.dirname(p) for p in paths if names is not None and names.match(p)}
+
+    def exempt(path: str) -> bool:
+        if folders is not None and folders.match(path):
+            return True
+        if names is None or not names.match(path):
+            return False
+        folder = posixpath.dirname(path)
+        while folder:
+            folder = posixpath.dirname(folder)
+            if folder in indexed:
+                return False
+        return True
+
+    return exempt
