@@ -1008,8 +1008,8 @@ def plan_anchor(inv: Inventory, rng: random.Random, count: int) -> Plan:
         plan.injections.append({"note": path, "change": change, "links": len(hits)})
         for link in hits:
 
-            def match(f: dict[str, Any], source: str = link.source, start: int = moved(link.source, link.start)) -> bool:
-                return f["path"] == source and f["start_byte"] == start
+            def match(f: dict[str, Any], source: str = link.source, start: int = link.start) -> bool:
+                return f["path"] == source and f["start_byte"] == moved(source, start)  # the note may change later
 
             plan.expected.append(Expected(link.source, link.line, f"{link.raw} after {change} in {path}", match))
     plan.stats = {"anchors": dict(sorted(reasons.items()))}
