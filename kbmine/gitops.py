@@ -321,6 +321,42 @@ class Repository:
         except GitError:
             return None
 
+    def check_review_branch(self, branch: str) -> None:
+        """Refuse a ``--branch`` that kbmine must not move: it is the user's, not a review branch.
+
+        Moving a branch checked out in a worktree (``--branch main``, or the review
+        branch checked out to look at it) changes that worktree's HEAD under it:
+        its files then show every fix reverted. A branch with commits of the
+        user's own that HEAD lacks would be reset to HEAD plus fixes, and those
+        commits lost. A name ``git branch`` refuses (``HEAD``, ``-x``, ``a..b``)
+        made a ref that confuses git ever after, or failed only after the work.
+        """
+        try:
+            valid = self._git("check-ref-format", "--branch", branch) == branch and branch != "@"
+        except GitError:
+            valid = False
+        if not valid:
+            raise GitError(f"--branch {branch!r}: not a valid branch name")
+        ref = f"refs/heads/{branch}"
+        listing = self._git("worktree", "list", "--porcelain")
+        for block in listing.split("\n\n"):
+            lines = block.splitlines()
+            if f"branch {ref}" in lines:
+                where = lines[0].removeprefix("worktree ") if lines else "a worktree"
+                raise GitError(
+                    f"--branch {branch}: checked out in {where}; kbmine moves only a review branch "
+                    "no worktree has checked out (check out another branch first)"
+                )
+        tip = self.branch_tip(branch)
+        if tip is None:
+            return
+        foreign = self._git("rev-list", "--count", "--invert-grep", "--grep=^Kbmine-Fingerprint: ", tip, "--not", self.head())
+        if foreign != "0":
+            raise GitError(
+                f"--branch {branch}: has {foreign} commit(s) that are not kbmine fixes and not on HEAD; "
+                "kbmine would rewrite it (name a review branch of kbmine's own)"
+            )
+
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         try:
             self._git("merge-base", "--is-ancestor", ancestor, descendant)

@@ -1481,6 +1481,30 @@ def _git_missing(ctx: Ctx) -> None:
     return None
 
 
+_BRANCH_COMMANDS = (
+    Command("mutate-branch-current", ("mutate", "{kb}", "--branch", "main", "--format", "json")),
+    Command("mutate-branch-users", ("mutate", "{kb}", "--branch", "dev", "--format", "json")),
+    Command("mutate-branch-head", ("mutate", "{kb}", "--branch", "HEAD", "--format", "json")),
+    Command("mutate-branch-dash", ("mutate", "{kb}", "--branch", "-x", "--format", "json")),
+)
+
+
+@case("git/branch-option", commands=_BRANCH_COMMANDS, expect=ERROR, mentions=("--branch",), quick_commands=_BRANCH_COMMANDS[:2])
+def _git_branch_option(ctx: Ctx) -> str | None:
+    """``mutate --branch`` naming the checked-out branch, a branch of the user's own, or no valid
+    branch name: refused before any work, every ref left where it was."""
+    if _no_git():
+        return _no_git()
+    _git_kb(ctx)
+    _git(ctx, "branch", "dev")
+    _git(ctx, "checkout", "-q", "dev")
+    ctx.write("dev-only.md", "# Dev only\n\nThe user's own work. [[good]]\n")
+    _git(ctx, "add", "-A")
+    _git(ctx, "commit", "-q", "-m", "the user's own work")
+    _git(ctx, "checkout", "-q", "main")
+    return None
+
+
 @case("git/index-lock-clean", phases=_IN_GIT_ONLY, expect=_REFUSE_ACCEPT, mentions=("index.lock",))
 def _git_index_lock_clean(ctx: Ctx) -> str | None:
     """A clean repository with ``.git/index.lock`` present: mutate works, accepting refuses."""

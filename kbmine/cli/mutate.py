@@ -168,6 +168,7 @@ def review_reject(
     shas = set(_find(path, branch, commits))
     repo, rows = _pending(path, branch)
     with repo.lock():
+        repo.check_review_branch(branch)
         remember_rejected(repo, [c.trailers.get("Kbmine-Fingerprint", "") for c in rows if c.sha in shas])
         base = repo.merge_base(repo.head(), repo.branch_tip(branch) or repo.head())
         lost = set(repo.rebuild_without(branch, base, shas))

@@ -83,6 +83,8 @@ def mutate(
     repo = Repository(kb_path)
     with repo.lock():
         head = repo.head()
+        if not dry_run:
+            repo.check_review_branch(branch)
         tip = repo.branch_tip(branch)
         base = tip if tip is not None and repo.is_ancestor(head, tip) else head
         run = MutationRun(branch, base)

@@ -173,6 +173,35 @@ def test_detached_head_gets_fixes_from_head_but_accepting_refuses(tmp_path: Path
     fsck_clean(root)
 
 
+def test_a_branch_kbmine_must_not_move_is_refused_before_any_work(tmp_path: Path) -> None:
+    """``--branch main`` committed the fixes onto the checked-out branch (the work tree then
+    showed them all reverted); ``--branch dev`` reset the user's own commits away; ``HEAD``,
+    ``-x`` and ``@`` became refs that confuse git ever after."""
+    root = make_repo(tmp_path / "repo", NOTES)
+    git(root, "checkout", "-q", "-b", "dev")
+    (root / "tracked.md").write_text("# Tracked\n\nmine\n", encoding="utf-8")
+    git(root, "commit", "-qam", "the user's own work")
+    git(root, "checkout", "-q", "main")
+    before = state(root)
+    one_error_line(run_kbmine("mutate", str(root), "--branch", "main", env=git_env()), "--branch main: checked out in")
+    one_error_line(run_kbmine("mutate", str(root), "--branch", "dev", env=git_env()), "--branch dev: has 1 commit(s)")
+    for name in ("HEAD", "-x", "@", "a..b"):
+        one_error_line(run_kbmine("mutate", str(root), "--branch", name, env=git_env()), "not a valid branch name")
+    assert state(root) == before
+    # The review branch checked out (here, or in a worktree to look at it): never moved under it.
+    assert run_kbmine("mutate", str(root), env=git_env()).returncode == 0
+    tip = git(root, "rev-parse", BRANCH)
+    git(root, "checkout", "-q", BRANCH)
+    one_error_line(run_kbmine("mutate", str(root), env=git_env()), f"--branch {BRANCH}: checked out in")
+    git(root, "checkout", "-q", "main")
+    look = tmp_path / "look"
+    git(root, "worktree", "add", "-q", str(look), BRANCH)
+    one_error_line(run_kbmine("review", "reject", tip, "-C", str(root), env=git_env()), f"checked out in {look}")
+    assert git(root, "rev-parse", BRANCH) == tip and quiet_git(look, "status", "--porcelain").stdout == ""
+    assert pending(root) == 2
+    fsck_clean(root)
+
+
 def test_an_empty_repository_has_nothing_to_mutate(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
