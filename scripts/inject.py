@@ -156,12 +156,15 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("KBMINE_SHARED", REPO.parent / "shared"))
 CORPORA = SHARED / "corpora"
-KINDS = ("rename", "unlink", "duplicate", "supersede", "deprecate", "anchor", "delete", "orphan", "move")
+KINDS = (
+    "rename", "unlink", "duplicate", "supersede", "deprecate", "anchor", "delete", "orphan", "move", "frontmatter", "namesake",
+)
 #: The rules each kind's injections must be found by (the first is the kind's own).
 RULES_OF = {
     "rename": ("broken-link",), "unlink": ("missing-link",), "duplicate": ("duplicate-claim",),
     "supersede": ("stale-status",), "deprecate": ("stale-status",), "anchor": ("broken-anchor",),
     "delete": ("broken-link", "orphan-note"), "orphan": ("orphan-note",), "move": ("broken-link",),
+    "frontmatter": ("invalid-frontmatter",), "namesake": ("ambiguous-link",),
 }
 RULE_OF = {kind: rules[0] for kind, rules in RULES_OF.items()}
 #: Dead statuses other than ``superseded`` the ``deprecate`` kind sets.
@@ -1040,7 +1043,7 @@ def _orphan_expected(plan: Plan, path: str, why: str) -> None:
     def match(f: dict[str, Any], path: str = path) -> bool:
         return f["path"] == path
 
-    hard = "a root/index name kbmine exempts (option roots)" if _is_root_name(path) else ""
+    hard = "a root/index name (kbmine exempts the top-most index of a branch)" if _is_root_name(path) else ""
     plan.expected.append(Expected(path, 1, f"{path} {why}", match, hard, rule="orphan-note"))
 
 
@@ -1245,6 +1248,132 @@ def plan_move(inv: Inventory, rng: random.Random, count: int) -> Plan:
     return plan
 
 
+#: Ways a hand edit breaks YAML frontmatter: (name, edit of one ``key: value`` line or ``None`` for the fence).
+_YAML_BREAKS = ("unclosed quote", "unclosed bracket", "indented key", "duplicate key", "unclosed fence")
+_SIMPLE_KEY = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:[ \t]+([^\s\"'\[{>|&*!#%@`][^#\r\n]*?)[ \t]*\r?$", re.M)
+
+
+def _break_frontmatter(note: NoteInfo, how: str) -> bytes | None:
+    """The note's bytes with its frontmatter broken ``how`` (see :data:`_YAML_BREAKS`), or None."""
+    text = _decode(note.data)
+    match = _FRONTMATTER.match(text or "") if note.has_frontmatter else None
+    if text is None or match is None:
+        return None
+    inner_start = match.start(3)
+    lines = list(_SIMPLE_KEY.finditer(match.group(3)))
+    if how == "unclosed fence":
+        if "\n---" in text[match.end() :] or "\n***" in text[match.end() :]:
+            return None  # a later thematic break would close it again
+        return (text[: match.end(3)] + text[match.end() :]).encode("utf-8")
+    if not lines:
+        return None
+    line = lines[0] if how == "duplicate key" else lines[-1]
+    start, end = inner_start + line.start(), inner_start + line.end(2)
+    key, value = line.group(1), line.group(2)
+    if how == "unclosed quote":
+        new = f'{key}: "{value}'
+    elif how == "unclosed bracket":
+        new = f"{key}: [{value}"
+    elif how == "indented key":
+        if len(lines) < 2 or line.start() == 0:
+            return None
+        new = f"   {key}: {value}"
+    else:
+        newline = match.group(2)
+        new = f"{key}: {value}{newline}{key}: {value}"
+    return (text[:start] + new + text[end:]).encode("utf-8")
+
+
+def plan_frontmatter(inv: Inventory, rng: random.Random, count: int) -> Plan:
+    """Frontmatter broken by a hand edit: an unclosed quote, bracket or fence, a stray indent, a key twice."""
+    plan = Plan("frontmatter")
+    candidates = sorted(path for path, note in inv.notes.items() if note.has_frontmatter)
+    rng.shuffle(candidates)
+    reasons: Counter[str] = Counter({"notes with frontmatter": len(candidates)})
+    broken: set[str] = set()
+    for path in candidates:
+        if len(broken) >= count:
+            break
+        how = rng.choice(_YAML_BREAKS)
+        data = _break_frontmatter(inv.notes[path], how)
+        if data is None:
+            reasons[f"skipped: cannot {how}"] += 1
+            continue
+        plan.writes[path] = data
+        broken.add(path)
+        plan.injections.append({"note": path, "break": how})
+
+        def match(f: dict[str, Any], path: str = path) -> bool:
+            return f["path"] == path
+
+        plan.expected.append(Expected(path, 1, f"frontmatter of {path}: {how}", match))
+    plan.stats = {"notes": dict(sorted(reasons.items()))}
+    plan.attribute = lambda f: "injected" if f["path"] in broken else ""
+    return plan
+
+
+def plan_namesake(inv: Inventory, rng: random.Random, count: int) -> Plan:
+    """A new note with an existing note's file name in another folder: bare links to it become ambiguous.
+
+    The original sits in a folder and the namesake goes to another folder
+    (never the root, where ``[[name]]`` would name it exactly). Expected: an
+    ambiguous-link finding at each link into the original that found it by
+    file name alone: a wikilink without a folder, or a markdown link whose path
+    reaches it neither from its note's folder nor from the root. The new note's
+    own orphan-note finding is not this kind's business.
+    """
+    plan = Plan("namesake")
+    inbound = inv.inbound()
+    stems = Counter(n.stem.lower() for n in inv.notes.values())
+    folders = sorted({posixpath.dirname(p) for p in inv.notes} - {""})
+    taken = {p.lower() for p in (*inv.notes, *inv.files)}
+
+    def by_name(link: LinkInfo, path: str) -> bool:
+        target = link.target.strip()
+        if link.kind == "wikilink":
+            return bool(target) and "/" not in target.strip("/") and not target.startswith(".")
+        if link.kind not in _PATH_KINDS or not target or target.startswith(("/", "./", "../")) or "/" in target:
+            return False
+        relative = posixpath.normpath(posixpath.join(posixpath.dirname(link.source), target))
+        return path not in (relative, relative + ".md", target, target + ".md")
+
+    candidates = []
+    for path in sorted(inv.notes):
+        if "/" not in path or stems[inv.notes[path].stem.lower()] != 1:
+            continue
+        links = [l for l in inbound.get(path, []) if l.source != path and by_name(l, path)]
+        if links:
+            candidates.append((path, links))
+    rng.shuffle(candidates)
+    echoed: dict[str, str] = {}
+    for path, links in candidates[:count]:
+        name = path.rsplit("/", 1)[-1]
+        options = [f for f in folders if f != posixpath.dirname(path) and f"{f}/{name}".lower() not in taken]
+        if not options:
+            continue
+        new = f"{rng.choice(options)}/{name}"
+        taken.add(new.lower())
+        echoed[path] = new
+        title = " ".join(rng.sample(NEW_NAME_WORDS, 2)).capitalize()
+        plan.writes[new] = f"# {title}\n\nAnother note that happens to share the file name {name}.\n".encode()
+        plan.injections.append({"note": path, "namesake": new, "links_by_name": len(links)})
+        for link in links:
+
+            def match(f: dict[str, Any], source: str = link.source, start: int = link.start) -> bool:
+                return f["path"] == source and f["start_byte"] == start
+
+            plan.expected.append(Expected(link.source, link.line, f"{link.kind} link {link.raw} to {path}, now also {new}", match))
+    plan.stats = {"notes reached by file name alone": len(candidates)}
+    by_place = {(l.source, l.start): l for l in inv.links}
+
+    def attribute(f: dict[str, Any]) -> str:
+        link = by_place.get((f["path"], f["start_byte"]))
+        return "injected" if link is not None and link.resolved in echoed else ""
+
+    plan.attribute = attribute
+    return plan
+
+
 #: The planners that need only the inventory (``duplicate`` also needs the baseline).
 PLANNERS: dict[str, Callable[[Inventory, random.Random, int], Plan]] = {
     "rename": plan_rename,
@@ -1255,6 +1384,8 @@ PLANNERS: dict[str, Callable[[Inventory, random.Random, int], Plan]] = {
     "delete": plan_delete,
     "orphan": plan_orphan,
     "move": plan_move,
+    "frontmatter": plan_frontmatter,
+    "namesake": plan_namesake,
 }
 
 
