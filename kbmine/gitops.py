@@ -236,6 +236,13 @@ def _reason(stderr: str) -> str:
 
 
 #: The identity of the commits kbmine proposes (a person's name goes on them when accepted).
+#: For kbmine's own git operations (its throwaway worktrees, the review branch): the user's
+#: hooks are for the user's operations. A post-checkout hook ran in every throwaway worktree,
+#: and a failing reference-transaction hook stopped every mutate. Accepting fixes onto the
+#: user's branch (:meth:`Repository.cherry_pick`) is the user's operation and runs them
+#: (undoing a failed accept does not: it only puts back what was there).
+_NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
+
 BOT_IDENTITY = {
     "GIT_AUTHOR_NAME": "kbmine",
     "GIT_AUTHOR_EMAIL": "kbmine@localhost.invalid",
@@ -312,6 +319,11 @@ class Repository:
         try:
             return self._repo.head.commit.hexsha
         except ValueError:
+            # HEAD names a branch with no commit: a fresh repository, or (when other refs exist)
+            # an orphan or deleted branch, where "no commits yet" would be wrong.
+            if self._git("for-each-ref", "--count=1", "refs/heads"):
+                branch = self._git("symbolic-ref", "-q", "--short", "HEAD")
+                raise GitError(f"{self.root}: HEAD is on branch {branch!r}, which has no commits yet") from None
             raise GitError(f"{self.root}: the repository has no commits yet") from None
 
     def branch_tip(self, branch: str) -> str | None:
@@ -402,11 +414,11 @@ class Repository:
         parent = Path(tempfile.mkdtemp(prefix="wt-", dir=worktrees))
         path = parent / "tree"
         try:
-            self._git("worktree", "add", "--detach", "--quiet", str(path), commit)
+            self._git(*_NO_HOOKS, "worktree", "add", "--detach", "--quiet", str(path), commit)
             yield path
         finally:
             try:
-                self._git("worktree", "remove", "--force", str(path))
+                self._git(*_NO_HOOKS, "worktree", "remove", "--force", str(path))
             except GitError:
                 pass
             shutil.rmtree(parent, ignore_errors=True)
@@ -422,7 +434,7 @@ class Repository:
             handle.write(message)
         try:
             self._git(
-                "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null",
+                "-c", "commit.gpgsign=false", *_NO_HOOKS,
                 "commit", "--quiet", "--no-verify", "-F", handle.name,
                 cwd=worktree, env=BOT_IDENTITY,
             )
@@ -432,7 +444,7 @@ class Repository:
 
     def move_branch(self, branch: str, new: str, old: str | None) -> None:
         """Point ``branch`` at ``new`` if it still points at ``old`` (atomic compare-and-swap)."""
-        self._git("update-ref", f"refs/heads/{branch}", new, old or "0" * 40)
+        self._git(*_NO_HOOKS, "update-ref", f"refs/heads/{branch}", new, old or "0" * 40)
 
     def review_commits(self, base: str, tip: str) -> list[ReviewCommit]:
         """The commits on ``tip`` whose change is not in ``base`` yet, oldest first, with files and trailers.
@@ -470,13 +482,15 @@ class Repository:
         try:
             self._git("-c", "commit.gpgsign=false", "cherry-pick", "--allow-empty", *shas, env=self._identity())
         except GitError as exc:
+            # Undoing runs without hooks: a reference-transaction hook that refused the
+            # cherry-pick refused its abort too, leaving it "in progress" behind our back.
             if (self.git_dir / "CHERRY_PICK_HEAD").exists() or (self.git_dir / "sequencer").exists():
                 try:
-                    self._git("cherry-pick", "--abort")
+                    self._git(*_NO_HOOKS, "cherry-pick", "--abort")
                 except GitError:
                     pass
             if self.head() != before:  # some fixes went in before one failed
-                self._git("reset", "--quiet", "--keep", before)
+                self._git(*_NO_HOOKS, "reset", "--quiet", "--keep", before)
             raise GitError(
                 f"accepting failed and was undone, nothing changed ({exc}); if the notes changed since the "
                 "fixes were proposed, run kbmine mutate again"
@@ -497,9 +511,11 @@ class Repository:
         with self.worktree(base) as tree:
             for sha in keep:
                 try:
-                    self._git("-c", "commit.gpgsign=false", "cherry-pick", "--allow-empty", sha, cwd=tree, env=BOT_IDENTITY)
+                    self._git(
+                        "-c", "commit.gpgsign=false", *_NO_HOOKS, "cherry-pick", "--allow-empty", sha, cwd=tree, env=BOT_IDENTITY
+                    )
                 except GitError:
-                    self._git("cherry-pick", "--abort", cwd=tree)
+                    self._git(*_NO_HOOKS, "cherry-pick", "--abort", cwd=tree)
                     lost.append(sha)
             new = self._git("rev-parse", "HEAD", cwd=tree)
         self.move_branch(branch, new, old)

@@ -202,6 +202,37 @@ def test_a_branch_kbmine_must_not_move_is_refused_before_any_work(tmp_path: Path
     fsck_clean(root)
 
 
+def test_the_users_hooks_run_only_for_the_users_own_branch(tmp_path: Path) -> None:
+    """A failing reference-transaction hook stopped every mutate ("ref updates aborted by hook")
+    and post-checkout ran in each throwaway worktree; those are kbmine's own operations now.
+    Accepting onto the user's branch still runs the user's hooks, and one that refuses is obeyed."""
+    root = make_repo(tmp_path / "repo", NOTES)
+    ran = tmp_path / "ran"
+    ran.mkdir()
+    for hook in ("pre-commit", "commit-msg", "post-commit", "post-checkout", "reference-transaction"):
+        script = root / ".git" / "hooks" / hook
+        script.write_text(f'#!/bin/sh\ntouch "{ran}/{hook}"\nexit 1\n', encoding="utf-8")
+        script.chmod(0o755)
+    before = state(root)
+    assert run_kbmine("mutate", str(root), env=git_env()).returncode == 0
+    assert pending(root) == 2 and sorted(p.name for p in ran.iterdir()) == []
+    one_error_line(run_kbmine("review", "accept", "--all", "-C", str(root), env=git_env()), "aborted by hook")
+    assert "reference-transaction" in [p.name for p in ran.iterdir()]
+    # Undone for real: the refused cherry-pick was left "in progress" when its abort was refused too.
+    after = state(root)
+    assert (after["refs"], after["tree"]) == (before["refs"], before["tree"])
+    assert not {"sequencer", "CHERRY_PICK_HEAD", "MERGE_MSG"} & {p.name for p in (root / ".git").iterdir()}
+    assert quiet_git(root, "status", "--porcelain").stdout == ""
+    fsck_clean(root)
+
+
+def test_head_on_a_branch_without_commits_says_which(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", NOTES)
+    git(root, "checkout", "-q", "--orphan", "fresh")
+    git(root, "rm", "-rq", "--cached", ".")
+    one_error_line(run_kbmine("mutate", str(root), env=git_env()), "HEAD is on branch 'fresh', which has no commits yet")
+
+
 def test_an_empty_repository_has_nothing_to_mutate(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
