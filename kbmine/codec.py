@@ -27,6 +27,7 @@ from typing import Any
 
 from kbmine.model import (
     Block,
+    ByteRanges,
     Heading,
     Link,
     Note,
@@ -38,7 +39,7 @@ from kbmine.model import (
 __all__ = ["decode_note", "encode_note"]
 
 #: What a blob starts with: marshal'd fields, or (rarely) a whole pickled note.
-_MARSHAL, _PICKLE = b"kbmine-note-m1:", b"kbmine-note-p1:"
+_MARSHAL, _PICKLE = b"kbmine-note-m2:", b"kbmine-note-p2:"
 
 _Setter = Callable[[Any, Any], None]
 _new = object.__new__
@@ -74,9 +75,9 @@ def encode_note(note: Note) -> bytes:
             for k in note.links
         ),
         note.body_start, note.size, note.content_hash, note.encoding, note.has_frontmatter, note.h1,
-        note.code_ranges, note.prose_ranges, note.tasks_open,
+        note.code_ranges.to_bytes(), note.prose_ranges.to_bytes(), note.tasks_open,
         tuple((p.rule, p.message, p.span.record(), p.severity, p.data) for p in note.problems),
-        note.mention_ranges, note.passages,
+        note.mention_ranges.to_bytes(), note.passages,
     )  # fmt: skip
     try:
         return _MARSHAL + marshal.dumps((note.frontmatter, *body))
@@ -146,7 +147,10 @@ def decode_note(blob: bytes, path: str) -> Note | None:
             fields[2] = tuple(map(_heading, fields[2]))
             fields[3] = tuple(map(_block, fields[3]))
             fields[4] = tuple(map(_link, fields[4]))
+            fields[11] = ByteRanges.from_bytes(fields[11])
+            fields[12] = ByteRanges.from_bytes(fields[12])
             fields[14] = tuple(map(_problem, fields[14]))
+            fields[15] = ByteRanges.from_bytes(fields[15])
         else:
             return None
         frontmatter, h1 = fields[0], fields[10]

@@ -454,7 +454,7 @@ class MentionMatcher:
             note, note_source = notes[slot]
             texts.append(note_source.normalized)
             bases.append(base)
-            flat = note_source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
+            flat = note_source.char_offsets(note.mention_ranges.flat.tolist())
             allowed.extend(zip((base + offset for offset in flat[::2]), (base + offset for offset in flat[1::2])))
             base += len(texts[-1]) + len(_FENCE)
         joined = _FENCE.join(texts)
@@ -660,7 +660,7 @@ def limit_of_common(options: Mapping[str, Any], notes: Iterable[Note]) -> int:
     share of a KB's prose shows up in fewer of its notes when they are
     short, so a KB of small atomic notes gets a lower limit, as it should.
     """
-    prose = sum(min(1.0, sum(end - start for start, end in note.mention_ranges) / FULL_NOTE) for note in notes)
+    prose = sum(min(1.0, note.mention_ranges.covered() / FULL_NOTE) for note in notes)
     return max(int(options.get("min_common", 10)), int(float(options.get("max_share", 0.0275)) * prose))
 
 
