@@ -13,12 +13,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from typing import Any, Literal
+from urllib.parse import quote
 
 __all__ = [
     "ByteRanges",
     "content_hash",
+    "link_path",
     "note_title",
     "path_stem",
+    "relative_path",
     "spellable",
     "Span",
     "Heading",
@@ -321,6 +324,26 @@ def content_hash(data: bytes) -> str:
     of BLAKE2b's time, and every warm run hashes every note.
     """
     return hashlib.sha256(data).hexdigest()[:32]
+
+
+def relative_path(path: str, folder: str) -> str:
+    """KB path ``path`` as seen from KB folder ``folder`` (``""`` or ``"."`` for the root).
+
+    What ``posixpath.relpath`` gives for these normalised relative paths,
+    without its two ``os.getcwd()`` calls: missing-link computes one for each
+    of its thousands of findings.
+    """
+    parts = path.split("/")
+    base = folder.split("/") if folder not in ("", ".") else []
+    common = 0
+    while common < len(base) and common < len(parts) and base[common] == parts[common]:
+        common += 1
+    return "/".join([".."] * (len(base) - common) + parts[common:]) or "."
+
+
+def link_path(path: str, folder: str) -> str:
+    """KB path ``path`` as a markdown link destination written in a note of ``folder``: relative, percent-encoded."""
+    return quote(relative_path(path, folder), safe="/-_.~()")
 
 
 def spellable(path: str) -> bool:

@@ -10,11 +10,10 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from kbmine.checks import rule
 from kbmine.files import glob_matcher
-from kbmine.model import Edit, Finding, Note, Span, spellable
+from kbmine.model import Edit, Finding, Note, Span, link_path, spellable
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
@@ -976,6 +975,5 @@ def link_text(kb: KB, note: Note, mention: str, target: Note, style: tuple[int, 
     if wikilinks > markdown:
         name = kb.resolver.wikilink_name(target.path)
         return f"[[{name}]]" if mention == name else f"[[{name}|{mention}]]"
-    relative = posixpath.relpath(target.path, posixpath.dirname(note.path) or ".")
-    return f"[{mention}]({quote(relative, safe='/-_.~()')})"
+    return f"[{mention}]({link_path(target.path, posixpath.dirname(note.path))})"
 

@@ -26,11 +26,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from kbmine.checks.missing_link import kb_style as style_of_kb
 from kbmine.checks.missing_link import style_counts
-from kbmine.model import Edit, Finding, Note
+from kbmine.model import Edit, Finding, Note, link_path
 from kbmine.mutate.edits import apply_edits
 from kbmine.mutate.mentions import (
     Mentions,
@@ -300,7 +299,7 @@ def _replacement(kb: KB, note: Note, written: str, new_path: str, title: str, kb
     if wikilinks > markdown:
         link = f"[[{new_path.rsplit('/', 1)[-1].removesuffix('.md')}|{label}]]"
     else:
-        link = f"[{label}]({quote(posixpath.relpath(new_path, posixpath.dirname(note.path) or '.'), safe='/-_.~()')})"
+        link = f"[{label}]({link_path(new_path, posixpath.dirname(note.path))})"
     if first:
         if first[-1] in ".!?":
             kept = f"{first[:-1]} ({link}){first[-1]}"

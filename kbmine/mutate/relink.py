@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, unquote
 
-from kbmine.model import Edit, Finding, Link, Note, spellable
+from kbmine.model import Edit, Finding, Link, Note, relative_path, spellable
 from kbmine.mutate.model import Expectation, Mutation
 
 if TYPE_CHECKING:
@@ -452,7 +452,7 @@ def _markdown_destination(note: Note, written: str, target: str, new: str, reach
     elif reach == "name":
         destination = new.rsplit("/", 1)[-1]
     else:
-        destination = posixpath.relpath(new, posixpath.dirname(note.path) or ".")
+        destination = relative_path(new, posixpath.dirname(note.path))
         dotted = path_part.startswith("./") or (path_part.startswith("../") and _writes_dot_slash(note))
         if dotted and not destination.startswith("../"):
             destination = "./" + destination

@@ -27,10 +27,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import quote
 
 from kbmine.checks.missing_link import MentionTable, kb_style, style_counts
-from kbmine.model import Edit, Note
+from kbmine.model import Edit, Note, link_path, relative_path
 from kbmine.mutate.mentions import Mentions, link_known_mentions, names_of
 from kbmine.mutate.model import Mutation
 from kbmine.mutate.newnote import (
@@ -125,11 +124,6 @@ class DeterministicHubWriter:
                 lines.append(f"- {link}{cluster.separator}{member.summary}" if member.summary else f"- {link}")
             lines.append("")
         return "\n".join(lines)
-
-
-def link_path(path: str, here: str) -> str:
-    """``path`` relative to folder ``here``, percent-encoded as a markdown link destination must be."""
-    return quote(posixpath.relpath(path, here), safe="/-_.~()")
 
 
 def _escape(text: str) -> str:
@@ -283,7 +277,7 @@ def _hub(
     style = kb_style(kb)
     hub_bytes = reported.link(kb, hub_path, link_known_mentions(kb, hub_path, text.encode("utf-8"), around - set(members), style), style)
     if index is not None:
-        entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index) or '.')})"
+        entry = f"- [{_escape(title)}]({link_path(hub_path, posixpath.dirname(index))})"
         edit = _index_entry(kb, index, set(members), entry, hub_path)
         linked_from = f"is linked from {index}"
     else:
@@ -355,7 +349,7 @@ def _member_entry(kb: KB, member: str, title: str, hub_path: str) -> Edit:
         # free_path gave the hub a file name no other note has: the bare name reaches it.
         link = f"[[{posixpath.basename(hub_path).removesuffix('.md')}|{title}]]"
     else:
-        link = f"[{_escape(title)}]({link_path(hub_path, posixpath.dirname(member) or '.')})"
+        link = f"[{_escape(title)}]({link_path(hub_path, posixpath.dirname(member))})"
     newline = "\r\n" if b"\r\n" in data else "\n"
     lead = "" if not data else newline if data.endswith(b"\n") else newline * 2
     line = f"{lead}See also {link}, a map of the notes on this topic.{newline}"
@@ -412,7 +406,7 @@ def _folder_name(kb: KB, indexes: Mapping[str, str], folder: str) -> str:
             return folder
         current = posixpath.dirname(current)
     title = kb.notes[indexes[current]].title
-    return title if current == folder else f"{title} / {posixpath.relpath(folder, current)}"
+    return title if current == folder else f"{title} / {relative_path(folder, current)}"
 
 
 def _index_notes(kb: KB) -> dict[str, str]:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from kbmine.mine.context import folder_of
 from kbmine.mine.kinds import Kind, Params, kind
 from kbmine.mine.spec import MineSettings, Scope
-from kbmine.model import Note
+from kbmine.model import Note, relative_path
 
 
 @kind
@@ -62,7 +62,7 @@ class IndexCoverage(Kind):
         index = str(params["index"])
         if index not in self.context.notes:
             return f"the index `{index}` is gone: restore it with a link to this note, or reject the spec"
-        relative = posixpath.relpath(note.path, folder_of(index) or ".")
+        relative = relative_path(note.path, folder_of(index))
         relative = f"<{relative}>" if " " in relative else relative
         return f"add a link to this note to the index `{index}` (e.g. `[{note.title}]({relative})`)"
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterable, Sequence
 
 from kbmine.mine.context import folder_of
 from kbmine.mine.kinds import Kind, Params, kind
 from kbmine.mine.spec import MineSettings, Scope
-from kbmine.model import Note
+from kbmine.model import Note, relative_path
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -68,7 +67,7 @@ class LinksViaIndex(Kind):
     def fix(self, note: Note, params: Params) -> str:
         index = str(params["index"])
         bypassed = sorted(self._into(note, index) - {index})
-        relative = posixpath.relpath(index, folder_of(note.path) or ".")
+        relative = relative_path(index, folder_of(note.path))
         shown = ", ".join(f"`{path}`" for path in bypassed[:3])
         return f"link the index `{index}` (`{relative}`) instead of {shown}"
 

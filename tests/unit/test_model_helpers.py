@@ -1,13 +1,14 @@
-"""ByteRanges: a note's ranges held flat, read back as the pairs they were made of."""
+"""model helpers: ByteRanges (a note's ranges held flat, read back as their pairs) and relative_path."""
 
 from __future__ import annotations
 
 import pickle
+import posixpath
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kbmine.model import ByteRanges, Note
+from kbmine.model import ByteRanges, Note, relative_path
 
 pairs = st.lists(st.tuples(st.integers(0, 2**40), st.integers(0, 2**40)), max_size=50)
 
@@ -35,3 +36,14 @@ def test_a_note_built_with_pairs_holds_byte_ranges() -> None:
     note = Note("a.md", "A", {}, (), (), (), (), 0, 10, "h", code_ranges=((0, 4),), mention_ranges=[(5, 9)])
     assert isinstance(note.code_ranges, ByteRanges) and isinstance(note.mention_ranges, ByteRanges)
     assert note.code_ranges == ((0, 4),) and note.prose_ranges == () and note.mention_ranges.covered() == 4
+
+
+folder_names = st.sampled_from(["a", "b", "notes", "x y", "é"])
+
+
+@given(st.lists(folder_names, max_size=4), st.lists(folder_names, max_size=4), st.sampled_from(["n.md", "a", "b"]))
+def test_relative_path_is_what_posixpath_relpath_gives(folder: list[str], target: list[str], name: str) -> None:
+    path = "/".join([*target, name])
+    here = "/".join(folder)
+    assert relative_path(path, here) == posixpath.relpath(path, here or ".")
+    assert relative_path(here or ".", here) == posixpath.relpath(here or ".", here or ".")
