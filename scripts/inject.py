@@ -84,6 +84,21 @@ after each name must find its injections):
     unique in the KB, a path read from the root) are counted apart as ``kept``; bare
     wikilinks are unaffected. Correct: a new broken-link finding on a link out of a moved
     note or on a link that reached one.
+``frontmatter`` (invalid-frontmatter)
+    A note's frontmatter gets one hand-edit mistake: an unclosed quote or bracket on a
+    value, a key indented under another, a key written twice, or the closing ``---``
+    removed. Expected: an invalid-frontmatter finding in the note.
+``namesake`` (ambiguous-link)
+    A new note with an existing note's file name appears in another folder (not the
+    root). Expected: an ambiguous-link finding at each link that found the original by
+    its file name alone (a wikilink without a folder, a markdown link whose path does not
+    reach it from its note's folder or the root).
+``tasks`` (stale-status)
+    A done note (completed, closed...) gets an open ``- [ ]`` task appended, or a live note
+    with open tasks gets a done status. Expected: an ``open-tasks`` finding in the note.
+``dated`` (stale-status; git KBs only)
+    A note without a date field gets ``updated:`` a year before its last commit or a year
+    from now. Expected: a ``date-mismatch`` finding in the note.
 
 Subtracting the baseline: findings are matched first on (rule, path, bytes, key) and then
 on (rule, path, key), where the key survives edits elsewhere in the note: broken-link
@@ -159,13 +174,15 @@ SHARED = Path(os.environ.get("KBMINE_SHARED", REPO.parent / "shared"))
 CORPORA = SHARED / "corpora"
 KINDS = (
     "rename", "unlink", "duplicate", "supersede", "deprecate", "anchor", "delete", "orphan", "move", "frontmatter", "namesake",
+    "tasks", "dated",
 )
 #: The rules each kind's injections must be found by (the first is the kind's own).
 RULES_OF = {
     "rename": ("broken-link",), "unlink": ("missing-link",), "duplicate": ("duplicate-claim",),
     "supersede": ("stale-status",), "deprecate": ("stale-status",), "anchor": ("broken-anchor",),
     "delete": ("broken-link", "orphan-note"), "orphan": ("orphan-note",), "move": ("broken-link",),
-    "frontmatter": ("invalid-frontmatter",), "namesake": ("ambiguous-link",),
+    "frontmatter": ("invalid-frontmatter",), "namesake": ("ambiguous-link",), "tasks": ("stale-status",),
+    "dated": ("stale-status",),
 }
 RULE_OF = {kind: rules[0] for kind, rules in RULES_OF.items()}
 #: Dead statuses other than ``superseded`` the ``deprecate`` kind sets.
@@ -301,6 +318,8 @@ class NoteInfo:
     heading_texts: list[tuple[str, int, int, bool]] = field(default_factory=list)
     #: (id, byte start, byte end) of each ``^block`` id.
     blocks: list[tuple[str, int, int]] = field(default_factory=list)
+    keys: tuple[str, ...] = ()  # frontmatter keys
+    tasks_open: int = 0
 
 
 @dataclass
@@ -312,6 +331,8 @@ class Inventory:
     #: Every other path a link may reach: attachments and folders.
     files: frozenset[str] = frozenset()
     dirs: frozenset[str] = frozenset()
+    #: path -> (first, last) commit time, epoch seconds; None outside git.
+    git_dates: dict[str, tuple[int, int]] | None = None
 
     def outbound(self) -> dict[str, list[LinkInfo]]:
         result: dict[str, list[LinkInfo]] = defaultdict(list)
@@ -353,6 +374,8 @@ def inventory(root: Path) -> Inventory:
             data=kb.read_bytes(path),
             heading_texts=[(h.text, h.span.start, h.span.end, h.explicit_id is not None) for h in note.headings],
             blocks=[(b.id, b.span.start, b.span.end) for b in note.blocks],
+            keys=tuple(str(k) for k in note.frontmatter),
+            tasks_open=note.tasks_open,
         )
     links = []
     for path, note in kb.notes.items():
@@ -368,7 +391,8 @@ def inventory(root: Path) -> Inventory:
                 )
             )
     lineage = frozenset(k.lower() for k in (*LINEAGE_KEYS, *SUCCESSOR_KEYS))
-    return Inventory(notes, links, frozenset(LIVE), lineage, frozenset(kb.files), frozenset(kb.dirs))
+    dates = kb.git_dates
+    return Inventory(notes, links, frozenset(LIVE), lineage, frozenset(kb.files), frozenset(kb.dirs), dict(dates) if dates else None)
 
 
 # --------------------------------------------------------------------------------------
@@ -905,8 +929,8 @@ def plan_supersede(inv: Inventory, rng: random.Random, count: int, values: tuple
     return plan
 
 
-def _frontmatter_edit(note: NoteInfo, value: str) -> bytes | None:
-    """The note's bytes with ``status: <value>`` (replacing or adding one line), or None."""
+def _frontmatter_edit(note: NoteInfo, value: str, key: str = "status") -> bytes | None:
+    """The note's bytes with ``<key>: <value>`` (replacing or adding one line), or None."""
     text = _decode(note.data)
     if text is None:
         return None
@@ -916,14 +940,14 @@ def _frontmatter_edit(note: NoteInfo, value: str) -> bytes | None:
             return None
         bom = "\ufeff" if text.startswith("\ufeff") else ""
         newline = "\r\n" if "\r\n" in text[:2000] else "\n"
-        new = bom + f"---{newline}status: {value}{newline}---{newline}" + text[len(bom) :]
+        new = bom + f"---{newline}{key}: {value}{newline}---{newline}" + text[len(bom) :]
         return new.encode("utf-8")
     if not note.has_frontmatter:
         return None
     newline = match.group(2)
     body_start, body_end = match.start(3), match.end(3)
     inner = match.group(3)
-    status_lines = list(re.finditer(r"^status[ \t]*:.*$", inner, re.M))
+    status_lines = list(re.finditer(rf"^{re.escape(key)}[ \t]*:.*$", inner, re.M))
     if len(status_lines) > 1:
         return None
     if status_lines:
@@ -932,9 +956,9 @@ def _frontmatter_edit(note: NoteInfo, value: str) -> bytes | None:
         if re.match(r"\r?\n[ \t]+\S", rest):  # a block value (list or mapping) under status:
             return None
         value_end = line.end() - (1 if line.group(0).endswith("\r") else 0)
-        new = text[: body_start + line.start()] + f"status: {value}" + text[body_start + value_end :]
+        new = text[: body_start + line.start()] + f"{key}: {value}" + text[body_start + value_end :]
     else:
-        new = text[:body_end] + f"status: {value}{newline}" + text[body_end:]
+        new = text[:body_end] + f"{key}: {value}{newline}" + text[body_end:]
     return new.encode("utf-8")
 
 
@@ -1375,6 +1399,87 @@ def plan_namesake(inv: Inventory, rng: random.Random, count: int) -> Plan:
     return plan
 
 
+def _status_class(inv: Inventory, path: str) -> str:
+    from kbmine.checks.stale_status import DEAD, DONE
+
+    status = (inv.notes[path].status or "").strip().lower()
+    return "done" if status in DONE else "dead" if status in DEAD else "live" if inv.is_live(path) else "other"
+
+
+def _stale_plan(kind: str, chosen: dict[str, tuple[bytes, str]], finding_kind: str) -> Plan:
+    """A stale-status plan: ``chosen`` maps each note to its new bytes and what was done to it."""
+    plan = Plan(kind)
+    for path, (data, change) in chosen.items():
+        plan.writes[path] = data
+        plan.injections.append({"note": path, "change": change})
+
+        def match(f: dict[str, Any], path: str = path) -> bool:
+            return f["path"] == path and f["data"].get("kind") == finding_kind
+
+        plan.expected.append(Expected(path, 1, f"{finding_kind} in {path}: {change}", match))
+    plan.attribute = lambda f: "injected" if f["path"] in chosen and f["data"].get("kind") == finding_kind else ""
+    return plan
+
+
+def plan_tasks(inv: Inventory, rng: random.Random, count: int) -> Plan:
+    """Done notes that get an open ``- [ ]`` task, or notes with open tasks marked done."""
+    from kbmine.checks.stale_status import DONE
+
+    reasons: Counter[str] = Counter()
+    done = [p for p in sorted(inv.notes) if _status_class(inv, p) == "done" and not inv.notes[p].tasks_open]
+    open_tasks = [p for p in sorted(inv.notes) if _status_class(inv, p) == "live" and inv.notes[p].tasks_open]
+    reasons["done notes without open tasks"], reasons["live notes with open tasks"] = len(done), len(open_tasks)
+    pool = [(p, "task") for p in done] + [(p, "status") for p in open_tasks]
+    rng.shuffle(pool)
+    chosen: dict[str, tuple[bytes, str]] = {}
+    for path, how in pool:
+        if len(chosen) >= count:
+            break
+        note = inv.notes[path]
+        text = _decode(note.data)
+        if text is None or _fence_ranges(text)[1] or text.rfind("<!--") > text.rfind("-->"):
+            continue
+        if how == "task":
+            newline = "\r\n" if "\r\n" in text else "\n"
+            word = rng.choice(NEW_NAME_WORDS)
+            tail = "" if text.endswith("\n") else newline
+            data = (text + tail + newline + f"- [ ] follow up on the {word} question" + newline).encode("utf-8")
+            change = "an open task appended"
+        else:
+            value = rng.choice(sorted(DONE))
+            edited = _frontmatter_edit(note, value)
+            if edited is None:
+                continue
+            data, change = edited, f"status set to {value} with {note.tasks_open} open task(s)"
+        chosen[path] = (data, change)
+    plan = _stale_plan("tasks", chosen, "open-tasks")
+    plan.stats = {"notes": dict(sorted(reasons.items()))}
+    return plan
+
+
+def plan_dated(inv: Inventory, rng: random.Random, count: int) -> Plan:
+    """An ``updated:`` date far from the note's last commit (git KBs only): a year before it, or a year ahead."""
+    from kbmine.checks.stale_status import DATE_KEYS
+
+    dates = inv.git_dates or {}
+    date_keys = {k.lower() for k in DATE_KEYS}
+    candidates = [p for p in sorted(inv.notes) if p in dates and not date_keys & {k.lower() for k in inv.notes[p].keys}]
+    rng.shuffle(candidates)
+    chosen: dict[str, tuple[bytes, str]] = {}
+    now = time.time()
+    for path in candidates:
+        if len(chosen) >= count:
+            break
+        when = dates[path][1] - 400 * 86400 if rng.random() < 0.5 else now + 400 * 86400
+        value = time.strftime("%Y-%m-%d", time.gmtime(when))
+        edited = _frontmatter_edit(inv.notes[path], value, key="updated")
+        if edited is not None:
+            chosen[path] = (edited, f"updated: {value}")
+    plan = _stale_plan("dated", chosen, "date-mismatch")
+    plan.stats = {"notes": {"in git without a date field": len(candidates), "git": inv.git_dates is not None}}
+    return plan
+
+
 #: The planners that need only the inventory (``duplicate`` also needs the baseline).
 PLANNERS: dict[str, Callable[[Inventory, random.Random, int], Plan]] = {
     "rename": plan_rename,
@@ -1387,6 +1492,8 @@ PLANNERS: dict[str, Callable[[Inventory, random.Random, int], Plan]] = {
     "move": plan_move,
     "frontmatter": plan_frontmatter,
     "namesake": plan_namesake,
+    "tasks": plan_tasks,
+    "dated": plan_dated,
 }
 
 
