@@ -90,7 +90,9 @@ def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     (a) a live note links to a dead one (superseded, deprecated, archived...):
     the finding sits at the link and names the dead note's successor when it
     has one; (b) a ``superseded`` note names no successor (a
-    ``superseded_by`` key, or a "superseded by [link]" in its text); (c) a
+    ``superseded_by`` key, or a "superseded by [link]" in its text), reported
+    at the note only when no live note links it (else the findings at those
+    links say so: one defect, reported where it is fixed); (c) a
     draft or in-progress note untouched in git for ``max_age_days`` (180);
     (d) a date field (``updated``, ``last_reviewed``...) in the future or
     further than ``date_tolerance_days`` (60) from the note's last commit;
@@ -124,6 +126,7 @@ def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     successors = {path: _successor(kb, kb.notes[path], successor_keys) for path, (_, c) in classes.items() if c == "dead"}
 
     # (a) live → dead
+    linked_dead: set[str] = set()
     for path, note in kb.notes.items():
         word, kind = classes[path]
         if kind != "live":
@@ -145,12 +148,13 @@ def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
                 f"outdated material{instead}"
             )
             data = {"kind": "links-to-dead", "target": target, "status": dead_word, "successor": successor}
+            linked_dead.add(target)
             finding = Finding("KB203", "stale-status", "warning", path, link.span, message, data)
             yield finding.with_fingerprint("links-to-dead", target, link.raw)
 
     # (b) superseded without successor
     for path, (word, kind) in classes.items():
-        if word == "superseded" and successors.get(path) is None:
+        if word == "superseded" and successors.get(path) is None and path not in linked_dead:
             note = kb.notes[path]
             message = (
                 f"{path!r} is superseded but names no successor; readers cannot find what replaced it: "
