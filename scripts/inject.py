@@ -49,9 +49,10 @@ after each name must find its injections):
     notes, gets ``status: superseded`` (a frontmatter line replaced or added, or a
     frontmatter block added; every other byte kept). Expected: a ``links-to-dead`` finding
     at every link to it from a note that is still live (frontmatter links under lineage
-    keys such as ``supersedes`` excepted). The ``no-successor`` finding each such note also
-    gets is counted apart: precision is given with those findings left out and, as
-    ``strict``, counting them as false positives.
+    keys such as ``supersedes`` excepted). A ``no-successor`` finding on such a note (kbmine
+    leaves it to the links' findings when live notes link the note) is counted apart:
+    precision is given with those findings left out and, as ``strict``, counting them as
+    false positives.
 ``deprecate`` (stale-status)
     As ``supersede``, with another dead status drawn per note (deprecated, archived,
     obsolete, outdated, retired): a ``links-to-dead`` finding at every link to it from a
