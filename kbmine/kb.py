@@ -507,7 +507,7 @@ def _materialise(kb: KB) -> dict[str, Note]:
             cache.put_many(fresh)
             _store_signatures(kb, signatures)
 
-        cache.write_behind(write, size=total_bytes)
+        cache.write_behind(write, size=total_bytes, tables=("notes", "derived"))
     return dict(sorted(notes.items()))
 
 

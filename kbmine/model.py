@@ -311,7 +311,12 @@ class Finding(_Compact):
         def digest(*values: str) -> str:
             return hashlib.sha1("\x1f".join(values).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
-        return replace(self, fingerprint=digest(self.rule, self.path, *parts), identity=digest(self.rule, *parts))
+        # Spelled out rather than dataclasses.replace, which reads every field's
+        # definition on each call: a run makes thousands of findings.
+        return Finding(
+            self.code, self.rule, self.severity, self.path, self.span, self.message, self.data,
+            digest(self.rule, self.path, *parts), self.edits, digest(self.rule, *parts),
+        )  # fmt: skip
 
     def with_severity(self, severity: Severity) -> Finding:
         return replace(self, severity=severity)

@@ -215,7 +215,9 @@ def run_checks(
     with frozen_heap():
         findings = apply_suppressions(kb, _run(kb, rules), all_rules(), report_unused_suppressions)
     if kb.cache is not None:
-        kb.cache.put_blob("findings", key, (findings, list(kb.notices)))
+        cache, notices = kb.cache, list(kb.notices)
+        size = sum(len(data) for data in kb.contents.values())  # a big KB has many findings to pickle
+        cache.write_behind(lambda: cache.put_blob("findings", key, (findings, notices)), size=size, tables=("blobs",))
     return findings
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import kbmine.parallel
-from kbmine.cache import ParseCache
+from kbmine.cache import _BEHIND, ParseCache
 
 
 def _rows(path: Path) -> set[str]:
@@ -29,7 +29,7 @@ def test_a_large_write_runs_in_a_child_and_a_fresh_cache_on_the_file_waits_for_i
         writers.write_text(str(os.getpid()), encoding="utf-8")
         cache.put_many([(f"h{index}", b"x" * index) for index in range(200)])
 
-    cache.write_behind(write, size=1)
+    cache.write_behind(write, size=1, tables=("notes",))
     other = ParseCache(tmp_path / "cache.sqlite", "k")  # as a second load in the same process opens it
     found = other.get_many({"h0", "h199", "missing"})
     assert found == {"h0": b"", "h199": b"x" * 199}
@@ -40,7 +40,7 @@ def test_a_large_write_runs_in_a_child_and_a_fresh_cache_on_the_file_waits_for_i
 
 def test_a_small_write_is_done_before_write_behind_returns(tmp_path: Path) -> None:
     cache = ParseCache(tmp_path / "cache.sqlite", "k")
-    cache.write_behind(lambda: cache.put_many([("h", b"note")]), size=10)
+    cache.write_behind(lambda: cache.put_many([("h", b"note")]), size=10, tables=("notes",))
     assert _rows(tmp_path / "cache.sqlite") == {"h"}
     cache.close()
 
@@ -48,6 +48,38 @@ def test_a_small_write_is_done_before_write_behind_returns(tmp_path: Path) -> No
 def test_close_waits_for_the_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kbmine.parallel, "PARALLEL_MIN_BYTES", 0)
     cache = ParseCache(tmp_path / "cache.sqlite", "k")
-    cache.write_behind(lambda: cache.put_many([(f"h{index}", b"n") for index in range(50)]), size=1)
+    cache.write_behind(lambda: cache.put_many([(f"h{index}", b"n") for index in range(50)]), size=1, tables=("notes",))
     cache.close()
     assert len(_rows(tmp_path / "cache.sqlite")) == 50
+
+
+def test_a_read_waits_only_for_writers_of_its_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kbmine.parallel, "PARALLEL_MIN_BYTES", 0)
+    cache = ParseCache(tmp_path / "cache.sqlite", "k")
+    cache.write_behind(lambda: cache.put_blob("findings", "key", ["a finding"]), size=1, tables=("blobs",))
+    assert cache.get_many({"h"}) == {}
+    assert [tables for _, tables, _ in _BEHIND[cache.path]] == [frozenset({"blobs"})]  # still running, or not waited for
+    assert cache.get_blob("findings", "key") == ["a finding"]
+    assert cache.path not in _BEHIND
+    cache.close()
+
+
+def test_a_busy_database_is_a_miss_not_a_corrupt_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another run holding the database (past the wait) costs this run its hits, never the cache itself."""
+    cache = ParseCache(tmp_path / "cache.sqlite", "k")
+    cache.put_many([("h", b"note")])
+
+    def busy(*args: object) -> None:
+        error = sqlite3.OperationalError("database is locked")
+        error.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+        raise error
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ParseCache, "_by_hash", busy)
+        assert cache.get_many({"h"}) == {}
+    assert cache.get_many({"h"}) == {"h": b"note"}
+    cache.close()
+    with monkeypatch.context() as patch:
+        patch.setattr(ParseCache, "_connect", busy)
+        assert ParseCache(tmp_path / "cache.sqlite", "k").get_many({"h"}) == {}  # run uncached
+    assert _rows(tmp_path / "cache.sqlite") == {"h"}
