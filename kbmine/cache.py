@@ -46,17 +46,17 @@ _ORPHAN_SECONDS = 60.0
 
 
 #: Per database: the writes left to forked children (see ParseCache.write_behind), each with the
-#: process that started it and the tables it writes.
+#: process that started it and what it writes.
 _BEHIND: dict[Path, list[tuple[int, frozenset[str], Background[None]]]] = {}
 
 
-def _settle_writes(path: Path, table: str | None = None) -> None:
-    """Wait for the writes to database ``path`` (to ``table``, or to any table) that this process
-    left to children (see :meth:`ParseCache.write_behind`), whichever :class:`ParseCache` started them."""
+def _settle_writes(path: Path, what: str | None = None) -> None:
+    """Wait for the writes to database ``path`` (of ``what``, see :meth:`ParseCache.write_behind`,
+    or of anything) that this process left to children, whichever :class:`ParseCache` started them."""
     waiting = []
-    for owner, tables, writer in _BEHIND.pop(path, []):
-        if table is not None and table not in tables:
-            waiting.append((owner, tables, writer))
+    for owner, writes, writer in _BEHIND.pop(path, []):
+        if what is not None and what not in writes:
+            waiting.append((owner, writes, writer))
         elif owner == os.getpid():  # a forked child leaves its parent's writers alone
             writer.result()
     if waiting:
@@ -214,18 +214,20 @@ class ParseCache:
             except (OSError, sqlite3.Error):
                 self._db = None
 
-    def write_behind(self, write: Callable[[], None], *, size: int, tables: Iterable[str]) -> None:
-        """Run ``write`` (calls of this cache's ``put_*`` methods, writing ``tables``: ``notes``,
-        ``derived``, ``blobs``) in a forked child, so the run goes on while a large write of fresh
-        results lands; small ones are written here and now.
+    def write_behind(self, write: Callable[[], None], *, size: int, writes: Iterable[str]) -> None:
+        """Run ``write`` (calls of this cache's ``put_*`` methods, writing ``writes``: ``notes``,
+        ``derived:<kind>``, ``blobs:<name>``) in a forked child, so the run goes on while a large
+        write of fresh results lands; small ones are written here and now.
 
         A cold check of commonplace wrote 45 MB of parsed notes and passage
         signatures (a quarter of a second) while the second core sat idle,
         and every check after an edit pickles its 5,700 findings (60 ms) on
-        its way out. Reads of the tables such a write stores (:meth:`get_many`,
-        :meth:`get_derived`, :meth:`get_blob`) and :meth:`close` wait for it
-        first, so this process never misses its own writes; the child has its
-        own connection.
+        its way out. Reads of what such a write stores (:meth:`get_many`,
+        :meth:`get_derived` of its kind, :meth:`get_blob` of its name) and
+        :meth:`close` wait for it first, so this process never misses its own
+        writes, and other reads go on (missing-link's read of its scans waited
+        for the parsed notes, 0.2 s of a cold run); the child has its own
+        connection.
         """
         from kbmine.parallel import Background
 
@@ -233,7 +235,7 @@ class ParseCache:
             return
         writer: Background[None] = Background(write, size=size, in_child=self.detach_after_fork)
         if writer.apart:
-            _BEHIND.setdefault(self.path, []).append((os.getpid(), frozenset(tables), writer))
+            _BEHIND.setdefault(self.path, []).append((os.getpid(), frozenset(writes), writer))
         else:
             writer.result()
 
@@ -303,7 +305,7 @@ class ParseCache:
         This is what makes a one-note change cheap for rules that look at every
         note: the others' results come from here instead of being recomputed.
         """
-        _settle_writes(self.path, "derived")
+        _settle_writes(self.path, f"derived:{kind}")
         if self._db is None:
             return {}
         from kbmine.heap import paused_gc
@@ -341,7 +343,7 @@ class ParseCache:
 
     def get_blob(self, name: str, key: str) -> object | None:
         """A derived result (e.g. a whole run's findings) stored under ``name`` for ``key``."""
-        _settle_writes(self.path, "blobs")
+        _settle_writes(self.path, f"blobs:{name}")
         if self._db is None:
             return None
         try:

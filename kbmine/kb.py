@@ -507,7 +507,7 @@ def _materialise(kb: KB) -> dict[str, Note]:
             cache.put_many(fresh)
             _store_signatures(kb, signatures)
 
-        cache.write_behind(write, size=total_bytes, tables=("notes", "derived"))
+        cache.write_behind(write, size=total_bytes, writes=("notes", f"derived:{_SIGNATURES}"))
     return dict(sorted(notes.items()))
 
 

@@ -217,7 +217,7 @@ def run_checks(
     if kb.cache is not None:
         cache, notices = kb.cache, list(kb.notices)
         size = sum(len(data) for data in kb.contents.values())  # a big KB has many findings to pickle
-        cache.write_behind(lambda: cache.put_blob("findings", key, (findings, notices)), size=size, tables=("blobs",))
+        cache.write_behind(lambda: cache.put_blob("findings", key, (findings, notices)), size=size, writes=("blobs:findings",))
     return findings
 
 

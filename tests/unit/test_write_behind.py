@@ -29,7 +29,7 @@ def test_a_large_write_runs_in_a_child_and_a_fresh_cache_on_the_file_waits_for_i
         writers.write_text(str(os.getpid()), encoding="utf-8")
         cache.put_many([(f"h{index}", b"x" * index) for index in range(200)])
 
-    cache.write_behind(write, size=1, tables=("notes",))
+    cache.write_behind(write, size=1, writes=("notes",))
     other = ParseCache(tmp_path / "cache.sqlite", "k")  # as a second load in the same process opens it
     found = other.get_many({"h0", "h199", "missing"})
     assert found == {"h0": b"", "h199": b"x" * 199}
@@ -40,7 +40,7 @@ def test_a_large_write_runs_in_a_child_and_a_fresh_cache_on_the_file_waits_for_i
 
 def test_a_small_write_is_done_before_write_behind_returns(tmp_path: Path) -> None:
     cache = ParseCache(tmp_path / "cache.sqlite", "k")
-    cache.write_behind(lambda: cache.put_many([("h", b"note")]), size=10, tables=("notes",))
+    cache.write_behind(lambda: cache.put_many([("h", b"note")]), size=10, writes=("notes",))
     assert _rows(tmp_path / "cache.sqlite") == {"h"}
     cache.close()
 
@@ -48,17 +48,18 @@ def test_a_small_write_is_done_before_write_behind_returns(tmp_path: Path) -> No
 def test_close_waits_for_the_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kbmine.parallel, "PARALLEL_MIN_BYTES", 0)
     cache = ParseCache(tmp_path / "cache.sqlite", "k")
-    cache.write_behind(lambda: cache.put_many([(f"h{index}", b"n") for index in range(50)]), size=1, tables=("notes",))
+    cache.write_behind(lambda: cache.put_many([(f"h{index}", b"n") for index in range(50)]), size=1, writes=("notes",))
     cache.close()
     assert len(_rows(tmp_path / "cache.sqlite")) == 50
 
 
-def test_a_read_waits_only_for_writers_of_its_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_read_waits_only_for_writers_of_what_it_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kbmine.parallel, "PARALLEL_MIN_BYTES", 0)
     cache = ParseCache(tmp_path / "cache.sqlite", "k")
-    cache.write_behind(lambda: cache.put_blob("findings", "key", ["a finding"]), size=1, tables=("blobs",))
+    cache.write_behind(lambda: cache.put_blob("findings", "key", ["a finding"]), size=1, writes=("blobs:findings",))
     assert cache.get_many({"h"}) == {}
-    assert [tables for _, tables, _ in _BEHIND[cache.path]] == [frozenset({"blobs"})]  # still running, or not waited for
+    assert cache.get_blob("report", "key") is None  # another blob: no wait either
+    assert [writes for _, writes, _ in _BEHIND[cache.path]] == [frozenset({"blobs:findings"})]
     assert cache.get_blob("findings", "key") == ["a finding"]
     assert cache.path not in _BEHIND
     cache.close()
