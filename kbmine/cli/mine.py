@@ -86,7 +86,7 @@ def mine(
     from kbmine.kb import load
     from kbmine.mine import mine as mine_notes
     from kbmine.mine.spec import MineSettings
-    from kbmine.mine.specfile import SPECS_FILE, merge, read_entries
+    from kbmine.mine.specfile import SPECS_FILE, merge, read_entries, read_specs_file
 
     if folders is not None and not differential:
         raise ConfigError("--folders only goes with --differential")
@@ -132,7 +132,7 @@ def mine(
     for notice in kb.notices:
         typer.echo(f"kbmine: note: {notice}", err=True)
     target = kb.root / SPECS_FILE
-    before = target.read_text(encoding="utf-8") if target.is_file() else None
+    before = read_specs_file(kb.root)
     states = {entry.spec.id: entry.state for entry in read_entries(before, str(target))}
     shown = [spec for spec in mining.specs if states.get(spec.id) != "rejected"]
     evidence = _vocabulary_evidence(mining, notes, lifecycle)

@@ -80,10 +80,9 @@ def spec_line(spec: Spec, state: str) -> str:
 
 
 def _read(root: Path) -> str | None:
-    from kbmine.mine.specfile import SPECS_FILE
+    from kbmine.mine.specfile import read_specs_file
 
-    path = root / SPECS_FILE
-    return path.read_text(encoding="utf-8") if path.is_file() else None
+    return read_specs_file(root)
 
 
 def _root(path: Path) -> Path:
@@ -430,9 +429,11 @@ def test(
     from kbmine.cache import default_cache_path
     from kbmine.kb import load
     from kbmine.mine.mutants import run_mutation_test
+    from kbmine.mine.specfile import accepted_specs
 
     config = resolve_config(path, {"dialect": dialect})
     root = kb_folder(path)
+    accepted_specs(root)  # a bad specs file is named as the user's, not as the temporary copy
     # An existing parse cache is read (never written): the KB gets no .kbmine/ it did not have.
     kb = load(root, config, use_cache=not no_cache and default_cache_path(root).is_file(), jobs=jobs)
     report = run_mutation_test(kb, kinds or (), count, seed, jobs)

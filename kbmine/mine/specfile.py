@@ -92,7 +92,27 @@ def _load(text: str | None, where: str, editable: bool = True) -> Any:
         return None
     if not isinstance(document, dict) or not isinstance(document.get("specs", []), list):
         raise ConfigError(f"{where}: expected a mapping with a `specs` list")
+    _refuse_wide_integers(document, where)
     return document
+
+
+#: Python will not print an integer of more than 4300 digits (``0xfff…`` loads without that check).
+_INT_BITS = 14_284
+
+
+def _refuse_wide_integers(document: Any, where: str) -> None:
+    """Refuse an integer too long to print anywhere in the file: a ``min`` or a ``support`` of
+    ``0xfff…`` loaded fine and failed later, as an internal error, in every command that shows it."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, int) and value.bit_length() > _INT_BITS:
+            raise ConfigError(f"{where}: an integer of more than 4300 digits")
 
 
 def read_entries(text: str | None, where: str = SPECS_FILE) -> list[Entry]:
@@ -103,16 +123,28 @@ def read_entries(text: str | None, where: str = SPECS_FILE) -> list[Entry]:
     return [_entry(item, where) for item in document.get("specs", [])]
 
 
-def accepted_specs(root: Path) -> list[Spec]:
-    """The accepted specs of the KB at ``root`` (none when it has no specs file)."""
+def read_specs_file(root: Path) -> str | None:
+    """The text of the KB's specs file, ``None`` when there is none.
+
+    Every command reads it through here, so a file that is not UTF-8 or not a
+    file is the same one-line error everywhere (``specs list`` once took a
+    folder for no file, and a binary file was an internal error).
+    """
     path = root / SPECS_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return []
+        return None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    return [entry.spec for entry in read_entries(text, str(path)) if entry.state == "accepted"]
+
+
+def accepted_specs(root: Path) -> list[Spec]:
+    """The accepted specs of the KB at ``root`` (none when it has no specs file)."""
+    text = read_specs_file(root)
+    if text is None:
+        return []
+    return [entry.spec for entry in read_entries(text, str(root / SPECS_FILE)) if entry.state == "accepted"]
 
 
 def merge(
@@ -176,6 +208,9 @@ def merge(
 def decide(text: str | None, ids: Iterable[str], state: State) -> str:
     """The file's text with the specs ``ids`` set to ``state`` (an unknown id is an error)."""
     document = _load(text, SPECS_FILE)
+    if document is not None:
+        for item in document["specs"]:
+            _entry(item, SPECS_FILE)  # a scalar or tagged entry has no id to match or state to set
     items = {str(item.get("id")): item for item in document["specs"]} if document is not None else {}
     for spec_id in ids:
         if spec_id not in items:

@@ -1,0 +1,83 @@
+"""A hand-edited or damaged ``kbmine.specs.yaml`` is one config error naming the file, in every command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kbmine.errors import ConfigError
+from kbmine.mine.specfile import accepted_specs, decide, read_entries, read_specs_file
+
+SPEC = """version: 1
+specs:
+  - id: 48a2460f
+    state: accepted
+    kind: min_outbound_links
+    scope: all
+    params:
+      min: {min}
+    support: {support}
+    confidence: 1.0
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SPEC.format(min="0x" + "f" * 5000, support=4),
+        SPEC.format(min=1, support="0x" + "f" * 5000),
+        "version: 1\nspecs:\n  - {id: a, kind: min_outbound_links, params: {min: [1, 0x" + "f" * 5000 + "]}}\n",
+    ],
+    ids=["param", "support", "nested"],
+)
+def test_an_integer_too_long_to_print_is_refused_on_reading(text: str) -> None:
+    """It loaded, then every command that printed it (check, specs show) was an internal error."""
+    with pytest.raises(ConfigError, match="an integer of more than 4300 digits"):
+        read_entries(text)
+    with pytest.raises(ConfigError, match="an integer of more than 4300 digits"):
+        decide(text, ["48a2460f"], "accepted")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["version: 1\nspecs: [5, 'x', null]\n", "version: 1\nspecs: !!python/object/apply:os.system ['true']\n"],
+    ids=["scalars", "python-tag"],
+)
+def test_accepting_from_a_file_of_entries_without_ids_is_a_config_error(text: str) -> None:
+    """``specs accept`` and ``reject`` read the file with the round-trip loader and called ``.get`` on each entry."""
+    with pytest.raises(ConfigError, match="every spec needs an `id` string"):
+        decide(text, ["48a2460f"], "accepted")
+
+
+def test_a_specs_file_that_is_not_text_or_not_a_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / "kbmine.specs.yaml").write_bytes(b"\xff\xfe\x00version")
+    with pytest.raises(ConfigError, match=r"kbmine\.specs\.yaml: cannot read: 'utf-8' codec"):
+        read_specs_file(tmp_path)
+    folder = tmp_path / "folder"
+    (folder / "kbmine.specs.yaml").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="Is a directory"):
+        accepted_specs(folder)
+    assert read_specs_file(tmp_path / "nothing-here") is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("specs", "list", "{kb}"), ("specs", "accept", "48a2460f", "-p", "{kb}"), ("specs", "test", "{kb}", "-n", "1")],
+    ids=["list", "accept", "test"],
+)
+def test_every_specs_command_names_the_users_file(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """A binary file was an internal error in specs list/show/accept/reject/edit/review and mine;
+    ``specs test`` named the temporary copy it checks instead of the user's file."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "a.md").write_text("# A\n\n[[b]]\n")
+    (kb / "b.md").write_text("# B\n\n[[a]]\n")
+    (kb / "kbmine.specs.yaml").write_bytes(b"\xff\xfe\x00version")
+    argv = [arg.replace("{kb}", str(kb)) for arg in args]
+    completed = subprocess.run([sys.executable, "-m", "kbmine", *argv], capture_output=True, timeout=120, check=False)
+    assert completed.returncode == 2
+    lines = completed.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"kbmine: error: {kb / 'kbmine.specs.yaml'}: cannot read:"), lines
