@@ -103,8 +103,7 @@ after each name must find its injections):
 
 Subtracting the baseline: findings are matched first on (rule, path, bytes, key) and then
 on (rule, path, key), where the key survives edits elsewhere in the note: broken-link
-(target, kind, anchor), missing-link (target), duplicate-claim (words, preview, the other
-copies' paths),
+(target, kind, anchor), missing-link (target), duplicate-claim (words, preview),
 stale-status (kind, target, field), broken-anchor (target, message without its "did you
 mean" suggestion, which changes with the target's headings). Paths (and paths inside ``data``) of the baseline are
 mapped through the renames first, so a renamed note's own findings are not "new".
@@ -1510,11 +1509,10 @@ def loose_key(f: dict[str, Any]) -> tuple[Any, ...]:
     if rule == "missing-link":
         return (data.get("target"),)
     if rule == "duplicate-claim":
-        # "this passage (31 words, "a reachable ...") repeats b.md:70 ...": the line of the
-        # other copy moves with any edit above it in its note, so the key is the copies' paths.
+        # "this passage (31 words, "a reachable ...") repeats b.md:70 ...": the other copies
+        # (their lines, and which of them are listed) change with edits elsewhere; the passage does not.
         preview = re.search(r'"(.*?)\.\.\."\)', f["message"])
-        others = tuple(sorted(o.get("path", "") for o in data.get("others", [])))
-        return (data.get("words"), preview.group(1) if preview else re.sub(r"\d+", "#", f["message"]), others)
+        return (data.get("words"), preview.group(1) if preview else re.sub(r"\d+", "#", f["message"]))
     if rule == "stale-status":
         return (data.get("kind"), data.get("target"), data.get("field"))
     if rule == "broken-anchor":  # the suggestion may change with the target's headings
