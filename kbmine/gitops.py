@@ -8,6 +8,7 @@ through gitpython.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
@@ -270,6 +271,26 @@ def _require_gitpython() -> None:
         raise GitError("git is not installed or not on PATH (kbmine mutate and review run git)") from None
 
 
+def _own_folder(path: Path) -> Path:
+    """``path`` made a folder of kbmine's state, refusing a symlink (to a folder outside the
+    repository, the worktrees and the lock would be made there)."""
+    if path.is_symlink():
+        raise GitError(f"{path}: is a symlink; kbmine keeps its state only inside the git directory")
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def open_state_file(path: Path, flags: int) -> int:
+    """A descriptor on a file of kbmine's state, created if missing, never through a symlink
+    and never truncated (``open(path, "w")`` on a planted link emptied the file it named)."""
+    try:
+        return os.open(path, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise GitError(f"{path}: is a symlink; kbmine keeps its state only inside the git directory") from None
+        raise
+
+
 class Repository:
     """The git repository holding a KB: the review branch, temporary worktrees, rename history.
 
@@ -409,8 +430,7 @@ class Repository:
         It lives in the git directory so that nothing is ever written outside
         the repository, and the user's own working tree is never involved.
         """
-        worktrees = self.state_dir() / "worktrees"
-        worktrees.mkdir(exist_ok=True)
+        worktrees = _own_folder(self.state_dir() / "worktrees")
         parent = Path(tempfile.mkdtemp(prefix="wt-", dir=worktrees))
         path = parent / "tree"
         try:
@@ -526,19 +546,19 @@ class Repository:
         """One kbmine mutation run per repository at a time."""
         import fcntl
 
-        state = self.state_dir()
-        with open(state / "lock", "w", encoding="utf-8") as handle:
+        descriptor = open_state_file(self.state_dir() / "lock", os.O_RDWR)
+        try:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 raise GitError(f"{self.root}: another kbmine run is changing the review branch; try again when it ends") from None
             yield
+        finally:
+            os.close(descriptor)
 
     def state_dir(self) -> Path:
         """``.git/kbmine``: state that must never show up in the working tree (rejected fixes, the lock)."""
-        state = self.git_dir / "kbmine"
-        state.mkdir(exist_ok=True)
-        return state
+        return _own_folder(self.git_dir / "kbmine")
 
     # -- history -------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ remembered by fingerprint in ``.git/kbmine/rejected``.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 from kbmine.checks import run_checks
 from kbmine.config import Config, load_config
 from kbmine.errors import ConfigError
-from kbmine.gitops import Repository
+from kbmine.gitops import Repository, open_state_file
 from kbmine.kb import KB, load
 from kbmine.model import Edit, Finding
 from kbmine.mutate.edits import EditConflict, apply_edits
@@ -295,12 +296,14 @@ def read_rejected(repo: Repository) -> set[str]:
     path = repo.state_dir() / "rejected"
     if not path.is_file():
         return set()
-    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    # Damaged bytes are lines that match no fingerprint, not a reason to stop.
+    return {line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()}
 
 
 def remember_rejected(repo: Repository, fingerprints: Iterable[str]) -> None:
     known = read_rejected(repo)
     new = [f for f in fingerprints if f and f not in known]
     if new:
-        with open(repo.state_dir() / "rejected", "a", encoding="utf-8") as handle:
+        descriptor = open_state_file(repo.state_dir() / "rejected", os.O_WRONLY | os.O_APPEND)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
             handle.writelines(f"{f}\n" for f in new)

@@ -233,6 +233,32 @@ def test_head_on_a_branch_without_commits_says_which(tmp_path: Path) -> None:
     one_error_line(run_kbmine("mutate", str(root), env=git_env()), "HEAD is on branch 'fresh', which has no commits yet")
 
 
+def test_kbmines_state_in_the_git_directory_is_never_followed_out_of_it(tmp_path: Path) -> None:
+    """A planted ``.git/kbmine/lock`` symlink was opened for writing and emptied its target; a
+    ``.git/kbmine`` symlink put the throwaway worktrees outside; a damaged ``rejected`` file was
+    an internal error."""
+    root = make_repo(tmp_path / "repo", NOTES)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.txt"
+    victim.write_text("SECRET\n", encoding="utf-8")
+    state_dir = root / ".git" / "kbmine"
+    state_dir.mkdir()
+    (state_dir / "lock").symlink_to(victim)
+    one_error_line(run_kbmine("mutate", str(root), env=git_env()), "lock: is a symlink")
+    (state_dir / "lock").unlink()
+    state_dir.rmdir()
+    state_dir.symlink_to(outside)
+    one_error_line(run_kbmine("mutate", str(root), env=git_env()), "kbmine: is a symlink")
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.txt"] and victim.read_text() == "SECRET\n"
+    state_dir.unlink()
+    state_dir.mkdir()
+    (state_dir / "rejected").write_bytes(b"\xff\xfe\x00damaged\n")
+    assert run_kbmine("mutate", str(root), env=git_env()).returncode == 0
+    assert pending(root) == 2
+    fsck_clean(root)
+
+
 def test_an_empty_repository_has_nothing_to_mutate(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
