@@ -38,11 +38,9 @@ def mutate_command(
     are made in a temporary worktree from HEAD (or from the review branch if
     it already builds on HEAD). Accept them with `kbmine review accept`.
     """
-    from kbmine.cli import fail
     from kbmine.mutate.engine import mutate
 
-    if fmt not in ("text", "json"):
-        raise fail(f"unknown format {fmt!r}; use text or json")
+    _text_or_json(fmt)
     kinds = [k.strip() for k in kind.split(",") if k.strip()]
     run = mutate(path, kinds, limit=limit, dry_run=dry_run, branch=branch, jobs=jobs)
     if fmt == "json":
@@ -85,6 +83,14 @@ def _mutation_json(mutation: object, **extra: str) -> dict[str, object]:
     }
 
 
+def _text_or_json(fmt: str) -> None:
+    """Refuse any other ``--format`` (review list once printed text for ``--format xml``)."""
+    from kbmine.cli import fail
+
+    if fmt not in ("text", "json"):
+        raise fail(f"unknown format {fmt!r}; use text or json")
+
+
 def _pending(path: Path, branch: str) -> tuple[Repository, list[ReviewCommit]]:
     """The repository and the fixes on ``branch`` that are not on HEAD yet."""
     repo = Repository(path)
@@ -101,6 +107,7 @@ def review_list(
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
     """List the fixes waiting on the review branch: id, kind, files and subject."""
+    _text_or_json(fmt)
     _, rows = _pending(path, branch)
     if fmt == "json":
         typer.echo(

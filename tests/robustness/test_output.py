@@ -84,8 +84,12 @@ def kbmine_cli(*args: str, cwd: Path, encoding: str | None = None) -> subprocess
         ("check", "does-not-exist"),
         ("cache", "clear", "does-not-exist"),
         ("cache", "clear", "a.md"),
+        ("review", "list", "--format", "xml"),
     ],
-    ids=["unknown-option", "bad-value", "missing-value", "unknown-command", "extra-argument", "no-folder", "cache-no-folder", "cache-a-file"],
+    ids=[
+        "unknown-option", "bad-value", "missing-value", "unknown-command", "extra-argument", "no-folder", "cache-no-folder",
+        "cache-a-file", "review-list-format",
+    ],
 )
 def test_every_usage_error_is_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...]) -> None:
     (tmp_path / "a.md").write_text("# A\n")
