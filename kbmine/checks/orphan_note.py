@@ -24,7 +24,9 @@ def orphan_note(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     Nobody browsing the KB can reach it: it is either missing from an index
     or obsolete. A link reference definition no link uses (``[x]: x.md``,
     left behind when ``[[x]]`` or ``[text][x]`` was deleted, as Foam's
-    generated ones are) is not a link: nothing renders it.
+    generated ones are) is not a link: nothing renders it. An ambiguous link
+    (``[[setup]]`` with two ``setup.md``) links each note it may mean: the
+    defect is the ambiguity, which ambiguous-link reports.
 
     Index and root notes are exempt (option ``roots``: globs, default
     ``README.md``, ``index.md``, ``home.md`` and the like), but only the
@@ -44,6 +46,8 @@ def orphan_note(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
             continue
         if resolution.status == "note" and resolution.path is not None and resolution.path != note.path:
             inbound.add(resolution.path)
+        elif resolution.status == "ambiguous":
+            inbound.update(candidate for candidate in resolution.candidates if candidate != note.path)
     for path, note in kb.notes.items():
         if path in inbound or exempt(path):
             continue
