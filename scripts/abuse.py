@@ -506,7 +506,7 @@ def _fm_odd_values(ctx: Ctx) -> None:
     return None
 
 
-@case("frontmatter/huge-integers", quick_phases=("specs",))
+@case("frontmatter/huge-integers")
 def _fm_huge_integers(ctx: Ctx) -> None:
     """Integers past Python's 4300-digit print limit: hex and octal YAML (loaded without the check), as a key, in TOML."""
     _plain_notes(ctx)
@@ -516,6 +516,52 @@ def _fm_huge_integers(ctx: Ctx) -> None:
     ctx.write("toml-decimal.md", "+++\nn = " + "9" * 5000 + "\n+++\n")
     ctx.write("toml-hex.md", "+++\nn = 0x" + "f" * 5000 + "\n+++\n")
     ctx.write("just-fits.md", "---\nstatus: draft\nn: 0x" + "f" * 3000 + "\n---\n# Fits\n")
+    return None
+
+
+@case("frontmatter/merge-keys-and-odd-types", quick_commands=(CHECK_JSON,))
+def _fm_merge_and_types(ctx: Ctx) -> None:
+    """Merge keys (``<<:``) into title/status/aliases, titles, aliases and statuses of every YAML type,
+    fences with trailing spaces or CRLF, a BOM before the fence, frontmatter with no body."""
+    _plain_notes(ctx)
+    ctx.write("merge.md", "---\nbase: &b {title: Merged, status: draft, aliases: [m1]}\n<<: *b\n---\n# Merge\n[[good]]\n")
+    ctx.write("merge-list.md", "---\na: &a {x: 1}\nb: &b {status: done}\n<<: [*a, *b]\ntitle: ML\n---\n")
+    ctx.write("merge-bad.md", "---\n<<: 5\ntitle: x\n---\n")
+    ctx.write("complex-key.md", "---\n? [a]\n: b\n1: one\ntitle: C\n---\n")
+    for kind, value in {"list": "[x, y]", "dict": "{a: b}", "number": "42", "null": "", "bool": "yes", "date": "2024-01-01"}.items():
+        ctx.write(f"title-{kind}.md", f"---\ntitle: {value}\naliases: {value}\nstatus: {value}\n---\n# T {kind}\n[[good]]\n")
+    ctx.write("aliases-nested.md", "---\naliases: [[a, [b]], {c: d}, 1, 2.5, true, null]\n---\n")
+    ctx.write("bom-fm.md", codecs.BOM_UTF8 + "---\ntitle: Bom\nstatus: draft\n---\n# Bom\n[[good]]\n".encode())
+    ctx.write("trailing-space-fence.md", "---   \ntitle: TS\n---  \n# TS\n[[other]]\n")
+    ctx.write("crlf-fm.md", "---\r\ntitle: CR\r\naliases: [crx]\r\n---\r\n# CR\r\n[[good]]\r\n")
+    ctx.write("fm-only.md", "---\ntitle: Only\n---")
+    ctx.write("toml-odd.md", "+++\ntitle = 'T'\naliases = 'str'\nstatus = 5\n+++\n# T\n")
+    return None
+
+
+@case("links/odd-combinations", quick_commands=(CHECK_JSON,))
+def _links_odd_combinations(ctx: Ctx) -> None:
+    """Wikilinks mixing ``|``, ``#`` and ``^``, self-links, links in tables and footnotes, HTML
+    anchors, links to folders, ``..`` that stays inside, percent-escapes, NFC links to an NFD name."""
+    _plain_notes(ctx)
+    ctx.write("blocks.md", "# Blocks\n\n## Sub Head\n\npara ^blk1\n")
+    nfd = unicodedata.normalize("NFD", "café")
+    ctx.write(f"{nfd}.md", "# Café\n")
+    odd = [
+        "[[blocks|x#y]]", "[[blocks#Sub Head|alias]]", "[[blocks#^blk1|x]]", "[[blocks^blk1]]", "[[blocks#Sub Head#^blk1]]",
+        "[[#Links]] [[#^nope]] [[links]] [self](links.md#links)", "![[image.png|100x200]] ![[blocks#Sub Head|100x]]",
+        "[a](<blocks.md>) [c](blocks%2emd) [d](%2e%2e/kb/blocks.md) [e](./%2E%2E/x.md) [g](C:\\x\\y.md) [h](C:/x/y.md)",
+        "[ref][BLOCKS REF] [ref2][blocks ref]",
+        "| a | [[blocks]] |\n|---|---|\n| [x](other.md) | [[blocks\\|alias]] |",
+        "text[^1]\n\n[^1]: see [[other]] and [y](blocks.md)",
+        "<a href=\"blocks.md\">x</a> <a href='../sentinel/secret.md'>y</a>",
+        "[folder](sub/) [folder2](sub) [[sub]] [root](/) [dot](.)",
+        f"[[café]] [nfc](café.md) [[{nfd}]] [nfd]({nfd}.md)",
+        "[in](sub/../blocks.md) [in2](./sub/./../other.md#other) [[sub/../blocks]]",
+        "[enc](bl%6Fcks.md) [percent](100%.md) [pct2](a%2Fb.md) [[a\nb]] [[blocks\tx]]",
+    ]
+    ctx.write("links.md", "# Links\n\n" + "\n\n".join(odd) + "\n\n[blocks ref]: blocks.md\n")
+    ctx.write("sub/x.md", "# X\n[[../blocks]] [up](../blocks.md)\n")
     return None
 
 
