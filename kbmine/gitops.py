@@ -271,6 +271,27 @@ def _require_gitpython() -> None:
         raise GitError("git is not installed or not on PATH (kbmine mutate and review run git)") from None
 
 
+#: The variables that tie git to one repository (``git rev-parse --local-env-vars``).
+_REPOSITORY_VARIABLES = (
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+    "GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE", "GIT_INDEX_FILE",
+    "GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_PREFIX", "GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE",
+    "GIT_COMMON_DIR",
+)
+
+
+def _leave_callers_repository() -> None:
+    """Drop the caller's repository from this process's environment, as git does when it
+    enters a submodule. Run from a git hook or ``git rebase --exec``, the environment names
+    that repository's git dir and index, and GitPython adds the process environment to every
+    git it runs: ``kbmine mutate`` staged its fixes into the caller's real index, and
+    discovery, HEAD and the dirty check read another repository than the KB's. The KB's
+    repository is found from its folder; the user's identity (``GIT_AUTHOR_*``) stays.
+    """
+    for name in _REPOSITORY_VARIABLES:
+        os.environ.pop(name, None)
+
+
 def _own_folder(path: Path) -> Path:
     """``path`` made a folder of kbmine's state, refusing a symlink (to a folder outside the
     repository, the worktrees and the lock would be made there)."""
@@ -301,6 +322,7 @@ class Repository:
 
     def __init__(self, kb_root: Path) -> None:
         _require_gitpython()
+        _leave_callers_repository()
         import git
 
         try:

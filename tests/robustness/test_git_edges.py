@@ -259,6 +259,23 @@ def test_kbmines_state_in_the_git_directory_is_never_followed_out_of_it(tmp_path
     fsck_clean(root)
 
 
+def test_run_from_a_git_hook_the_callers_index_is_never_touched(tmp_path: Path) -> None:
+    """A hook (or ``git rebase --exec``) runs with GIT_DIR and GIT_INDEX_FILE set; GitPython adds
+    the process environment to every git it runs, so ``git add`` in the throwaway worktree
+    staged the fixes into the user's real index (``git status``: MM on every fixed note)."""
+    root = make_repo(tmp_path / "repo", NOTES)
+    before = state(root)
+    index = (root / ".git" / "index").read_bytes()
+    elsewhere = tmp_path / "other-index"
+    hook_env = {**git_env(), "GIT_DIR": str(root / ".git"), "GIT_INDEX_FILE": str(root / ".git" / "index")}
+    assert run_kbmine("mutate", str(root), env=hook_env).returncode == 0
+    assert run_kbmine("mutate", str(root), env={**git_env(), "GIT_INDEX_FILE": str(elsewhere)}).returncode == 0
+    assert (root / ".git" / "index").read_bytes() == index and not elsewhere.exists()
+    assert quiet_git(root, "status", "--porcelain").stdout == "" and state(root) == before
+    assert pending(root) == 2
+    fsck_clean(root)
+
+
 def test_an_empty_repository_has_nothing_to_mutate(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
