@@ -184,6 +184,11 @@ def _load_config(repo: Repository, tree: Path, kb_root: Path) -> Config:
         raise ConfigError(str(exc).replace(str(tree), str(repo.root))) from None
 
 
+def _in_repo(repo: Repository, path: str) -> str:
+    """A KB path as a path from the repository's root."""
+    return f"{repo.kb_prefix}/{path}" if repo.kb_prefix else path
+
+
 def _apply_all(
     repo: Repository,
     kb: KB,
@@ -224,6 +229,12 @@ def _apply_all(
         if any(new in current or new in kb.notes for new, _ in mutation.new_files):
             run.skipped.append((mutation, "its new note's path is taken"))
             continue
+        linked = [path for path in [*paths, *(new for new, _ in mutation.new_files)] if (tree / _in_repo(repo, path)).is_symlink()]
+        if linked:
+            # Written through, the fix lands in the note the link names (then "git commit" finds
+            # nothing to commit and the whole run stopped), or outside the tree if it dangles.
+            run.skipped.append((mutation, f"{linked[0]} is a symlink; fix the note it points to"))
+            continue
         if mutation.kind == "extract":
             problem = verify_extract(kb, rebased, before)
         elif mutation.kind == "synthesise":
@@ -248,7 +259,7 @@ def _apply_all(
             continue
         written = []
         for path, data in [*after.items(), *mutation.new_files]:
-            repo_path = f"{repo.kb_prefix}/{path}" if repo.kb_prefix else path
+            repo_path = _in_repo(repo, path)
             target = tree / repo_path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
