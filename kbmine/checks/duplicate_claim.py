@@ -398,8 +398,11 @@ def _passage_ages(
     gets a copied paragraph today holds the newest copy, and editing a note
     elsewhere does not make its old passages new (the finding does not move).
     A passage added to an old note by an earlier commit is dated by the note
-    (telling it apart needs a blame-like pass per note). Outside git, the
-    file's modification time is all there is.
+    (telling it apart needs a blame-like pass per note). A note git does not
+    track yet is new, unless its passage was in a tracked note now gone from
+    the work tree (a rename or move not committed yet): then it is as old as
+    that note, and renaming the older copy does not move the finding onto it.
+    Outside git, the file's modification time is all there is.
     """
     dates = kb.git_dates
     paths = sorted({items[i].path for i in indices})
@@ -421,11 +424,16 @@ def _passage_ages(
     baseline = {path: rev for path, rev in baseline.items() if rev == "HEAD" or dates[path][1] == latest}
     versions = gitops.file_versions(kb.root, sorted((rev, path) for path, rev in baseline.items())) or {}
     shingles: dict[str, set[tuple[str, ...]]] = {}
+    gone: dict[str, set[tuple[str, ...]]] | None = None  # tracked notes missing from the work tree
     ages: dict[int, float] = {}
     for index in indices:
         path = items[index].path
         if path not in dates:
-            ages[index] = mtime(path)  # untracked: newer than anything committed
+            if gone is None:
+                gone = _gone_notes(kb, dates)
+            own = _shingles(_passage_text(kb, items[index]))
+            before = [dates[old][0] for old, words in gone.items() if own and len(own & words) >= len(own) / 2]
+            ages[index] = float(min(before)) if before else mtime(path)  # else untracked: newer than anything committed
             continue
         new_time = mtime(path) if path in dirty else float(dates[path][1])
         rev = baseline.get(path)
@@ -439,6 +447,16 @@ def _passage_ages(
         present = len(own & shingles[path]) >= len(own) / 2 if own else True
         ages[index] = float(dates[path][0]) if present else new_time
     return ages
+
+
+def _gone_notes(kb: KB, dates: Mapping[str, tuple[int, int]]) -> dict[str, set[tuple[str, ...]]]:
+    """The word shingles of the notes in HEAD that are gone from the work tree (renamed, moved
+    or deleted, not committed yet), by their HEAD path: where an untracked note's text was before."""
+    from kbmine import gitops
+
+    wanted = [("HEAD", path) for path in sorted(dates) if path not in kb.notes and path.lower().endswith(kb.config.extensions)]
+    versions = gitops.file_versions(kb.root, wanted) or {}
+    return {path: _shingles(data.decode("utf-8", "replace")) for (_, path), data in versions.items()}
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:

@@ -2,8 +2,8 @@
 
 In throwaway git repos (isolated from the user's config): a paragraph copied
 today into a note older than the original is the copy reported, committed or
-not; and editing a note elsewhere does not move an old duplicate's finding
-onto the other copy.
+not; and editing a note elsewhere, or renaming it without committing, does not
+move an old duplicate's finding onto the other copy.
 """
 
 from __future__ import annotations
@@ -56,14 +56,31 @@ def test_a_copy_added_to_an_old_note_is_reported_committed_or_not(tmp_path: Path
     assert _reported(root) == ["old.md"]  # committed last: absent from HEAD^'s old.md
 
 
-def test_editing_a_note_elsewhere_does_not_move_the_finding(tmp_path: Path) -> None:
+def _two_copies(tmp_path: Path) -> Path:
+    """A repository whose first.md has the claim and second.md, committed later, its copy."""
     root = tmp_path / "kb"
     root.mkdir()
     _git(root, "init", "-q", "-b", "main")
     _commit(root, {"first.md": f"# First\n\n{CLAIM}\n"}, "2024-01-01T00:00:00")
     _commit(root, {"second.md": f"# Second\n\n{COPY}\n"}, "2024-06-01T00:00:00")
     assert _reported(root) == ["second.md"]
+    return root
+
+
+def test_editing_a_note_elsewhere_does_not_move_the_finding(tmp_path: Path) -> None:
+    root = _two_copies(tmp_path)
     (root / "first.md").write_text(f"# First\n\n{CLAIM}\n\nA new closing line.\n", encoding="utf-8")
     assert _reported(root) == ["second.md"]  # first.md is newer now, its passage is not
     _commit(root, {}, "2025-01-01T00:00:00")
     assert _reported(root) == ["second.md"]
+
+
+def test_renaming_the_older_copy_does_not_move_the_finding(tmp_path: Path) -> None:
+    root = _two_copies(tmp_path)
+    (root / "notes").mkdir()
+    (root / "first.md").rename(root / "notes" / "renamed-first.md")  # not committed: untracked, HEAD's first.md gone
+    assert _reported(root) == ["second.md"]
+    # A note that is new indeed (its passage in no note gone from HEAD) still holds the newest copy.
+    (root / "notes" / "renamed-first.md").rename(root / "first.md")
+    (root / "brand-new.md").write_text(f"# Brand new\n\n{COPY} And one more clause.\n", encoding="utf-8")
+    assert _reported(root) == ["brand-new.md", "second.md"]
