@@ -12,10 +12,11 @@ phase 14 s wall with a shared, collected heap against 3 s with it frozen.
 
 :func:`paused_gc` switches the collector off while a batch of notes is
 built. Switching it back on is not free either: everything allocated
-meanwhile waits in the youngest generation, so the next collection walks
-it all (0.1 s after reading commonplace's notes from the cache, a tenth of
-a one-note check); ``paused_gc(freeze=True)`` moves it to the permanent
-generation instead, for a heap that lives until the run ends. :func:`frozen_heap` moves everything alive into the permanent
+meanwhile waits in the youngest generation, so the next collections walk
+it all (0.26 s after reading commonplace's notes from the cache, a fifth
+of a one-note check); ``paused_gc(freeze=True)`` moves it to the permanent
+generation instead, for a heap that lives until the run ends.
+:func:`frozen_heap` moves everything alive into the permanent
 generation (``gc.freeze``) for the duration of the rules, and back after,
 so library users who load many KBs in one process still get their garbage
 collected between runs.
