@@ -326,7 +326,12 @@ def _in_editor(text: str) -> str:
 
     from kbmine.errors import InputError
 
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not editor:
+        if not sys.stdin.isatty():
+            # vi without a terminal waits forever on a pipe or /dev/null.
+            raise InputError("no $VISUAL or $EDITOR, and no terminal for vi: set EDITOR, or use --set/--scope")
+        editor = "vi"
     with tempfile.TemporaryDirectory(prefix="kbmine-spec-") as folder:
         target = Path(folder) / "spec.yaml"
         target.write_text(text, encoding="utf-8")
@@ -336,7 +341,12 @@ def _in_editor(text: str) -> str:
             raise InputError(f"cannot run the editor {editor!r}: {exc}") from None
         if completed.returncode != 0:
             raise InputError(f"the editor {editor!r} exited with status {completed.returncode}; spec unchanged")
-        return target.read_text(encoding="utf-8")
+        try:
+            return target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"the editor {editor!r} removed the file; spec unchanged") from None
+        except UnicodeDecodeError:
+            raise InputError(f"the editor {editor!r} saved text that is not UTF-8; spec unchanged") from None
 
 
 @specs_app.command("edit")

@@ -23,7 +23,7 @@ from kbmine.mine import freeze_params
 from kbmine.mine.kinds import all_kinds
 from kbmine.mine.review import Verdict, measure
 from kbmine.mine.spec import Scope, Spec
-from kbmine.mine.specfile import SPECS_FILE, _dump, _fill, _load
+from kbmine.mine.specfile import SPECS_FILE, _dump, _fill, _load, _refuse_wide_integers
 from kbmine.model import Note
 
 __all__ = ["EDITABLE", "apply_verdict", "edit_spec", "editable_block", "parse_assignments", "parse_block"]
@@ -67,6 +67,7 @@ def parse_block(text: str, spec: Spec) -> tuple[Scope, dict[str, Any]]:
         raise ConfigError(f"the edited spec is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(document, dict):
         raise ConfigError("the edited spec must be a mapping with `scope` and `params`")
+    _refuse_wide_integers(document, "the edited spec")
     unknown = sorted(set(document) - set(EDITABLE))
     if unknown:
         raise ConfigError(f"only {' and '.join(EDITABLE)} can be edited, not {unknown[0]!r}")

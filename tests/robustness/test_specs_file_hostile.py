@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +82,40 @@ def test_every_specs_command_names_the_users_file(tmp_path: Path, args: tuple[st
     assert completed.returncode == 2
     lines = completed.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"kbmine: error: {kb / 'kbmine.specs.yaml'}: cannot read:"), lines
+
+
+@pytest.mark.parametrize(
+    ("editor", "message"),
+    [
+        ("printf '\\377\\376' >", "saved text that is not UTF-8; spec unchanged"),
+        ("rm", "removed the file; spec unchanged"),
+        ("cp {huge}", "the edited spec: an integer of more than 4300 digits"),
+        ("", "no $VISUAL or $EDITOR, and no terminal for vi"),
+    ],
+    ids=["binary", "removed", "huge-integer", "no-editor-no-terminal"],
+)
+def test_specs_edit_survives_what_the_editor_leaves(tmp_path: Path, editor: str, message: str) -> None:
+    """Each was an internal error; with no editor set and no terminal, vi waited forever."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "a.md").write_text("# A\n\n[[b]]\n")
+    (kb / "b.md").write_text("# B\n\n[[a]]\n")
+    specs = SPEC.format(min=1, support=2)
+    (kb / "kbmine.specs.yaml").write_text(specs)
+    env = {k: v for k, v in os.environ.items() if k not in ("VISUAL", "EDITOR")}
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("scope: all\nparams: {min: 0x" + "f" * 5000 + "}\n")
+    if editor:
+        editor = editor.replace("{huge}", str(huge))
+        script = tmp_path / "editor.sh"
+        script.write_text(f'#!/bin/sh\n{editor} "$1"\n')
+        script.chmod(0o755)
+        env["EDITOR"] = str(script)
+    completed = subprocess.run(
+        [sys.executable, "-m", "kbmine", "specs", "edit", "48a2460f", "-p", str(kb), "--editor"],
+        capture_output=True, stdin=subprocess.DEVNULL, env=env, timeout=60, check=False,
+    )
+    assert completed.returncode == 2
+    lines = completed.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kbmine: error:") and message in lines[0], lines
+    assert (kb / "kbmine.specs.yaml").read_text() == specs
