@@ -136,12 +136,6 @@ def run() -> None:
         main()
     except SystemExit as exc:
         code = exc.code
-    from kbmine.bytecode import keep_own_bytecode
-
-    try:
-        keep_own_bytecode()
-    except KeyboardInterrupt:  # the command is done: an interrupt now only skips the bytecode
-        pass
     if not _held or not isinstance(code, int):
         sys.exit(code)
     for kb in _held:
