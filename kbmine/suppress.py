@@ -88,7 +88,9 @@ def collect(kb: KB, rules: dict[str, Rule]) -> list[Suppression]:
         settings = note.frontmatter.get("kbmine")
         if isinstance(settings, dict) and "ignore" in settings:
             value = settings["ignore"]
-            names = frozenset() if value in (True, "all", "*") else _rule_names(",".join(value) if isinstance(value, list) else str(value), rules)
+            # ``ignore: [1, {a: b}]`` is not a list of names, but must not stop the run either.
+            written = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+            names = frozenset() if value in (True, "all", "*") else _rule_names(written, rules)
             found.append(Suppression(path, names, _ZERO, where="frontmatter"))
         data = kb.read_bytes(path)
         if b"kbmine:" not in data:

@@ -8,6 +8,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import kbmine.kb
+from kbmine.checks import run_checks
+from kbmine.config import Config
 from kbmine.parse import parse_note
 from kbmine.report.portable import dumps
 
@@ -96,3 +99,13 @@ def test_frontmatter_soup_never_raises_and_always_serialises(body: str, fence: s
     assert all(isinstance(key, str) for key in note.frontmatter)
     dumps(note.frontmatter).encode("utf-8")
     assert {problem.rule for problem in note.problems} <= {"invalid-frontmatter", "unreadable-note"}
+
+
+def test_a_suppression_list_of_non_strings_is_read_not_an_internal_error(tmp_path: Path) -> None:
+    """``kbmine: {ignore: [1, {a: b}]}`` was a TypeError (joining non-strings) in every check."""
+    (tmp_path / "a.md").write_text("---\nkbmine: {ignore: [1, {a: b}, null, broken-link]}\n---\n# A\n[[missing]]\n")
+    (tmp_path / "b.md").write_text("---\nkbmine: {ignore: 5}\n---\n# B\n[[missing]] [[a]]\n")
+    findings = run_checks(kbmine.kb.load(tmp_path, Config(), use_cache=False), report_unused_suppressions=True)
+    assert {(f.path, f.rule) for f in findings if f.rule in ("broken-link", "unused-suppression")} == {
+        ("b.md", "broken-link"), ("b.md", "unused-suppression")
+    }
