@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,6 +86,23 @@ class Config:
     def rule_options(self, rule: str) -> dict[str, Any]:
         """Per-rule options from ``[tool.kbmine.rules.<rule>]`` (empty when unset)."""
         return self.rules.get(rule, {})
+
+
+def specs_path(root: Path) -> Path:
+    """The KB's specs file, refused when it is a symlink out of the KB.
+
+    A cloned repository can carry ``kbmine.specs.yaml -> ../../somewhere``:
+    ``kbmine mine`` then created or overwrote that file, ``specs accept``
+    rewrote it, and every command showed bits of it in its errors. Notes are
+    read through a symlink only when it stays in the KB (see
+    :mod:`kbmine.files`); the specs file follows the same rule.
+    """
+    path = root / SPECS_FILE
+    if path.is_symlink():
+        real_root = os.path.realpath(root)
+        if not os.path.realpath(path).startswith(real_root + os.sep):
+            raise ConfigError(f"{path}: a symlink out of the KB; kbmine reads and writes its specs file only inside the KB")
+    return path
 
 
 def find_config_file(start: Path) -> tuple[Path, dict[str, Any]] | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kbmine.checks import rule
-from kbmine.config import SPECS_FILE
+from kbmine.config import SPECS_FILE, specs_path
 from kbmine.errors import ConfigError
 from kbmine.model import Finding, Note, Span
 
@@ -26,7 +26,7 @@ def specs_digest(kb: KB) -> str:
     """The specs file's content digest: accepting or rejecting a spec must invalidate cached findings."""
 
     try:
-        data = (kb.root / SPECS_FILE).read_bytes()
+        data = specs_path(kb.root).read_bytes()
     except OSError:
         return "no-specs"
     return hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -93,7 +93,7 @@ def enforced_specs(root: Path) -> tuple[Spec, ...]:
     and ``kbmine specs test`` checks the same specs file once per batch of mutants."""
 
     try:
-        text = (root / SPECS_FILE).read_text(encoding="utf-8")
+        text = specs_path(root).read_text(encoding="utf-8")
     except FileNotFoundError:
         return ()
     except (OSError, UnicodeDecodeError) as exc:

@@ -86,7 +86,13 @@ def mine(
     from kbmine.kb import load
     from kbmine.mine import mine as mine_notes
     from kbmine.mine.spec import MineSettings
-    from kbmine.mine.specfile import SPECS_FILE, merge, read_entries, read_specs_file
+    from kbmine.mine.specfile import (
+        SPECS_FILE,
+        merge,
+        read_entries,
+        read_specs_file,
+        write_specs_file,
+    )
 
     if folders is not None and not differential:
         raise ConfigError("--folders only goes with --differential")
@@ -138,7 +144,7 @@ def mine(
     evidence = _vocabulary_evidence(mining, notes, lifecycle)
     text, summary = merge(before, mining, None if replayed is None else replayed.specs, evidence)
     if not dry_run and text != before:
-        target.write_text(text, encoding="utf-8")
+        write_specs_file(kb.root, text)
     if fmt is OutputFormat.json:
         document = {
             "kbmine": __version__,

@@ -162,13 +162,13 @@ def show(
 
 
 def _decide(ids: list[str], path: Path, state: State, fmt: OutputFormat) -> None:
-    from kbmine.mine.specfile import SPECS_FILE, decide
+    from kbmine.mine.specfile import SPECS_FILE, decide, write_specs_file
 
     root = _root(path)
     text = _read(root)
     updated = decide(text, ids, state)
     if updated != text:
-        (root / SPECS_FILE).write_text(updated, encoding="utf-8")
+        write_specs_file(root, updated)
     if fmt is OutputFormat.json:
         _json({"state": state, "ids": ids, "specs_file": str(root / SPECS_FILE)})
         return
@@ -241,7 +241,7 @@ def review(
     from kbmine.mine.review import ReviewSettings
     from kbmine.mine.review import review as review_specs
     from kbmine.mine.specedit import apply_verdict
-    from kbmine.mine.specfile import SPECS_FILE, read_entries
+    from kbmine.mine.specfile import SPECS_FILE, read_entries, write_specs_file
 
     root, notes = _notes(path, dialect, jobs)
     text = _read(root)
@@ -258,7 +258,7 @@ def review(
         text = apply_verdict(text, by_id[spec_id])
         applied.append(spec_id)
     if applied:
-        (root / SPECS_FILE).write_text(text or "", encoding="utf-8")
+        write_specs_file(root, text or "")
     if fmt is OutputFormat.json:
         _json({"kbmine": __version__, "root": str(root), "specs": [_verdict_record(v) for v in verdicts], "applied": applied})
         return
@@ -377,7 +377,7 @@ def edit(
         parse_assignments,
         parse_block,
     )
-    from kbmine.mine.specfile import SPECS_FILE, read_entries
+    from kbmine.mine.specfile import SPECS_FILE, read_entries, write_specs_file
 
     root = _root(path)
     text = _read(root)
@@ -403,7 +403,7 @@ def edit(
     updated, result = edit_spec(text, spec_id, new_scope, params, list(notes.values()))
     changed = updated != text
     if changed:
-        (root / SPECS_FILE).write_text(updated, encoding="utf-8")
+        write_specs_file(root, updated)
     if fmt is OutputFormat.json:
         _json({"changed": changed, "spec": spec_record(result, found[0].state), "specs_file": str(root / SPECS_FILE)})
         return

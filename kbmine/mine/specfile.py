@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from kbmine.config import SPECS_FILE
+from kbmine.config import SPECS_FILE, specs_path
 from kbmine.errors import ConfigError
 from kbmine.mine import Mining, freeze_params
 from kbmine.mine.kinds import Kind, all_kinds
@@ -123,6 +123,11 @@ def read_entries(text: str | None, where: str = SPECS_FILE) -> list[Entry]:
     return [_entry(item, where) for item in document.get("specs", [])]
 
 
+def write_specs_file(root: Path, text: str) -> None:
+    """Write the KB's specs file (the one place commands do)."""
+    specs_path(root).write_text(text, encoding="utf-8")
+
+
 def read_specs_file(root: Path) -> str | None:
     """The text of the KB's specs file, ``None`` when there is none.
 
@@ -130,7 +135,7 @@ def read_specs_file(root: Path) -> str | None:
     file is the same one-line error everywhere (``specs list`` once took a
     folder for no file, and a binary file was an internal error).
     """
-    path = root / SPECS_FILE
+    path = specs_path(root)
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -119,3 +119,33 @@ def test_specs_edit_survives_what_the_editor_leaves(tmp_path: Path, editor: str,
     lines = completed.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("kbmine: error:") and message in lines[0], lines
     assert (kb / "kbmine.specs.yaml").read_text() == specs
+
+
+def test_a_specs_file_symlinked_out_of_the_kb_is_neither_read_nor_written(tmp_path: Path) -> None:
+    """A cloned repository can carry ``kbmine.specs.yaml -> ../elsewhere``: mine created the file
+    it named, specs accept rewrote it, and check showed its content in an error."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "a.md").write_text("# A\n\n[[b]]\n")
+    (kb / "b.md").write_text("# B\n\n[[a]]\n")
+    outside = tmp_path / "outside.yaml"
+    (kb / "kbmine.specs.yaml").symlink_to("../outside.yaml")
+    for args in (("mine", str(kb), "--holdout", "0", "--min-support", "2"), ("check", str(kb))):
+        completed = subprocess.run([sys.executable, "-m", "kbmine", *args], capture_output=True, timeout=120, check=False)
+        assert completed.returncode == 2
+        assert completed.stderr.decode().strip().splitlines()[-1].endswith("a symlink out of the KB; kbmine reads and writes its specs file only inside the KB")
+    assert not outside.exists()
+    outside.write_text(SPEC.format(min=1, support=2).replace("accepted", "proposed"))
+    before = outside.read_text()
+    with pytest.raises(ConfigError, match="a symlink out of the KB"):
+        accepted_specs(kb)
+    completed = subprocess.run(
+        [sys.executable, "-m", "kbmine", "specs", "accept", "48a2460f", "-p", str(kb)], capture_output=True, timeout=120, check=False
+    )
+    assert completed.returncode == 2 and outside.read_text() == before
+    # A symlink that stays in the KB is the user's own arrangement, and is followed.
+    (kb / "kbmine.specs.yaml").unlink()
+    (kb / "real.yaml").write_text(before)
+    (kb / "kbmine.specs.yaml").symlink_to("real.yaml")
+    assert [spec.id for spec in accepted_specs(kb)] == []
+    assert read_specs_file(kb) == before
