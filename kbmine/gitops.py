@@ -34,6 +34,11 @@ __all__ = [
 ]
 
 
+#: Commit messages as kbmine parses them, whatever ``i18n.logOutputEncoding`` the repository sets
+#: (UTF-16 put NUL bytes into every commit id ``git log`` printed: review accept was an internal error).
+_UTF8_LOG = ("-c", "i18n.logOutputEncoding=UTF-8")
+
+
 def clean_git_env() -> dict[str, str]:
     """The environment minus ``GIT_*`` variables that would redirect git to another repo."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
@@ -49,7 +54,7 @@ def _git_output(root: Path, *args: str, timeout: float) -> str | None:
     """
     try:
         completed = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, env=clean_git_env(), timeout=timeout, check=False
+            ["git", "-C", str(root), *_UTF8_LOG, *args], capture_output=True, env=clean_git_env(), timeout=timeout, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -342,7 +347,8 @@ class Repository:
         command = git.Git(str(cwd or self.root))
         try:
             out: str = command.execute(
-                ["git", *args], env={**clean_git_env(), **(env or {})}, with_extended_output=False, strip_newline_in_stdout=True
+                ["git", *_UTF8_LOG, *args], env={**clean_git_env(), **(env or {})}, with_extended_output=False,
+                strip_newline_in_stdout=True,
             )
         except git.GitCommandError as exc:
             raise GitError(f"git {_verb(args)} failed: {_reason(str(exc.stderr or ''))or exc.status}") from None

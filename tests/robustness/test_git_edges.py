@@ -294,6 +294,19 @@ def test_a_note_that_is_a_symlink_is_never_fixed_through_the_link(tmp_path: Path
     fsck_clean(root)
 
 
+def test_a_repository_that_logs_in_utf16_gets_its_fixes_accepted(tmp_path: Path) -> None:
+    """``i18n.logOutputEncoding=UTF-16`` put NUL bytes into every commit id kbmine read from
+    ``git log``: review accept was an internal error ("embedded null byte")."""
+    root = make_repo(tmp_path / "repo", NOTES)
+    git(root, "config", "i18n.logOutputEncoding", "UTF-16")
+    assert run_kbmine("mutate", str(root), env=git_env()).returncode == 0
+    assert pending(root) == 2
+    accepted = run_kbmine("review", "accept", "--all", "-C", str(root), env=git_env())
+    assert accepted.returncode == 0, accepted.stderr
+    assert "[zebra crossing](zebra-crossing.md)" in (root / "walk.md").read_text()
+    fsck_clean(root)
+
+
 def test_an_empty_repository_has_nothing_to_mutate(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
