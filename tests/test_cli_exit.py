@@ -51,3 +51,21 @@ def test_main_inside_another_program_returns_to_it(make_kb: MakeKB) -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "after main 1"
+
+
+def test_an_interrupt_after_the_command_is_done_prints_no_traceback() -> None:
+    """Ctrl-C landing in the interpreter's clean-up (in some finalizer) is ignored, not printed as a traceback."""
+    script = (
+        "import os, signal, sys, time\n"
+        "import kbmine.cli as cli\n"
+        "class Late:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "        time.sleep(0.2)\n"
+        "sys.modules['__main__'].late = Late()  # finalised at shutdown, after the command\n"
+        "sys.argv = ['kbmine', 'rules']\n"
+        "cli.run()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr

@@ -136,6 +136,10 @@ def run() -> None:
         main()
     except SystemExit as exc:
         code = exc.code
+    # The command is done (or has cleaned up after Ctrl-C): an interrupt now would only land in
+    # the interpreter's clean-up, inside some finalizer (GitPython's config parsers), and print
+    # its traceback as "Exception ignored".
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not _held or not isinstance(code, int):
         sys.exit(code)
     for kb in _held:
