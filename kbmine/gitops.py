@@ -340,6 +340,10 @@ class Repository:
         self.git_dir = Path(self._repo.git_dir).resolve()
         #: The KB folder relative to the repository root ("" when they are the same).
         self.kb_prefix = Path(kb_root).resolve().relative_to(self.root).as_posix().strip(".")
+        # GitPython opens a repository git itself refuses ("dubious ownership": owned by another
+        # user); every later git then failed in its own way, "0 pending" and "nothing to accept"
+        # included. Asked once here, git says why in one line.
+        self._git("rev-parse", "--git-dir")
 
     def _git(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
         import git
@@ -365,15 +369,18 @@ class Repository:
     # -- state ---------------------------------------------------------------
 
     def head(self) -> str:
+        # Asked of git, not of GitPython's object database: its cat-file process could die
+        # under it, and the broken pipe reached the CLI as a closed stdout (a silent exit 1).
         try:
-            return self._repo.head.commit.hexsha
-        except ValueError:
-            # HEAD names a branch with no commit: a fresh repository, or (when other refs exist)
-            # an orphan or deleted branch, where "no commits yet" would be wrong.
-            if self._git("for-each-ref", "--count=1", "refs/heads"):
-                branch = self._git("symbolic-ref", "-q", "--short", "HEAD")
-                raise GitError(f"{self.root}: HEAD is on branch {branch!r}, which has no commits yet") from None
-            raise GitError(f"{self.root}: the repository has no commits yet") from None
+            return self._git("rev-parse", "--verify", "-q", "HEAD^{commit}")
+        except GitError:
+            pass
+        # HEAD names a branch with no commit: a fresh repository, or (when other refs exist)
+        # an orphan or deleted branch, where "no commits yet" would be wrong.
+        if self._git("for-each-ref", "--count=1", "refs/heads"):
+            branch = self._git("symbolic-ref", "-q", "--short", "HEAD")
+            raise GitError(f"{self.root}: HEAD is on branch {branch!r}, which has no commits yet")
+        raise GitError(f"{self.root}: the repository has no commits yet")
 
     def branch_tip(self, branch: str) -> str | None:
         ref = f"refs/heads/{branch}"
@@ -446,7 +453,7 @@ class Repository:
             )
         if self._repo.head.is_detached:
             raise GitError(f"{self.root}: HEAD is detached; check out a branch to accept commits onto")
-        if self._repo.is_dirty(index=True, working_tree=True, untracked_files=False):
+        if self._git("status", "--porcelain", "--untracked-files=no"):
             raise GitError(f"{self.root}: uncommitted changes; commit or stash them first (nothing was changed)")
 
     # -- worktrees and commits -------------------------------------------------

@@ -307,6 +307,20 @@ def test_a_repository_that_logs_in_utf16_gets_its_fixes_accepted(tmp_path: Path)
     fsck_clean(root)
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a repository owned by another user needs root")
+def test_a_repository_git_refuses_is_named_by_every_command(tmp_path: Path) -> None:
+    """A repository owned by another user ("dubious ownership"): GitPython opened it, then mutate
+    ended with a silent exit 1 (a broken pipe to git's cat-file, taken for a closed stdout) or
+    an error about for-each-ref, and review list and accept said "0 pending", "nothing to accept"."""
+    root = make_repo(tmp_path / "repo", NOTES)
+    for path in [root, *root.rglob("*")]:
+        os.lchown(path, 65534, 65534)
+    env = git_env()  # no user or system config: no safe.directory exception from anywhere
+    for args in (("mutate", str(root)), ("mutate", str(root), "--dry-run"), ("review", "list", "-C", str(root)),
+                 ("review", "accept", "--all", "-C", str(root))):
+        one_error_line(run_kbmine(*args, env=env), "dubious ownership")
+
+
 def test_an_empty_repository_has_nothing_to_mutate(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
