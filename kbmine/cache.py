@@ -58,7 +58,10 @@ def _settle_writes(path: Path, what: str | None = None) -> None:
         if what is not None and what not in writes:
             waiting.append((owner, writes, writer))
         elif owner == os.getpid():  # a forked child leaves its parent's writers alone
-            writer.result()
+            try:
+                writer.result()
+            except Exception:  # noqa: BLE001 -- a failed write only costs a later run its hits
+                pass
     if waiting:
         _BEHIND[path] = waiting
 

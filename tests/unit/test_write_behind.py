@@ -84,3 +84,15 @@ def test_a_busy_database_is_a_miss_not_a_corrupt_one(tmp_path: Path, monkeypatch
         patch.setattr(ParseCache, "_connect", busy)
         assert ParseCache(tmp_path / "cache.sqlite", "k").get_many({"h"}) == {}  # run uncached
     assert _rows(tmp_path / "cache.sqlite") == {"h"}
+
+
+def test_a_failed_background_write_costs_only_its_hits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kbmine.parallel, "PARALLEL_MIN_BYTES", 0)
+    cache = ParseCache(tmp_path / "cache.sqlite", "k")
+
+    def fail() -> None:
+        raise MemoryError("no room to pickle the findings")
+
+    cache.write_behind(fail, size=1, writes=("blobs:findings",))
+    assert cache.get_blob("findings", "key") is None
+    cache.close()  # waits for nothing more, raises nothing
