@@ -519,8 +519,9 @@ def _parse_parallel(
     workers: int,
     progress: Progress | None,
 ) -> Iterator[_Parsed]:
-    """Parse ``todo`` in a pool of ``workers`` processes, yielding each batch's notes as it is done."""
-    from concurrent.futures import ProcessPoolExecutor  # with multiprocessing: only when there is much to parse
+    """Parse ``todo`` in a pool of ``workers`` processes, yielding each batch's notes as it is done
+    (in the order the batches finish: the caller sorts the notes)."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed  # multiprocessing: only when it pays
 
     from kbmine.parallel import before_fork
 
@@ -540,7 +541,7 @@ def _parse_parallel(
             for batch in batches
             if batch
         ]
-        for future in futures:
+        for future in as_completed(futures):
             batch_results = future.result()
             done += len(batch_results)
             yield from batch_results
