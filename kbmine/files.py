@@ -39,6 +39,8 @@ class Scan:
     files: set[str] = field(default_factory=set)
     dirs: set[str] = field(default_factory=set)
     problems: list[ScanProblem] = field(default_factory=list)
+    #: What git says of the files (``None`` outside git, or when the config ignores .gitignore).
+    git: gitops.WorkTreeFiles | None = None
 
 
 @lru_cache(maxsize=512)
@@ -82,7 +84,8 @@ def scan_kb(root: Path, config: Config) -> Scan:
     exclude = glob_matcher(DEFAULT_EXCLUDE + config.exclude)
     include = glob_matcher(config.include)
     real_root = os.path.realpath(root)
-    allowed = gitops.unignored_files(root) if config.respect_gitignore else None
+    scan.git = gitops.work_tree_files(root) if config.respect_gitignore else None
+    allowed = scan.git.unignored if scan.git is not None else None
     extensions = config.extensions
     stack = [("", str(root))]
     while stack:

@@ -30,7 +30,8 @@ __all__ = [
     "dirty_files",
     "file_dates",
     "head_commit",
-    "unignored_files",
+    "work_tree_files",
+    "WorkTreeFiles",
 ]
 
 
@@ -63,10 +64,37 @@ def _git_output(root: Path, *args: str, timeout: float) -> str | None:
     return completed.stdout.decode("utf-8", "surrogateescape")
 
 
-def unignored_files(root: Path) -> set[str] | None:
-    """Paths (relative to ``root``) git tracks or would track; ``None`` outside a work tree."""
-    listed = _git_output(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", timeout=60)
-    return None if listed is None else {path for path in listed.split("\0") if path}
+@dataclass(frozen=True)
+class WorkTreeFiles:
+    """What git says of the files under a KB root (paths relative to it)."""
+
+    #: The files git tracks or would track (not ignored).
+    unignored: frozenset[str]
+    #: Of those, the ones git does not track yet.
+    untracked: frozenset[str]
+    #: Files git tracks that are missing from the work tree (deleted, or moved away, not committed yet).
+    missing: frozenset[str]
+
+
+def work_tree_files(root: Path) -> WorkTreeFiles | None:
+    """What git says of the files under ``root``, from one ``ls-files``; ``None`` outside a work tree."""
+    listed = _git_output(root, "ls-files", "-z", "-t", "--cached", "--others", "--deleted", "--exclude-standard", timeout=60)
+    if listed is None:
+        return None
+    unignored: set[str] = set()
+    untracked: set[str] = set()
+    missing: set[str] = set()
+    for entry in listed.split("\0"):
+        if len(entry) < 3:
+            continue
+        tag, path = entry[0], entry[2:]  # "H path" tracked, "? path" untracked, "R path" removed (lowercase: assumed unchanged)
+        if tag == "?":
+            untracked.add(path)
+        elif tag in "Rr":
+            missing.add(path)
+            continue
+        unignored.add(path)
+    return WorkTreeFiles(frozenset(unignored), frozenset(untracked), frozenset(missing))
 
 
 def head_commit(root: Path) -> str | None:

@@ -24,10 +24,12 @@ from kbmine.config import Config, load_config
 from kbmine.errors import InputError
 from kbmine.files import ScanProblem, scan_kb
 from kbmine.model import Link, Note, Problem, Span, content_hash, note_title, path_stem
-from kbmine.resolve import Resolution, Resolver
+from kbmine.resolve import Resolution, Resolver, strip_note_extension
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from kbmine.gitops import WorkTreeFiles
 
     import networkx as nx
 
@@ -82,6 +84,8 @@ class KB:
     read_errors: dict[str, str] = field(default_factory=dict, repr=False)
     #: Notes larger than ``config.max_note_size``, never read: path → size in bytes.
     oversize: dict[str, int] = field(default_factory=dict, repr=False)
+    #: What git says of the files (``None`` outside git): which are untracked, which tracked ones are missing.
+    git_files: WorkTreeFiles | None = field(default=None, repr=False)
     jobs: int | None = None
     progress: Progress | None = None
     notices: list[str] = field(default_factory=list)
@@ -109,6 +113,11 @@ class KB:
             digest.update(f"d\0{path}\n".encode("utf-8", "surrogateescape"))
         for problem in self.scan_problems:
             digest.update(f"p\0{problem.path}\0{problem.message}\n".encode("utf-8", "surrogateescape"))
+        if self.git_files is not None:  # an uncommitted move is read as one (see moved_notes) until committed
+            for path in sorted(self.git_files.untracked):
+                digest.update(f"u\0{path}\n".encode("utf-8", "surrogateescape"))
+            for path in sorted(self.git_files.missing):
+                digest.update(f"m\0{path}\n".encode("utf-8", "surrogateescape"))
         digest.update(repr(dataclasses.replace(self.config, source=None)).encode())
         return digest.hexdigest()
 
@@ -197,6 +206,46 @@ class KB:
             }
             self.cache.put_blob(_RESOLUTIONS, identity, table)
         return result
+
+    @cached_property
+    def moved_notes(self) -> dict[str, str]:
+        """Notes renamed or moved since the last commit, not committed yet: old path → path now.
+
+        git sees such a move as a tracked note missing from the work tree and
+        an untracked one, until both are staged; when the untracked note holds
+        exactly the missing one's bytes (as git's index has them), it is that
+        note, moved. Links still written with the old path are broken, and
+        reported so, but they say which note their writer meant.
+        """
+        git_files = self.git_files
+        if git_files is None or not git_files.missing or not git_files.untracked:
+            return {}
+        extensions = self.config.extensions
+        gone = sorted(path for path in git_files.missing if path.lower().endswith(extensions) and path not in self.hashes)
+        here = {self.hashes[path]: path for path in sorted(git_files.untracked) if path in self.hashes}
+        if not gone or not here:
+            return {}
+        from kbmine import gitops
+
+        versions = gitops.file_versions(self.root, [("", path) for path in gone]) or {}
+        moved = {path: here.get(content_hash(data)) for (_, path), data in versions.items()}
+        return {old: new for old, new in moved.items() if new is not None}
+
+    def moved_target(self, resolution: Resolution) -> str | None:
+        """The note a broken link meant, when what it looked for is a note's name before a move not
+        committed yet (see :attr:`moved_notes`): its old path, or its old file name alone (as a
+        wikilink names a note) where no other moved note had that name."""
+        if resolution.status != "broken" or resolution.path is None or not self.moved_notes:
+            return None
+        return self._moved_by_old_name.get(strip_note_extension(resolution.path).casefold())
+
+    @cached_property
+    def _moved_by_old_name(self) -> dict[str, str]:
+        by_path = {strip_note_extension(old).casefold(): new for old, new in self.moved_notes.items()}
+        names: dict[str, set[str]] = {}
+        for old, new in self.moved_notes.items():
+            names.setdefault(strip_note_extension(old).rsplit("/", 1)[-1].casefold(), set()).add(new)
+        return {name: next(iter(news)) for name, news in names.items() if len(news) == 1} | by_path
 
     def resolutions_of(self, path: str) -> tuple[Resolution, ...]:
         """The resolutions of note ``path``'s links: from :attr:`resolutions` once they are
@@ -446,6 +495,7 @@ def load(
         hashes={p: content_hash(data) for p, data in contents.items()},
         read_errors=read_errors,
         oversize=oversize,
+        git_files=scan.git,
         jobs=jobs,
         progress=progress,
     )

@@ -68,7 +68,8 @@ class _Anchors:
     heading_paths: tuple[tuple[int, str], ...]
 
 
-def _strip_md(name: str) -> str:
+def strip_note_extension(name: str) -> str:
+    """``name`` without a trailing ``.md`` or ``.markdown`` (any case)."""
     lowered = name.lower()
     for extension in (".md", ".markdown"):
         if lowered.endswith(extension):
@@ -96,7 +97,7 @@ class Resolver:
         self._by_alias: dict[str, list[str]] = defaultdict(list)
         self._folded: dict[str, str] = {}
         for path, note in notes.items():
-            noext = _strip_md(path)
+            noext = strip_note_extension(path)
             self._by_noext[noext.casefold()].append(path)
             self._by_stem[noext.rsplit("/", 1)[-1].casefold()].append(path)
             self._folded[path.casefold()] = path
@@ -178,7 +179,7 @@ class Resolver:
 
     def wikilink_name(self, path: str) -> str:
         """The shortest wikilink target that resolves to note ``path`` unambiguously."""
-        noext = _strip_md(path)
+        noext = strip_note_extension(path)
         stem = noext.rsplit("/", 1)[-1]
         if len(self._by_stem.get(stem.casefold(), [])) == 1 and not self._by_alias.get(stem.casefold()):
             return stem
@@ -224,7 +225,7 @@ class Resolver:
 
     def _unique_name(self, target: str) -> Resolution | None:
         name = target.casefold()
-        notes = self._by_stem.get(_strip_md(target).casefold(), []) if name.endswith((".md", ".markdown")) else []
+        notes = self._by_stem.get(strip_note_extension(target).casefold(), []) if name.endswith((".md", ".markdown")) else []
         others = self._by_file_name.get(name, [])
         matches = sorted(set(notes) | set(others))
         if len(matches) == 1:
@@ -249,7 +250,7 @@ class Resolver:
         target = target.lstrip("/")
         if self.dialect == "dendron" and "*" in target:
             pattern = target.casefold()
-            hits = sorted(p for p in self.notes if fnmatch.fnmatchcase(_strip_md(p).rsplit("/", 1)[-1].casefold(), pattern))
+            hits = sorted(p for p in self.notes if fnmatch.fnmatchcase(strip_note_extension(p).rsplit("/", 1)[-1].casefold(), pattern))
             if hits:
                 return Resolution("note", hits[0], tuple(hits))
             return Resolution("broken", target)
@@ -259,7 +260,7 @@ class Resolver:
         exact = self._existing(normalized)
         if exact is not None and exact.status != "dir" and (vault is None or self._in_vault([exact.path or ""], vault)):
             return exact
-        noext = _strip_md(normalized).casefold()
+        noext = strip_note_extension(normalized).casefold()
         candidates = self._in_vault(self._by_noext.get(noext, []), vault)
         if not candidates and "/" in noext:
             suffix = "/" + noext

@@ -314,6 +314,10 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     links (``[templates]: templates.md`` once ``[[templates]]`` became plain
     text, as Foam leaves them) declares the link: there the definition's label
     and the note's names are mentions however short, generic or common.
+    A link broken by a rename or move not committed yet (git shows the old
+    note missing and the same bytes untracked under the new name) still
+    names its note: broken-link reports it, and repairing it is the fix, so
+    a mention of that note beside it is no missing link.
     One finding per (note, target), at the first mention, with the edit that
     links it in the note's own style. Notes whose frontmatter says
     ``kbmine: {mention: false}`` are never suggested; notes whose frontmatter
@@ -845,16 +849,23 @@ def _with_plurals(names: Names) -> Names:
 
 
 def _linked_targets(kb: KB) -> dict[str, set[str]]:
-    """The notes each note visibly links to.
+    """The notes each note visibly links to, or links by the name it had before a move not committed yet.
 
     A reference definition is not a visible link: Foam appends one per
     wikilink, and once the wikilink is gone the orphaned definition renders
-    nothing, so it must not hide the unlinked mention.
+    nothing, so it must not hide the unlinked mention. A link broken by a
+    rename (see :attr:`KB.moved_notes`) is reported by broken-link, and
+    repairing it is the fix: suggesting a second link to the renamed note
+    at a mention of its title would be noise.
     """
     linked: dict[str, set[str]] = defaultdict(set)
     for note, link, resolution in kb.links():
-        if resolution.path is not None and link.kind != "definition":
-            linked[note.path].add(resolution.path)
+        if resolution.path is None or link.kind == "definition":
+            continue
+        linked[note.path].add(resolution.path)
+        moved = kb.moved_target(resolution)
+        if moved is not None:
+            linked[note.path].add(moved)
     return linked
 
 

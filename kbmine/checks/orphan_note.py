@@ -26,7 +26,10 @@ def orphan_note(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     left behind when ``[[x]]`` or ``[text][x]`` was deleted, as Foam's
     generated ones are) is not a link: nothing renders it. An ambiguous link
     (``[[setup]]`` with two ``setup.md``) links each note it may mean: the
-    defect is the ambiguity, which ambiguous-link reports.
+    defect is the ambiguity, which ambiguous-link reports. So does a link
+    broken by a rename or move not committed yet (git shows the old note
+    missing and the new one, byte for byte the same, untracked): it still
+    says which note it meant, and broken-link reports it where it is fixed.
 
     Index and root notes are exempt (option ``roots``: globs, default
     ``README.md``, ``index.md``, ``home.md`` and the like), but only the
@@ -48,6 +51,8 @@ def orphan_note(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
             inbound.add(resolution.path)
         elif resolution.status == "ambiguous":
             inbound.update(candidate for candidate in resolution.candidates if candidate != note.path)
+        elif (moved := kb.moved_target(resolution)) is not None and moved != note.path:
+            inbound.add(moved)  # broken by a move not committed yet: broken-link reports it, the fix is there
     for path, note in kb.notes.items():
         if path in inbound or exempt(path):
             continue
