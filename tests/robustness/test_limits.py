@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import time
 import tracemalloc
@@ -12,6 +13,7 @@ import pytest
 
 import kbmine.kb
 import kbmine.parse.passages as passages
+from kbmine.checks import broken_anchor
 from kbmine.checks import run_checks
 from kbmine.config import Config, load_config
 from kbmine.errors import ConfigError
@@ -154,3 +156,25 @@ def test_a_timeout_that_fires_where_python_swallows_exceptions_still_counts(caps
     assert [problem.rule for problem in note.problems] == ["parse-timeout"]
     assert note.links == ()
     assert "ParseTimeout" not in capsys.readouterr().err
+
+
+def test_did_you_mean_hints_for_broken_anchors_are_bounded(make_kb: MakeKb, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands of links missing in a note of thousands of same-named headings took a minute:
+    each broken anchor listed every heading and compared it (difflib) with the anchor."""
+    compared = [0]
+    original = difflib.get_close_matches
+
+    def counting(word: str, possibilities: list[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+        compared[0] += len(possibilities)
+        return original(word, possibilities, n, cutoff)
+
+    monkeypatch.setattr(broken_anchor.difflib, "get_close_matches", counting)
+    root = make_kb({
+        "same.md": "## Same\n\n" * 3000,
+        "links.md": "".join(f"[x](same.md#same-{i}) [[same#Same {i}]] " for i in range(2000, 6000)),
+        "a-small.md": "# Installation\n\n[x](#instalation)\n",  # read first: the budget is not spent yet
+    })
+    findings = [f for f in run_checks(kbmine.kb.load(root, Config(), use_cache=False)) if f.rule == "broken-anchor"]
+    assert len(findings) == 3000 + 4000 + 1  # same-3000.. (markdown), every "Same N" (wikilink), a-small.md
+    assert compared[0] <= broken_anchor.HINT_BUDGET
+    assert any(f.path == "a-small.md" and "did you mean 'installation'?" in f.message for f in findings)
