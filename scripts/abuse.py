@@ -1194,6 +1194,17 @@ def _links_odd_build(ctx: Ctx, dialect: str | None = None) -> None:
     return None
 
 
+@case("links/anchor-storm")
+def _links_anchor_storm(ctx: Ctx) -> None:
+    """Thousands of links to anchors missing in a note of thousands of same-named headings
+    (each "did you mean" compared the anchor with every heading: over a minute)."""
+    _plain_notes(ctx)
+    headings, links = ctx.size(20_000, 3_000), ctx.size(30_000, 4_000)
+    ctx.write("same.md", "## Same\n\n" * headings)
+    ctx.write("links.md", "".join(f"[x](same.md#same-{i}) [[same#Same {i}]] " for i in range(headings // 2, headings // 2 + links)))
+    return None
+
+
 @case("links/odd-targets", quick_commands=CORE)
 def _links_odd(ctx: Ctx) -> None:
     """Empty, malformed, huge and scheme-tricky link targets (obsidian dialect)."""
