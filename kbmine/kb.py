@@ -231,13 +231,22 @@ class KB:
         moved = {path: here.get(content_hash(data)) for (_, path), data in versions.items()}
         return {old: new for old, new in moved.items() if new is not None}
 
-    def moved_target(self, resolution: Resolution) -> str | None:
-        """The note a broken link meant, when what it looked for is a note's name before a move not
-        committed yet (see :attr:`moved_notes`): its old path, or its old file name alone (as a
-        wikilink names a note) where no other moved note had that name."""
-        if resolution.status != "broken" or resolution.path is None or not self.moved_notes:
+    def moved_target(self, path: str, link: Link, resolution: Resolution) -> str | None:
+        """The note a broken ``link`` of note ``path`` meant, when a move not committed yet broke it
+        (see :attr:`moved_notes`): the moved note, when the link looked for its old path, or its old
+        file name alone (as a wikilink names a note) where no other moved note had that name; or,
+        when ``path`` is the note that moved, the note the link reaches from its old place."""
+        if resolution.status != "broken" or not self.moved_notes:
             return None
-        return self._moved_by_old_name.get(strip_note_extension(resolution.path).casefold())
+        if resolution.path is not None:
+            target = self._moved_by_old_name.get(strip_note_extension(resolution.path).casefold())
+            if target is not None:
+                return target
+        old = self._moved_from.get(path)
+        if old is None:
+            return None
+        before = self.resolver.resolve(old, link)
+        return before.path if before.status == "note" else None
 
     @cached_property
     def _moved_by_old_name(self) -> dict[str, str]:
@@ -246,6 +255,10 @@ class KB:
         for old, new in self.moved_notes.items():
             names.setdefault(strip_note_extension(old).rsplit("/", 1)[-1].casefold(), set()).add(new)
         return {name: next(iter(news)) for name, news in names.items() if len(news) == 1} | by_path
+
+    @cached_property
+    def _moved_from(self) -> dict[str, str]:
+        return {new: old for old, new in self.moved_notes.items()}
 
     def resolutions_of(self, path: str) -> tuple[Resolution, ...]:
         """The resolutions of note ``path``'s links: from :attr:`resolutions` once they are

@@ -316,8 +316,9 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     and the note's names are mentions however short, generic or common.
     A link broken by a rename or move not committed yet (git shows the old
     note missing and the same bytes untracked under the new name) still
-    names its note: broken-link reports it, and repairing it is the fix, so
-    a mention of that note beside it is no missing link.
+    names its note, the moved one or, out of the moved note, the one it
+    reached from the old place: broken-link reports it, and repairing it is
+    the fix, so a mention of that note beside it is no missing link.
     One finding per (note, target), at the first mention, with the edit that
     links it in the note's own style. Notes whose frontmatter says
     ``kbmine: {mention: false}`` are never suggested; notes whose frontmatter
@@ -863,7 +864,7 @@ def _linked_targets(kb: KB) -> dict[str, set[str]]:
         if resolution.path is None or link.kind == "definition":
             continue
         linked[note.path].add(resolution.path)
-        moved = kb.moved_target(resolution)
+        moved = kb.moved_target(note.path, link, resolution)
         if moved is not None:
             linked[note.path].add(moved)
     return linked

@@ -51,7 +51,7 @@ def orphan_note(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
             inbound.add(resolution.path)
         elif resolution.status == "ambiguous":
             inbound.update(candidate for candidate in resolution.candidates if candidate != note.path)
-        elif (moved := kb.moved_target(resolution)) is not None and moved != note.path:
+        elif (moved := kb.moved_target(note.path, link, resolution)) is not None and moved != note.path:
             inbound.add(moved)  # broken by a move not committed yet: broken-link reports it, the fix is there
     for path, note in kb.notes.items():
         if path in inbound or exempt(path):

@@ -68,3 +68,19 @@ def test_a_note_moved_away_from_its_links_is_no_orphan(tmp_path: Path) -> None:
     kb = load(root, load_config(root), use_cache=False)
     orphans = sorted(f.path for f in run_checks(kb, select_rules(["orphan-note"])))
     assert orphans == ["guide.md"]  # nothing links the guide; the moved note is still linked, brokenly
+
+
+def test_links_out_of_a_moved_note_still_name_the_notes_they_reached_from_its_old_place(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    (root / "notes").mkdir(parents=True)
+    (root / "notes" / "a.md").write_text("# A\n\nThe Bee topic matters; see [the bee](./b.md).\n", encoding="utf-8")
+    (root / "notes" / "b.md").write_text("# Bee topic\n\nBack to [[a]].\n", encoding="utf-8")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "notes")
+    (root / "archive").mkdir()
+    (root / "notes" / "a.md").rename(root / "archive" / "a.md")
+    kb = load(root, load_config(root), use_cache=False)
+    found = sorted((f.rule, f.path, str(f.data.get("target"))) for f in run_checks(kb, select_rules(["missing-link", "broken-link", "orphan-note"])))
+    # The relative link broke ([[a]] finds the moved note by name); nothing else is new.
+    assert found == [("broken-link", "archive/a.md", "./b.md")]
