@@ -16,6 +16,7 @@ file takes a few milliseconds).
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import pickle
@@ -64,6 +65,14 @@ def _settle_writes(path: Path, what: str | None = None) -> None:
                 pass
     if waiting:
         _BEHIND[path] = waiting
+
+
+@atexit.register
+def _settle_all_writes() -> None:
+    """At exit, wait for every write left to a child (a library caller may never close its cache):
+    while the interpreter still has its modules, so the children's pools wind down cleanly."""
+    for path in list(_BEHIND):
+        _settle_writes(path)
 
 
 def _busy(error: sqlite3.Error) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,18 @@ def test_a_failed_background_write_costs_only_its_hits(tmp_path: Path, monkeypat
     cache.write_behind(fail, size=1, writes=("blobs:findings",))
     assert cache.get_blob("findings", "key") is None
     cache.close()  # waits for nothing more, raises nothing
+
+
+def test_a_process_that_never_closes_its_cache_still_lands_its_writes(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import kbmine.parallel\n"
+        "kbmine.parallel.PARALLEL_MIN_BYTES = 0\n"
+        "from kbmine.cache import ParseCache\n"
+        "cache = ParseCache(Path(sys.argv[1]), 'k')\n"
+        "cache.write_behind(lambda: cache.put_many([('h', b'note')]), size=1, writes=('notes',))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "cache.sqlite")], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert _rows(tmp_path / "cache.sqlite") == {"h"}
