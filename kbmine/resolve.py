@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -68,6 +69,16 @@ class _Anchors:
     heading_paths: tuple[tuple[int, str], ...]
 
 
+def _fold(text: str) -> str:
+    """``text`` as names are compared: Unicode-normalised (NFC) and case-folded.
+
+    macOS writes file names decomposed (NFD: "e" and a combining accent)
+    while editors type links composed (NFC): the same name to a reader, as
+    it is to Obsidian and to macOS itself.
+    """
+    return (text if text.isascii() else unicodedata.normalize("NFC", text)).casefold()
+
+
 def strip_note_extension(name: str) -> str:
     """``name`` without a trailing ``.md`` or ``.markdown`` (any case)."""
     lowered = name.lower()
@@ -98,14 +109,14 @@ class Resolver:
         self._folded: dict[str, str] = {}
         for path, note in notes.items():
             noext = strip_note_extension(path)
-            self._by_noext[noext.casefold()].append(path)
-            self._by_stem[noext.rsplit("/", 1)[-1].casefold()].append(path)
-            self._folded[path.casefold()] = path
+            self._by_noext[_fold(noext)].append(path)
+            self._by_stem[_fold(noext.rsplit("/", 1)[-1])].append(path)
+            self._folded[_fold(path)] = path
             for alias in note.aliases:
-                self._by_alias[alias.casefold()].append(path)
+                self._by_alias[_fold(alias)].append(path)
         for path in self.files:
-            self._by_file_name[path.rsplit("/", 1)[-1].casefold()].append(path)
-            self._folded[path.casefold()] = path
+            self._by_file_name[_fold(path.rsplit("/", 1)[-1])].append(path)
+            self._folded[_fold(path)] = path
         self._anchors: dict[str, _Anchors] = {}
 
     # -- public -----------------------------------------------------------
@@ -169,7 +180,7 @@ class Resolver:
             return all(self.anchor_exists(path, part.lstrip("#"), wikilink=wikilink) for part in anchor.split(":"))
         if anchor.startswith("^"):
             return anchor[1:] in anchors.blocks
-        if anchor.casefold() in anchors.slugs:
+        if _fold(anchor) in anchors.slugs:
             return True
         if wikilink and "#" in anchor:
             return self._nested_heading(anchors, [part for part in anchor.split("#") if part])
@@ -181,7 +192,7 @@ class Resolver:
         """The shortest wikilink target that resolves to note ``path`` unambiguously."""
         noext = strip_note_extension(path)
         stem = noext.rsplit("/", 1)[-1]
-        if len(self._by_stem.get(stem.casefold(), [])) == 1 and not self._by_alias.get(stem.casefold()):
+        if len(self._by_stem.get(_fold(stem), [])) == 1 and not self._by_alias.get(_fold(stem)):
             return stem
         return noext
 
@@ -207,11 +218,23 @@ class Resolver:
                 by_name = self._unique_name(target)
                 if by_name is not None:
                     return by_name
-        folded = self._folded.get(candidate.casefold()) or self._folded.get((candidate + ".md").casefold())
+        folded = self._folded.get(_fold(candidate)) or self._folded.get(_fold(candidate + ".md"))
         reason = f"only {folded!r} exists (names differ in case)" if folded else ""
         return Resolution("broken", candidate, reason=reason)
 
     def _existing(self, candidate: str) -> Resolution | None:
+        """The note, file or folder at path ``candidate``: as written, else (a name with accents)
+        in the other Unicode normalisation, as macOS and the editors that run there find it."""
+        found = self._exactly(candidate)
+        if found is not None or candidate.isascii():
+            return found
+        for form in ("NFC", "NFD"):
+            other = unicodedata.normalize(form, candidate)
+            if other != candidate and (found := self._exactly(other)) is not None:
+                return found
+        return None
+
+    def _exactly(self, candidate: str) -> Resolution | None:
         if candidate in self.notes:
             return Resolution("note", candidate)
         if candidate in self.files:
@@ -224,8 +247,8 @@ class Resolver:
         return None
 
     def _unique_name(self, target: str) -> Resolution | None:
-        name = target.casefold()
-        notes = self._by_stem.get(strip_note_extension(target).casefold(), []) if name.endswith((".md", ".markdown")) else []
+        name = _fold(target)
+        notes = self._by_stem.get(_fold(strip_note_extension(target)), []) if name.endswith((".md", ".markdown")) else []
         others = self._by_file_name.get(name, [])
         matches = sorted(set(notes) | set(others))
         if len(matches) == 1:
@@ -249,8 +272,8 @@ class Resolver:
             return self._existing(candidate) or Resolution("broken", candidate)
         target = target.lstrip("/")
         if self.dialect == "dendron" and "*" in target:
-            pattern = target.casefold()
-            hits = sorted(p for p in self.notes if fnmatch.fnmatchcase(strip_note_extension(p).rsplit("/", 1)[-1].casefold(), pattern))
+            pattern = _fold(target)
+            hits = sorted(p for p in self.notes if fnmatch.fnmatchcase(_fold(strip_note_extension(p).rsplit("/", 1)[-1]), pattern))
             if hits:
                 return Resolution("note", hits[0], tuple(hits))
             return Resolution("broken", target)
@@ -260,7 +283,7 @@ class Resolver:
         exact = self._existing(normalized)
         if exact is not None and exact.status != "dir" and (vault is None or self._in_vault([exact.path or ""], vault)):
             return exact
-        noext = strip_note_extension(normalized).casefold()
+        noext = _fold(strip_note_extension(normalized))
         candidates = self._in_vault(self._by_noext.get(noext, []), vault)
         if not candidates and "/" in noext:
             suffix = "/" + noext
@@ -268,11 +291,11 @@ class Resolver:
         if not candidates and "/" not in noext:
             candidates = self._in_vault(self._by_stem.get(noext, []), vault)
         if not candidates:
-            name = normalized.rsplit("/", 1)[-1].casefold()
-            files = [p for p in self._by_file_name.get(name, []) if "/" not in noext or p.casefold().endswith("/" + normalized.casefold()) or p.casefold() == normalized.casefold()]
+            name = _fold(normalized.rsplit("/", 1)[-1])
+            files = [p for p in self._by_file_name.get(name, []) if "/" not in noext or _fold(p).endswith("/" + _fold(normalized)) or _fold(p) == _fold(normalized)]
             candidates = self._in_vault(files, vault)
         if not candidates:
-            candidates = self._in_vault(self._by_alias.get(target.casefold(), []), vault)
+            candidates = self._in_vault(self._by_alias.get(_fold(target), []), vault)
         if len(candidates) == 1:
             path = candidates[0]
             return Resolution("note" if path in self.notes else "file", path)
@@ -284,8 +307,8 @@ class Resolver:
         unique = sorted(set(paths))
         if vault is None:
             return unique
-        prefix = vault.casefold() + "/"
-        return [p for p in unique if p.casefold().startswith(prefix) or f"/{prefix}" in p.casefold()]
+        prefix = _fold(vault) + "/"
+        return [p for p in unique if _fold(p).startswith(prefix) or f"/{prefix}" in _fold(p)]
 
     # -- anchors -----------------------------------------------------------
 
@@ -293,8 +316,8 @@ class Resolver:
         cached = self._anchors.get(path)
         if cached is None:
             note = self.notes[path]
-            slugs = {h.slug.casefold() for h in note.headings}
-            slugs.update(h.explicit_id.casefold() for h in note.headings if h.explicit_id)
+            slugs = {_fold(h.slug) for h in note.headings}
+            slugs.update(_fold(h.explicit_id) for h in note.headings if h.explicit_id)
             keys = {heading_key(h.text) for h in note.headings}
             # "DEC-067: title" answers to #DEC-067: the label-before-colon convention of logs.
             keys.update(heading_key(h.text.split(":", 1)[0]) for h in note.headings if ":" in h.text)

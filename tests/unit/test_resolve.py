@@ -322,3 +322,20 @@ def test_load_resolves_a_small_kb(make_kb: Callable[[Mapping[str, str | bytes]],
         "[[missing]]": ("broken", "missing", None),
         "![[pic.png]]": ("file", "assets/pic.png", None),
     }
+
+
+def test_names_in_either_unicode_normalisation_resolve_to_the_note() -> None:
+    import unicodedata
+
+    nfc, nfd = unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café")
+    stored_nfd = {f"notes/{nfd}.md": "# Café\n", "a.md": f"[[{nfc}]] [x](notes/{nfc}.md) [y](notes/caf%C3%A9.md) [[{nfc.upper()}]]\n"}
+    found = resolve_all(stored_nfd, "a.md")
+    assert {raw: (r.status, r.path) for raw, r in found.items()} == {
+        f"[[{nfc}]]": ("note", f"notes/{nfd}.md"),
+        f"[x](notes/{nfc}.md)": ("note", f"notes/{nfd}.md"),
+        "[y](notes/caf%C3%A9.md)": ("note", f"notes/{nfd}.md"),
+        f"[[{nfc.upper()}]]": ("note", f"notes/{nfd}.md"),
+    }
+    both = {f"{nfc}.md": "# NFC\n", f"{nfd}.md": "# NFD\n", "a.md": f"[[{nfc}]] [[{nfd}]]\n"}
+    found = resolve_all(both, "a.md")
+    assert found[f"[[{nfc}]]"].path == f"{nfc}.md" and found[f"[[{nfd}]]"].path == f"{nfd}.md"  # as written wins
