@@ -41,6 +41,8 @@ class Scan:
     problems: list[ScanProblem] = field(default_factory=list)
     #: What git says of the files (``None`` outside git, or when the config ignores .gitignore).
     git: gitops.WorkTreeFiles | None = None
+    #: Symlinks named like notes, to a file inside the root: link path → the path it points at.
+    symlinked: dict[str, str] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=512)
@@ -142,6 +144,13 @@ def scan_kb(root: Path, config: Config) -> Scan:
             if allowed is not None and path not in allowed:
                 continue
             if name.lower().endswith(extensions) and not name.startswith("."):
+                if is_link:
+                    # Another name for the note it points at, which is checked under its own: read as a
+                    # note of its own it was its own orphan and that note's duplicate. Links to it reach
+                    # the note (kbmine.resolve).
+                    scan.symlinked[path] = Path(os.path.relpath(os.path.realpath(entry.path), real_root)).as_posix()
+                    scan.files.add(path)
+                    continue
                 if include is None or include.match(path):
                     scan.notes.append(path)
                     continue

@@ -86,6 +86,8 @@ class KB:
     oversize: dict[str, int] = field(default_factory=dict, repr=False)
     #: What git says of the files (``None`` outside git): which are untracked, which tracked ones are missing.
     git_files: WorkTreeFiles | None = field(default=None, repr=False)
+    #: Symlinks named like notes → the path each points at (links to one reach that note).
+    symlinked: dict[str, str] = field(default_factory=dict, repr=False)
     jobs: int | None = None
     progress: Progress | None = None
     notices: list[str] = field(default_factory=list)
@@ -113,6 +115,8 @@ class KB:
             digest.update(f"d\0{path}\n".encode("utf-8", "surrogateescape"))
         for problem in self.scan_problems:
             digest.update(f"p\0{problem.path}\0{problem.message}\n".encode("utf-8", "surrogateescape"))
+        for path, target in sorted(self.symlinked.items()):
+            digest.update(f"s\0{path}\0{target}\n".encode("utf-8", "surrogateescape"))
         if self.git_files is not None:  # an uncommitted move is read as one (see moved_notes) until committed
             for path in sorted(self.git_files.untracked):
                 digest.update(f"u\0{path}\n".encode("utf-8", "surrogateescape"))
@@ -170,7 +174,7 @@ class KB:
 
     @cached_property
     def resolver(self) -> Resolver:
-        return Resolver(self.notes, self.files, self.dirs, self.config.dialect)
+        return Resolver(self.notes, self.files, self.dirs, self.config.dialect, self.symlinked)
 
     @cached_property
     def resolutions(self) -> dict[str, tuple[Resolution, ...]]:
@@ -509,6 +513,7 @@ def load(
         read_errors=read_errors,
         oversize=oversize,
         git_files=scan.git,
+        symlinked=scan.symlinked,
         jobs=jobs,
         progress=progress,
     )

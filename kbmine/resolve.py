@@ -97,11 +97,14 @@ class Resolver:
         files: Iterable[str] = (),
         dirs: Iterable[str] = (),
         dialect: str = "obsidian",
+        symlinked: Mapping[str, str] | None = None,
     ) -> None:
         self.notes = notes
         self.files = frozenset(files)
         self.dirs = frozenset(dirs) | {"."}
         self.dialect = dialect
+        #: Symlinks named like notes → the note each is another name for (see kbmine.files.Scan).
+        self.symlinked = {link: target for link, target in (symlinked or {}).items() if target in notes}
         self._by_stem: dict[str, list[str]] = defaultdict(list)
         self._by_noext: dict[str, list[str]] = defaultdict(list)
         self._by_file_name: dict[str, list[str]] = defaultdict(list)
@@ -117,6 +120,10 @@ class Resolver:
         for path in self.files:
             self._by_file_name[_fold(path.rsplit("/", 1)[-1])].append(path)
             self._folded[_fold(path)] = path
+        for link, target in self.symlinked.items():  # found by its names as the note it points at
+            noext = strip_note_extension(link)
+            self._by_noext[_fold(noext)].append(target)
+            self._by_stem[_fold(noext.rsplit("/", 1)[-1])].append(target)
         self._anchors: dict[str, _Anchors] = {}
 
     # -- public -----------------------------------------------------------
@@ -133,7 +140,11 @@ class Resolver:
         import marshal
 
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(f"{self.dialect}\0{sorted(self.files)!r}\0{sorted(self.dirs)!r}".encode("utf-8", "surrogateescape"))
+        digest.update(
+            f"{self.dialect}\0{sorted(self.files)!r}\0{sorted(self.dirs)!r}\0{sorted(self.symlinked.items())!r}".encode(
+                "utf-8", "surrogateescape"
+            )
+        )
         shapes = [
             (
                 path,
@@ -237,6 +248,9 @@ class Resolver:
     def _exactly(self, candidate: str) -> Resolution | None:
         if candidate in self.notes:
             return Resolution("note", candidate)
+        for name in (candidate, candidate + ".md", candidate + ".markdown"):
+            if name in self.symlinked:
+                return Resolution("note", self.symlinked[name])
         if candidate in self.files:
             return Resolution("file", candidate)
         if candidate in self.dirs:

@@ -107,3 +107,18 @@ def test_a_folder_past_path_max_is_a_finding_that_says_why(tmp_path: Path) -> No
     [problem] = scan.problems
     assert problem.path.startswith("d" * 200 + "/")
     assert problem.message.endswith(": File name too long")
+
+
+def test_a_symlinked_note_is_another_name_for_its_note(tmp_path: Path) -> None:
+    """A symlink named like a note, to a note inside the KB, is not a second note (its own orphan,
+    its note's 100% duplicate): links to it reach the note it points at."""
+    root = tmp_path / "kb"
+    root.mkdir()
+    claim = " ".join(f"word{index}" for index in range(40))
+    (root / "alpha.md").write_text(f"# Alpha\n\n{claim}\n\nSee [[beta]].\n", encoding="utf-8")
+    (root / "beta.md").write_text("# Beta\n\n[[alias]] [by path](alias.md) [[alpha]]\n", encoding="utf-8")
+    (root / "alias.md").symlink_to("alpha.md")
+    kb = kbmine.kb.load(root, Config(), use_cache=False)
+    assert sorted(kb.notes) == ["alpha.md", "beta.md"] and kb.symlinked == {"alias.md": "alpha.md"}
+    assert [(r.status, r.path) for r in kb.resolutions["beta.md"]] == [("note", "alpha.md")] * 3
+    assert run_checks(kb) == []

@@ -278,7 +278,9 @@ def test_run_from_a_git_hook_the_callers_index_is_never_touched(tmp_path: Path) 
 
 def test_a_note_that_is_a_symlink_is_never_fixed_through_the_link(tmp_path: Path) -> None:
     """Fixes of a tracked symlink note were written through it into the note it names; the commit
-    then had nothing to commit and the whole run stopped ("git commit failed: 1"), with no fix made."""
+    then had nothing to commit and the whole run stopped ("git commit failed: 1"), with no fix made.
+    The symlink is now no note of its own (another name for the note it points at): nothing of it
+    is found, so nothing is fixed through it."""
     root = make_repo(tmp_path / "repo", NOTES)
     (root / "alias.md").symlink_to("walk.md")
     git(root, "add", "alias.md")
@@ -286,7 +288,7 @@ def test_a_note_that_is_a_symlink_is_never_fixed_through_the_link(tmp_path: Path
     made = run_kbmine("mutate", str(root), "--format", "json", env=git_env())
     assert made.returncode == 0, made.stderr
     report = json.loads(made.stdout)
-    assert [s["reason"] for s in report["skipped"]] == ["alias.md is a symlink; fix the note it points to"]
+    assert not any("alias.md" in s["reason"] for s in report["skipped"])
     assert pending(root) == 2
     accepted = run_kbmine("review", "accept", "--all", "-C", str(root), env=git_env())
     assert accepted.returncode == 0, accepted.stderr
