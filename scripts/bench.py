@@ -237,7 +237,11 @@ def run_check(root: Path, scratch: Path, *extra: str) -> Run:
     command = [sys.executable, "-m", "kbmine", "check", str(root), "--format", "json", "-o", str(report), *extra]
     with open(errors, "wb") as stderr:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
+        # From the scratch folder: started in a checkout, ``-m kbmine`` would import the checkout's
+        # sources rather than the kbmine installed, as a user's ``kbmine check`` runs it.
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, cwd=scratch
+        )
         sampler = TreeSampler(process.pid) if TreeSampler.available else None
         if sampler is not None:
             sampler.start()
