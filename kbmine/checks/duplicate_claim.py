@@ -418,34 +418,38 @@ def _passage_ages(
         return {i: times[items[i].path] for i in indices}
     from kbmine import gitops
 
-    dirty = dirty_files.result() or set()
+    # A note moved, byte for byte, since the last commit (see KB.moved_notes) is dated as at its old place.
+    moved_from = {new: old for old, new in kb.moved_notes.items()}
+    dirty = {path for path in dirty_files.result() or () if path not in moved_from}
     latest = max(modified for _, modified in dates.values())
-    baseline = {path: "HEAD" if path in dirty else "HEAD^" for path in paths if path in dates}
-    baseline = {path: rev for path, rev in baseline.items() if rev == "HEAD" or dates[path][1] == latest}
-    versions = gitops.file_versions(kb.root, sorted((rev, path) for path, rev in baseline.items())) or {}
+    committed = {path: moved_from.get(path, path) for path in paths}  # where git has each note's history
+    baseline = {path: "HEAD" if path in dirty else "HEAD^" for path in paths if committed[path] in dates}
+    baseline = {path: rev for path, rev in baseline.items() if rev == "HEAD" or dates[committed[path]][1] == latest}
+    versions = gitops.file_versions(kb.root, sorted((rev, committed[path]) for path, rev in baseline.items())) or {}
     shingles: dict[str, set[tuple[str, ...]]] = {}
     gone: dict[str, set[tuple[str, ...]]] | None = None  # tracked notes missing from the work tree
     ages: dict[int, float] = {}
     for index in indices:
         path = items[index].path
-        if path not in dates:
+        known = committed[path]
+        if known not in dates:
             if gone is None:
                 gone = _gone_notes(kb, dates)
             own = _shingles(_passage_text(kb, items[index]))
             before = [dates[old][0] for old, words in gone.items() if own and len(own & words) >= len(own) / 2]
             ages[index] = float(min(before)) if before else mtime(path)  # else untracked: newer than anything committed
             continue
-        new_time = mtime(path) if path in dirty else float(dates[path][1])
+        new_time = mtime(path) if path in dirty else float(dates[known][1])
         rev = baseline.get(path)
         if rev is None:
-            ages[index] = float(dates[path][0])
+            ages[index] = float(dates[known][0])
             continue
         if path not in shingles:
-            old = versions.get((rev, path))
+            old = versions.get((rev, known))
             shingles[path] = _shingles(old.decode("utf-8", "replace")) if old is not None else set()
         own = _shingles(_passage_text(kb, items[index]))
         present = len(own & shingles[path]) >= len(own) / 2 if own else True
-        ages[index] = float(dates[path][0]) if present else new_time
+        ages[index] = float(dates[known][0]) if present else new_time
     return ages
 
 

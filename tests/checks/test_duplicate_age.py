@@ -54,6 +54,9 @@ def test_a_copy_added_to_an_old_note_is_reported_committed_or_not(tmp_path: Path
     assert _reported(root) == ["old.md"]  # uncommitted: absent from HEAD's old.md
     _commit(root, {}, "2025-01-01T00:00:00")
     assert _reported(root) == ["old.md"]  # committed last: absent from HEAD^'s old.md
+    (root / "notes").mkdir()
+    (root / "old.md").rename(root / "notes" / "old.md")  # moved, not committed: dated as at its old place
+    assert _reported(root) == ["notes/old.md"]
 
 
 def _two_copies(tmp_path: Path) -> Path:
@@ -84,3 +87,4 @@ def test_renaming_the_older_copy_does_not_move_the_finding(tmp_path: Path) -> No
     (root / "notes" / "renamed-first.md").rename(root / "first.md")
     (root / "brand-new.md").write_text(f"# Brand new\n\n{COPY} And one more clause.\n", encoding="utf-8")
     assert _reported(root) == ["brand-new.md", "second.md"]
+
