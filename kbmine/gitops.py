@@ -269,7 +269,6 @@ def _reason(stderr: str) -> str:
     return errors[0] if errors else (fatal or lines or [""])[-1]
 
 
-#: The identity of the commits kbmine proposes (a person's name goes on them when accepted).
 #: For kbmine's own git operations (its throwaway worktrees, the review branch): the user's
 #: hooks are for the user's operations. A post-checkout hook ran in every throwaway worktree,
 #: and a failing reference-transaction hook stopped every mutate. Accepting fixes onto the
@@ -277,6 +276,7 @@ def _reason(stderr: str) -> str:
 #: (undoing a failed accept does not: it only puts back what was there).
 _NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 
+#: The identity of the commits kbmine proposes (a person's name goes on them when accepted).
 BOT_IDENTITY = {
     "GIT_AUTHOR_NAME": "kbmine",
     "GIT_AUTHOR_EMAIL": "kbmine@localhost.invalid",

@@ -24,7 +24,7 @@ from kbmine.config import Config, load_config
 from kbmine.errors import InputError
 from kbmine.files import ScanProblem, scan_kb
 from kbmine.model import Link, Note, Problem, Span, content_hash, note_title, path_stem
-from kbmine.resolve import Resolution, Resolver, strip_note_extension
+from kbmine.resolve import Resolution, Resolver, name_key, strip_note_extension
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -212,27 +212,38 @@ class KB:
         return result
 
     @cached_property
+    def missing_notes(self) -> dict[str, bytes]:
+        """The notes git tracks that are missing from the work tree (deleted, or moved away, not
+        committed yet), with their bytes as git's index has them: where untracked notes may come from."""
+        git_files = self.git_files
+        if git_files is None:
+            return {}
+        extensions = self.config.extensions
+        gone = sorted(path for path in git_files.missing if path.lower().endswith(extensions) and path not in self.hashes)
+        if not gone:
+            return {}
+        from kbmine import gitops
+
+        versions = gitops.file_versions(self.root, [("", path) for path in gone]) or {}
+        return {path: data for (_, path), data in versions.items()}
+
+    @cached_property
     def moved_notes(self) -> dict[str, str]:
         """Notes renamed or moved since the last commit, not committed yet: old path → path now.
 
         git sees such a move as a tracked note missing from the work tree and
         an untracked one, until both are staged; when the untracked note holds
-        exactly the missing one's bytes (as git's index has them), it is that
+        exactly the missing one's bytes (see :attr:`missing_notes`), it is that
         note, moved. Links still written with the old path are broken, and
         reported so, but they say which note their writer meant.
         """
         git_files = self.git_files
         if git_files is None or not git_files.missing or not git_files.untracked:
             return {}
-        extensions = self.config.extensions
-        gone = sorted(path for path in git_files.missing if path.lower().endswith(extensions) and path not in self.hashes)
         here = {self.hashes[path]: path for path in sorted(git_files.untracked) if path in self.hashes}
-        if not gone or not here:
+        if not here:
             return {}
-        from kbmine import gitops
-
-        versions = gitops.file_versions(self.root, [("", path) for path in gone]) or {}
-        moved = {path: here.get(content_hash(data)) for (_, path), data in versions.items()}
+        moved = {path: here.get(content_hash(data)) for path, data in self.missing_notes.items()}
         return {old: new for old, new in moved.items() if new is not None}
 
     def moved_target(self, path: str, link: Link, resolution: Resolution) -> str | None:
@@ -243,7 +254,7 @@ class KB:
         if resolution.status != "broken" or not self.moved_notes:
             return None
         if resolution.path is not None:
-            target = self._moved_by_old_name.get(strip_note_extension(resolution.path).casefold())
+            target = self._moved_by_old_name.get(name_key(strip_note_extension(resolution.path)))
             if target is not None:
                 return target
         old = self._moved_from.get(path)
@@ -254,10 +265,10 @@ class KB:
 
     @cached_property
     def _moved_by_old_name(self) -> dict[str, str]:
-        by_path = {strip_note_extension(old).casefold(): new for old, new in self.moved_notes.items()}
+        by_path = {name_key(strip_note_extension(old)): new for old, new in self.moved_notes.items()}
         names: dict[str, set[str]] = {}
         for old, new in self.moved_notes.items():
-            names.setdefault(strip_note_extension(old).rsplit("/", 1)[-1].casefold(), set()).add(new)
+            names.setdefault(name_key(strip_note_extension(old).rsplit("/", 1)[-1]), set()).add(new)
         return {name: next(iter(news)) for name, news in names.items() if len(news) == 1} | by_path
 
     @cached_property

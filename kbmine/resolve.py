@@ -38,7 +38,7 @@ from typing import Literal
 from kbmine.model import Link, Note, _Compact
 from kbmine.slugs import heading_key
 
-__all__ = ["Resolution", "Resolver", "Status"]
+__all__ = ["Resolution", "Resolver", "Status", "name_key", "strip_note_extension"]
 
 #: Problems after which a note's headings are unknown, so anchors into it cannot be judged.
 _UNPARSED = frozenset({"unreadable-note", "parse-timeout"})
@@ -69,7 +69,7 @@ class _Anchors:
     heading_paths: tuple[tuple[int, str], ...]
 
 
-def _fold(text: str) -> str:
+def name_key(text: str) -> str:
     """``text`` as names are compared: Unicode-normalised (NFC) and case-folded.
 
     macOS writes file names decomposed (NFD: "e" and a combining accent)
@@ -112,18 +112,18 @@ class Resolver:
         self._folded: dict[str, str] = {}
         for path, note in notes.items():
             noext = strip_note_extension(path)
-            self._by_noext[_fold(noext)].append(path)
-            self._by_stem[_fold(noext.rsplit("/", 1)[-1])].append(path)
-            self._folded[_fold(path)] = path
+            self._by_noext[name_key(noext)].append(path)
+            self._by_stem[name_key(noext.rsplit("/", 1)[-1])].append(path)
+            self._folded[name_key(path)] = path
             for alias in note.aliases:
-                self._by_alias[_fold(alias)].append(path)
+                self._by_alias[name_key(alias)].append(path)
         for path in self.files:
-            self._by_file_name[_fold(path.rsplit("/", 1)[-1])].append(path)
-            self._folded[_fold(path)] = path
+            self._by_file_name[name_key(path.rsplit("/", 1)[-1])].append(path)
+            self._folded[name_key(path)] = path
         for link, target in self.symlinked.items():  # found by its names as the note it points at
             noext = strip_note_extension(link)
-            self._by_noext[_fold(noext)].append(target)
-            self._by_stem[_fold(noext.rsplit("/", 1)[-1])].append(target)
+            self._by_noext[name_key(noext)].append(target)
+            self._by_stem[name_key(noext.rsplit("/", 1)[-1])].append(target)
         self._anchors: dict[str, _Anchors] = {}
 
     # -- public -----------------------------------------------------------
@@ -191,7 +191,7 @@ class Resolver:
             return all(self.anchor_exists(path, part.lstrip("#"), wikilink=wikilink) for part in anchor.split(":"))
         if anchor.startswith("^"):
             return anchor[1:] in anchors.blocks
-        if _fold(anchor) in anchors.slugs:
+        if name_key(anchor) in anchors.slugs:
             return True
         if wikilink and "#" in anchor:
             return self._nested_heading(anchors, [part for part in anchor.split("#") if part])
@@ -203,7 +203,7 @@ class Resolver:
         """The shortest wikilink target that resolves to note ``path`` unambiguously."""
         noext = strip_note_extension(path)
         stem = noext.rsplit("/", 1)[-1]
-        if len(self._by_stem.get(_fold(stem), [])) == 1 and not self._by_alias.get(_fold(stem)):
+        if len(self._by_stem.get(name_key(stem), [])) == 1 and not self._by_alias.get(name_key(stem)):
             return stem
         return noext
 
@@ -229,7 +229,7 @@ class Resolver:
                 by_name = self._unique_name(target)
                 if by_name is not None:
                     return by_name
-        folded = self._folded.get(_fold(candidate)) or self._folded.get(_fold(candidate + ".md"))
+        folded = self._folded.get(name_key(candidate)) or self._folded.get(name_key(candidate + ".md"))
         reason = f"only {folded!r} exists (names differ in case)" if folded else ""
         return Resolution("broken", candidate, reason=reason)
 
@@ -261,8 +261,8 @@ class Resolver:
         return None
 
     def _unique_name(self, target: str) -> Resolution | None:
-        name = _fold(target)
-        notes = self._by_stem.get(_fold(strip_note_extension(target)), []) if name.endswith((".md", ".markdown")) else []
+        name = name_key(target)
+        notes = self._by_stem.get(name_key(strip_note_extension(target)), []) if name.endswith((".md", ".markdown")) else []
         others = self._by_file_name.get(name, [])
         matches = sorted(set(notes) | set(others))
         if len(matches) == 1:
@@ -286,8 +286,8 @@ class Resolver:
             return self._existing(candidate) or Resolution("broken", candidate)
         target = target.lstrip("/")
         if self.dialect == "dendron" and "*" in target:
-            pattern = _fold(target)
-            hits = sorted(p for p in self.notes if fnmatch.fnmatchcase(_fold(strip_note_extension(p).rsplit("/", 1)[-1]), pattern))
+            pattern = name_key(target)
+            hits = sorted(p for p in self.notes if fnmatch.fnmatchcase(name_key(strip_note_extension(p).rsplit("/", 1)[-1]), pattern))
             if hits:
                 return Resolution("note", hits[0], tuple(hits))
             return Resolution("broken", target)
@@ -297,7 +297,7 @@ class Resolver:
         exact = self._existing(normalized)
         if exact is not None and exact.status != "dir" and (vault is None or self._in_vault([exact.path or ""], vault)):
             return exact
-        noext = _fold(strip_note_extension(normalized))
+        noext = name_key(strip_note_extension(normalized))
         candidates = self._in_vault(self._by_noext.get(noext, []), vault)
         if not candidates and "/" in noext:
             suffix = "/" + noext
@@ -305,11 +305,11 @@ class Resolver:
         if not candidates and "/" not in noext:
             candidates = self._in_vault(self._by_stem.get(noext, []), vault)
         if not candidates:
-            name = _fold(normalized.rsplit("/", 1)[-1])
-            files = [p for p in self._by_file_name.get(name, []) if "/" not in noext or _fold(p).endswith("/" + _fold(normalized)) or _fold(p) == _fold(normalized)]
+            name = name_key(normalized.rsplit("/", 1)[-1])
+            files = [p for p in self._by_file_name.get(name, []) if "/" not in noext or name_key(p).endswith("/" + name_key(normalized)) or name_key(p) == name_key(normalized)]
             candidates = self._in_vault(files, vault)
         if not candidates:
-            candidates = self._in_vault(self._by_alias.get(_fold(target), []), vault)
+            candidates = self._in_vault(self._by_alias.get(name_key(target), []), vault)
         if len(candidates) == 1:
             path = candidates[0]
             return Resolution("note" if path in self.notes else "file", path)
@@ -321,8 +321,8 @@ class Resolver:
         unique = sorted(set(paths))
         if vault is None:
             return unique
-        prefix = _fold(vault) + "/"
-        return [p for p in unique if _fold(p).startswith(prefix) or f"/{prefix}" in _fold(p)]
+        prefix = name_key(vault) + "/"
+        return [p for p in unique if name_key(p).startswith(prefix) or f"/{prefix}" in name_key(p)]
 
     # -- anchors -----------------------------------------------------------
 
@@ -330,8 +330,8 @@ class Resolver:
         cached = self._anchors.get(path)
         if cached is None:
             note = self.notes[path]
-            slugs = {_fold(h.slug) for h in note.headings}
-            slugs.update(_fold(h.explicit_id) for h in note.headings if h.explicit_id)
+            slugs = {name_key(h.slug) for h in note.headings}
+            slugs.update(name_key(h.explicit_id) for h in note.headings if h.explicit_id)
             keys = {heading_key(h.text) for h in note.headings}
             # "DEC-067: title" answers to #DEC-067: the label-before-colon convention of logs.
             keys.update(heading_key(h.text.split(":", 1)[0]) for h in note.headings if ":" in h.text)

@@ -216,8 +216,11 @@ def run_checks(
         findings = apply_suppressions(kb, _run(kb, rules), all_rules(), report_unused_suppressions)
     if kb.cache is not None:
         cache, notices = kb.cache, list(kb.notices)
-        size = sum(len(data) for data in kb.contents.values())  # a big KB has many findings to pickle
-        cache.write_behind(lambda: cache.put_blob("findings", key, (findings, notices)), size=size, writes=("blobs:findings",))
+
+        def write() -> None:
+            cache.put_blob("findings", key, (findings, notices))
+
+        cache.write_behind(write, size=_text_bytes(kb), writes=("blobs:findings",))  # a big KB: many findings to pickle
     return findings
 
 
@@ -265,7 +268,7 @@ def _start_apart(kb: KB, rules: list[tuple[Rule, dict[str, Any]]]) -> dict[str, 
         return {}
     kb.resolver  # built once, before the fork, for both sides (each resolves what it needs)
     kb.settle_git_dates()
-    size = sum(note.size for note in kb.notes.values())
+    size = _text_bytes(kb)
 
     def in_child() -> None:
         if kb.cache is not None:
@@ -279,6 +282,11 @@ def _start_apart(kb: KB, rules: list[tuple[Rule, dict[str, Any]]]) -> dict[str, 
         return run
 
     return {chosen.name: Background(runner(chosen, options), size=size, in_child=in_child) for chosen, options in rules}
+
+
+def _text_bytes(kb: KB) -> int:
+    """The bytes of the KB's notes: what decides whether work is worth a forked process."""
+    return sum(note.size for note in kb.notes.values())
 
 
 def _unique_fingerprints(findings: list[Finding]) -> list[Finding]:

@@ -434,7 +434,9 @@ def _passage_ages(
         known = committed[path]
         if known not in dates:
             if gone is None:
-                gone = _gone_notes(kb, dates)
+                gone = {
+                    old: _shingles(data.decode("utf-8", "replace")) for old, data in kb.missing_notes.items() if old in dates
+                }
             own = _shingles(_passage_text(kb, items[index]))
             before = [dates[old][0] for old, words in gone.items() if own and len(own & words) >= len(own) / 2]
             ages[index] = float(min(before)) if before else mtime(path)  # else untracked: newer than anything committed
@@ -451,16 +453,6 @@ def _passage_ages(
         present = len(own & shingles[path]) >= len(own) / 2 if own else True
         ages[index] = float(dates[known][0]) if present else new_time
     return ages
-
-
-def _gone_notes(kb: KB, dates: Mapping[str, tuple[int, int]]) -> dict[str, set[tuple[str, ...]]]:
-    """The word shingles of the notes in HEAD that are gone from the work tree (renamed, moved
-    or deleted, not committed yet), by their HEAD path: where an untracked note's text was before."""
-    from kbmine import gitops
-
-    wanted = [("HEAD", path) for path in sorted(dates) if path not in kb.notes and path.lower().endswith(kb.config.extensions)]
-    versions = gitops.file_versions(kb.root, wanted) or {}
-    return {path: _shingles(data.decode("utf-8", "replace")) for (_, path), data in versions.items()}
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
