@@ -305,8 +305,10 @@ class Resolver:
         if not candidates and "/" not in noext:
             candidates = self._in_vault(self._by_stem.get(noext, []), vault)
         if not candidates:
-            name = name_key(normalized.rsplit("/", 1)[-1])
-            files = [p for p in self._by_file_name.get(name, []) if "/" not in noext or name_key(p).endswith("/" + name_key(normalized)) or name_key(p) == name_key(normalized)]
+            name, whole = name_key(normalized.rsplit("/", 1)[-1]), name_key(normalized)
+            files = [
+                p for p in self._by_file_name.get(name, []) if "/" not in noext or (key := name_key(p)) == whole or key.endswith("/" + whole)
+            ]
             candidates = self._in_vault(files, vault)
         if not candidates:
             candidates = self._in_vault(self._by_alias.get(name_key(target), []), vault)
