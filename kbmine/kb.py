@@ -102,9 +102,18 @@ class KB:
     def fingerprint(self) -> str:
         """A digest of everything the findings depend on: the notes' contents, the
         other files and folders, and the configuration."""
+        return self._digest(contents=True)
+
+    @cached_property
+    def frame(self) -> str:
+        """:attr:`fingerprint` without the notes' contents: the same for two versions of the
+        KB that differ only inside their notes (see :func:`~kbmine.model.note_face`)."""
+        return self._digest(contents=False)
+
+    def _digest(self, *, contents: bool) -> str:
         digest = hashlib.blake2b(digest_size=16)
         for path in sorted(self.hashes):
-            digest.update(f"n\0{path}\0{self.hashes[path]}\n".encode("utf-8", "surrogateescape"))
+            digest.update(f"n\0{path}\0{self.hashes[path] if contents else ''}\n".encode("utf-8", "surrogateescape"))
         for path in sorted(self.read_errors):
             digest.update(f"e\0{path}\0{self.read_errors[path]}\n".encode("utf-8", "surrogateescape"))
         for path in sorted(self.oversize):
@@ -352,6 +361,11 @@ class KB:
         """Record a one-time notice for the user (printed on stderr by the CLI, once)."""
         if message not in self.notices:
             self.notices.append(message)
+
+    @cached_property
+    def note_bytes(self) -> int:
+        """The bytes of the KB's notes: what decides whether work is worth a forked process."""
+        return sum(note.size for note in self.notes.values())
 
     @cached_property
     def graph(self) -> nx.MultiDiGraph[str]:

@@ -19,6 +19,7 @@ __all__ = [
     "ByteRanges",
     "content_hash",
     "link_path",
+    "note_face",
     "note_title",
     "path_stem",
     "relative_path",
@@ -320,6 +321,32 @@ class Finding(_Compact):
 
     def with_severity(self, severity: Severity) -> Finding:
         return replace(self, severity=severity)
+
+
+def note_face(note: Note) -> str:
+    """What rules may read of ``note`` while judging other notes: all it declares, none of its positions or prose.
+
+    Its title, frontmatter, aliases, headings, block ids, links (each link's
+    text and target, not where it stands) and problems. Two versions of a
+    note with the same face differ only in their prose and where things
+    stand, so a rule that reads no more of the other notes than their faces
+    (and counts their prose apart) judges every other note as before: what
+    lets missing-link update its findings after an edit instead of
+    recomputing them all (see :mod:`kbmine.checks.missing_link`). A ``repr``,
+    so ``1`` and ``True`` in frontmatter stay apart.
+    """
+    return repr(
+        (
+            note.title, note.frontmatter, note.aliases, note.h1, note.has_frontmatter, note.encoding,
+            tuple((h.level, h.text, h.slug, h.explicit_id) for h in note.headings),
+            tuple(b.id for b in note.blocks),
+            tuple(
+                (k.kind, k.raw, k.target, k.anchor, k.label, k.is_embed, k.in_frontmatter, k.external, k.frontmatter_key)
+                for k in note.links
+            ),
+            tuple((p.rule, p.message, p.severity, p.data) for p in note.problems),
+        )
+    )  # fmt: skip
 
 
 def content_hash(data: bytes) -> str:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from kbmine.model import Note
     from kbmine.parse.text import SourceText
 
-__all__ = ["all_mentions"]
+__all__ = ["all_mentions", "scan_notes"]
 
 #: Where the last run's names are remembered (their digest and each name's spelling signature).
 _LAST_NAMES = "mention-names"
@@ -54,7 +54,7 @@ def all_mentions(kb: KB, paths: list[str], matcher: MentionMatcher) -> dict[str,
     """The mentions in every note of ``paths``, in text order: cached, carried over, or scanned."""
     from kbmine.parallel import fork_map
 
-    digest = matcher.digest()
+    digest = matcher.digest
     signature = matcher.signature
     hashes = {path: kb.notes[path].content_hash for path in paths}
     cache = kb.cache
@@ -68,6 +68,13 @@ def all_mentions(kb: KB, paths: list[str], matcher: MentionMatcher) -> dict[str,
         cache.put_derived("mentions", digest, fresh, keep=hashes.values())
         cache.put_blob(_LAST_NAMES, "latest", (digest, signature))
     return {path: scanned[path] if path in scanned else stored[hashes[path]] for path in paths}
+
+
+def scan_notes(kb: KB, paths: list[str], matcher: MentionMatcher) -> dict[str, list[KeptMention]]:
+    """The mentions in each of ``paths``, scanned here and now (a few notes: no cache, no workers)."""
+    from kbmine.parallel import fork_map
+
+    return dict(fork_map(_scan, paths, (kb, matcher, None), size=0))
 
 
 def _carry_over(kb: KB, wanted: list[str], matcher: MentionMatcher, signature: Mapping[str, Any]) -> _CarryOver | None:

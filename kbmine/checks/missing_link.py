@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kbmine.checks import rule
 from kbmine.files import glob_matcher
-from kbmine.model import Edit, Finding, Note, Span, link_path, spellable
+from kbmine.model import Edit, Finding, Note, Span, link_path, note_face, spellable
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
@@ -330,25 +330,169 @@ def missing_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     Pass: ``... as [Reflection buys addressability](notes/reflection-buys-addressability.md) argues ...``.
     Fix: replace the first mention by the suggested link.
     """
+    frame = _frame(kb, options)
+    run = _updated(kb, options, frame) or _full_run(kb, options, frame)
+    if run is None:
+        return
+    _keep(kb, run)
+    for path in kb.notes:
+        yield from run.findings.get(path, ())
+
+
+def _note_findings(kb: KB, table: MentionTable, style: tuple[int, int], path: str) -> list[Finding]:
+    """The rule's findings in note ``path``: one per target, at its first mention that counts."""
+    note = kb.notes[path]
+    if _captured(note):
+        return []  # scanned all the same: its words still say which names are common
+    found: list[Finding] = []
+    reported: dict[str, Span] = {}
+    linked = table.linked.get(path, ())
+    for key, how, place, mention in table.hits.get(path, ()):
+        target = table.names.targets[key]
+        if target == path or target in reported or target in linked:
+            continue
+        if table.counts(key, how):
+            span = reported[target] = Span(*place)
+            found.append(_finding(kb, note, span, mention, target, style))
+    for target, (span, mention) in _declared_mentions(kb, note, table).items():
+        if target not in reported and not any(s.start < span.end and span.start < s.end for s in reported.values()):
+            found.append(_finding(kb, note, span, mention, target, style))
+    return found
+
+
+#: Where a run leaves what the next one needs to update its findings (see :func:`_updated`).
+_LAST_RUN = "missing-link-run"
+#: More notes changed than this and the rule runs in full: an update would save little.
+_MAX_UPDATED = 32
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One run of the rule: its findings by note, and what decided them, kept for the next run.
+
+    ``frame`` is the KB's :attr:`~kbmine.kb.KB.frame` with the rule's options;
+    ``hashes`` each note's content hash; ``prose`` the notes' prose bytes as
+    :func:`limit_of_common` counts them.
+    """
+
+    frame: str
+    hashes: dict[str, str]
+    moved: dict[str, str]
+    names: Names
+    digest: str
+    words: WordCounts
+    inbound: Counter[str]
+    prose: int
+    style: tuple[int, int]
+    findings: dict[str, list[Finding]]
+
+
+def _frame(kb: KB, options: Mapping[str, Any]) -> str:
+    return f"{_SCAN_VERSION}:{kb.frame}:{sorted(options.items())!r}"
+
+
+def _full_run(kb: KB, options: Mapping[str, Any], frame: str) -> _Run | None:
     table = MentionTable.build(kb, options)
     if table is None:
-        return
+        return None
     style = kb_style(kb)
-    for path in table.hits:
-        note = kb.notes[path]
-        if _captured(note):
-            continue  # scanned all the same: its words still say which names are common
-        reported: dict[str, Span] = {}
-        for key, how, place, mention in table.hits[path]:
-            target = table.names.targets[key]
-            if target == path or target in reported or target in table.linked.get(path, ()):
-                continue
-            if table.counts(key, how):
-                span = reported[target] = Span(*place)
-                yield _finding(kb, note, span, mention, target, style)
-        for target, (span, mention) in _declared_mentions(kb, note, table).items():
-            if target not in reported and not any(s.start < span.end and span.start < s.end for s in reported.values()):
-                yield _finding(kb, note, span, mention, target, style)
+    findings = {path: found for path in table.hits if (found := _note_findings(kb, table, style, path))}
+    return _Run(
+        frame, dict(kb.hashes), kb.moved_notes, table.names, table.scans, table.words,
+        table.inbound, prose_bytes(kb.notes.values()), style, findings,
+    )  # fmt: skip
+
+
+def _updated(kb: KB, options: Mapping[str, Any], frame: str) -> _Run | None:
+    """The last run's findings brought up to date after an edit of a few notes; ``None`` when they cannot be.
+
+    Each note's findings depend on its own text, on what the other notes
+    declare (their faces, see :func:`~kbmine.model.note_face`: titles,
+    aliases, links...) and on how many notes write each name unlinked. When
+    the edited notes keep their faces and the KB its frame (the same notes,
+    files and options), every other note's findings stand unless the edit
+    moved a count across the line that decides whether a name counts (or
+    moved the common-word limit): the edited notes are scanned and judged
+    again, the counts updated by what they wrote before and write now, and
+    the rule runs in full only if a decision changed. After a one-note edit
+    of commonplace this is a few hundredths of a second against the full
+    rule's three tenths.
+    """
+    cache = kb.cache
+    last = cache.get_blob(_LAST_RUN, "latest") if cache is not None else None
+    if cache is None or not isinstance(last, _Run) or last.frame != frame or last.hashes.keys() != kb.hashes.keys():
+        return None
+    changed = [path for path, digest in kb.hashes.items() if last.hashes[path] != digest]
+    if len(changed) > _MAX_UPDATED or kb.moved_notes != last.moved:
+        return None
+    from kbmine.codec import decode_note
+
+    before = {path: last.hashes[path] for path in changed}
+    stored = cache.get_many(set(before.values()))
+    old_notes = {path: decode_note(stored[digest], path) if digest in stored else None for path, digest in before.items()}
+    if any(old is None or note_face(old) != note_face(kb.notes[path]) for path, old in old_notes.items()):
+        return None
+    skip_notes = glob_matcher(tuple(options.get("exclude", ())))
+    scanned = [path for path in changed if skip_notes is None or not skip_notes.match(path)]
+    old_hits = cache.get_derived("mentions", last.digest, {before[path] for path in scanned})
+    if any(not isinstance(old_hits.get(before[path]), list) for path in scanned):
+        return None
+    matcher = last.names.matcher()
+    from kbmine.checks.mention_scans import scan_notes
+
+    hits = scan_notes(kb, scanned, matcher)
+    linked = {path: _linked_from(kb, path) for path in scanned}
+    words = WordCounts(Counter(last.words.anywhere), Counter(last.words.ordinary), Counter(last.words.named))
+    touched: set[str] = set()
+    for path in scanned:
+        gone = _unlinked(last.names, path, old_hits[before[path]], linked[path])
+        came = _unlinked(last.names, path, hits[path], linked[path])
+        _count(words, gone, -1)
+        _count(words, came, +1)
+        touched.update(key for key, _ in gone ^ came)
+    prose = last.prose + sum(_prose_of(kb.notes[path]) - _prose_of(old) for path, old in old_notes.items() if old is not None)
+    skip_targets = glob_matcher(tuple(options.get("exclude_targets", ())))
+    was = MentionTable(last.names, {}, {}, last.words, last.inbound, limit_of_common(options, last.prose), skip_targets)
+    now = MentionTable(last.names, hits, linked, words, last.inbound, limit_of_common(options, prose), skip_targets)
+    if was.common != now.common or any(was.counts(key, how) != now.counts(key, how) for key in touched for how in _HOWS):
+        return None  # a name crossed the line between a mention and a common word: judge every note again
+    cache.put_derived("mentions", last.digest, [(kb.hashes[path], hits[path]) for path in scanned], keep=kb.hashes.values())
+    findings = dict(last.findings)
+    for path in changed:
+        found = _note_findings(kb, now, last.style, path) if path in hits else []
+        if found:
+            findings[path] = found
+        else:
+            findings.pop(path, None)
+    return replace(last, hashes=dict(kb.hashes), words=words, prose=prose, findings=findings)
+
+
+#: Every way a mention can be written (see :data:`NAMED`).
+_HOWS = (NAMED, WRITTEN, SENTENCE_START, ORDINARY, FOREIGN)
+
+
+def _unlinked(names: Names, path: str, found: Iterable[KeptMention], linked: Collection[str]) -> set[tuple[str, int]]:
+    """The keys note ``path`` writes unlinked, with how: what it adds to :class:`WordCounts`."""
+    targets = names.targets
+    return {(key, how) for key, how, _, _ in found if targets[key] not in linked and targets[key] != path}
+
+
+def _count(words: WordCounts, unlinked: set[tuple[str, int]], step: int) -> None:
+    """Add (``step`` 1) or take back (-1) one note's :func:`_unlinked` keys to ``words``."""
+    for counter, keys in (
+        (words.anywhere, {key for key, _ in unlinked}),
+        (words.ordinary, {key for key, how in unlinked if how >= ORDINARY}),
+        (words.named, {key for key, how in unlinked if how == NAMED}),
+    ):
+        counter.update(dict.fromkeys(keys, step))
+
+
+def _keep(kb: KB, run: _Run) -> None:
+    """Store ``run`` for the next run to update (written behind: pickling thousands of findings takes a while)."""
+    cache = kb.cache
+    if cache is None:
+        return
+    cache.write_behind(lambda: cache.put_blob(_LAST_RUN, "latest", run), size=kb.note_bytes, writes=(f"blobs:{_LAST_RUN}",))
 
 
 @dataclass(frozen=True)
@@ -413,6 +557,7 @@ class MentionMatcher:
             for key in self.keys
         }
 
+    @cached_property
     def digest(self) -> str:
         """A digest of what the matcher finds: scans are cached under it."""
         return hashlib.sha256(repr((_SCAN_VERSION, self.signature)).encode()).hexdigest()[:32]
@@ -599,6 +744,8 @@ class MentionTable:
     common: int
     #: The ``exclude_targets`` matcher: notes never suggested.
     skip_targets: Any
+    #: The digest the notes' mentions are cached under (see :meth:`MentionMatcher.digest`).
+    scans: str = ""
 
     @classmethod
     def build(cls, kb: KB, options: Mapping[str, Any]) -> MentionTable | None:
@@ -616,7 +763,8 @@ class MentionTable:
         paths = [path for path in kb.notes if skip_notes is None or not skip_notes.match(path)]
         from kbmine.checks.mention_scans import all_mentions
 
-        hits = all_mentions(kb, paths, names.matcher())
+        matcher = names.matcher()
+        hits = all_mentions(kb, paths, matcher)
         words = WordCounts(Counter(), Counter(), Counter())
         for path, found in hits.items():
             own_links = linked.get(path, set())
@@ -626,8 +774,8 @@ class MentionTable:
             words.ordinary.update({key for key, how in unlinked if how >= ORDINARY})
             words.named.update({key for key, how in unlinked if how == NAMED})
         inbound: Counter[str] = Counter(target for targets in linked.values() for target in targets)
-        common = limit_of_common(options, kb.notes.values())
-        return cls(names, hits, linked, words, inbound, common, skip_targets)
+        common = limit_of_common(options, prose_bytes(kb.notes.values()))
+        return cls(names, hits, linked, words, inbound, common, skip_targets, matcher.digest)
 
     def counts(self, key: str, how: int) -> bool:
         """Whether a mention of ``key`` written as ``how`` names its note (rather than being a common word).
@@ -648,12 +796,12 @@ class MentionTable:
         return words.anywhere[key] <= limit or how == NAMED and words.named[key] <= limit
 
 
-def limit_of_common(options: Mapping[str, Any], notes: Iterable[Note]) -> int:
+def limit_of_common(options: Mapping[str, Any], prose: int) -> int:
     """How many notes may write a name unlinked before the rule calls it a common word.
 
     A share (``max_share``) of the notes, each counted by its prose up to
-    :data:`FULL_NOTE` bytes: a shorter note is that share of a note. Counted
-    one per note, the limit followed the number of files rather than the
+    :data:`FULL_NOTE` bytes (``prose``, see :func:`prose_bytes`): a shorter
+    note is that share of a note. Counted one per note, the limit followed the number of files rather than the
     amount of text: extract, moving 1,481 duplicated passages of commonplace
     (a median of 49 words each) into notes of their own, raised it from 40
     to 69 notes, and every name written unlinked in 41 to 69 notes turned
@@ -664,8 +812,20 @@ def limit_of_common(options: Mapping[str, Any], notes: Iterable[Note]) -> int:
     share of a KB's prose shows up in fewer of its notes when they are
     short, so a KB of small atomic notes gets a lower limit, as it should.
     """
-    prose = sum(min(1.0, note.mention_ranges.covered() / FULL_NOTE) for note in notes)
-    return max(int(options.get("min_common", 10)), int(float(options.get("max_share", 0.0275)) * prose))
+    return max(int(options.get("min_common", 10)), int(float(options.get("max_share", 0.0275)) * prose / FULL_NOTE))
+
+
+def prose_bytes(notes: Iterable[Note]) -> int:
+    """The notes' prose as :func:`limit_of_common` counts it: each note's, up to :data:`FULL_NOTE` bytes.
+
+    Whole bytes, not shares of a note: a sum of integers, which a run that
+    updates the last run's (see :func:`_updated`) gets exactly right.
+    """
+    return sum(map(_prose_of, notes))
+
+
+def _prose_of(note: Note) -> int:
+    return min(FULL_NOTE, note.mention_ranges.covered())
 
 
 def _captured(note: Note) -> bool:
@@ -859,14 +1019,19 @@ def _linked_targets(kb: KB) -> dict[str, set[str]]:
     repairing it is the fix: suggesting a second link to the renamed note
     at a mention of its title would be noise.
     """
-    linked: dict[str, set[str]] = defaultdict(set)
-    for note, link, resolution in kb.links():
+    return {path: targets for path in kb.notes if (targets := _linked_from(kb, path))}
+
+
+def _linked_from(kb: KB, path: str) -> set[str]:
+    """The notes note ``path`` visibly links to (see :func:`_linked_targets`)."""
+    linked: set[str] = set()
+    for link, resolution in zip(kb.notes[path].links, kb.resolutions_of(path)):
         if resolution.path is None or link.kind == "definition":
             continue
-        linked[note.path].add(resolution.path)
-        moved = kb.moved_target(note.path, link, resolution)
+        linked.add(resolution.path)
+        moved = kb.moved_target(path, link, resolution)
         if moved is not None:
-            linked[note.path].add(moved)
+            linked.add(moved)
     return linked
 
 

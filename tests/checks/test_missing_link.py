@@ -19,6 +19,7 @@ from kbmine.checks.missing_link import (
     _entry,
     fold_name,
     limit_of_common,
+    prose_bytes,
 )
 from kbmine.config import load_config
 from kbmine.kb import load
@@ -250,8 +251,8 @@ def test_the_common_word_limit_counts_each_note_by_its_prose_up_to_a_whole_note(
     })
     assert _common_limit(root) == 2
     kb = load(root, load_config(root), use_cache=False)
-    assert limit_of_common({"min_common": 0, "max_share": 0.5}, kb.notes.values()) == 1
-    assert limit_of_common({"max_share": 0.5}, kb.notes.values()) == 10  # min_common's default floor
+    assert limit_of_common({"min_common": 0, "max_share": 0.5}, prose_bytes(kb.notes.values())) == 1
+    assert limit_of_common({"max_share": 0.5}, prose_bytes(kb.notes.values())) == 10  # min_common's default floor
 
 
 def test_splitting_notes_does_not_change_which_names_are_common(make_kb: Callable[..., Path]) -> None:
