@@ -220,7 +220,7 @@ def run_checks(
         def write() -> None:
             cache.put_blob("findings", key, (findings, notices))
 
-        cache.write_behind(write, size=_text_bytes(kb), writes=("blobs:findings",))  # a big KB: many findings to pickle
+        cache.write_behind(write, size=kb.note_bytes, writes=("blobs:findings",))  # a big KB: many findings to pickle
     return findings
 
 
@@ -238,7 +238,8 @@ def _run(kb: KB, rules: list[Rule]) -> list[Finding]:
         chosen_rules.append((chosen, level, options))
     apart = _start_apart(kb, [(chosen, options) for chosen, _, options in chosen_rules if chosen.concurrent])
     findings: list[Finding] = []
-    for chosen, level, options in chosen_rules:
+    # The rules running apart are waited for last: the others run meanwhile.
+    for chosen, level, options in sorted(chosen_rules, key=lambda entry: entry[0].name in apart):
         produced: Iterable[Finding]
         if chosen.name in apart:
             produced, notices = apart[chosen.name].result()
@@ -268,7 +269,7 @@ def _start_apart(kb: KB, rules: list[tuple[Rule, dict[str, Any]]]) -> dict[str, 
         return {}
     kb.resolver  # built once, before the fork, for both sides (each resolves what it needs)
     kb.settle_git_dates()
-    size = _text_bytes(kb)
+    size = kb.note_bytes
 
     def in_child() -> None:
         if kb.cache is not None:
@@ -282,11 +283,6 @@ def _start_apart(kb: KB, rules: list[tuple[Rule, dict[str, Any]]]) -> dict[str, 
         return run
 
     return {chosen.name: Background(runner(chosen, options), size=size, in_child=in_child) for chosen, options in rules}
-
-
-def _text_bytes(kb: KB) -> int:
-    """The bytes of the KB's notes: what decides whether work is worth a forked process."""
-    return sum(note.size for note in kb.notes.values())
 
 
 def _unique_fingerprints(findings: list[Finding]) -> list[Finding]:

@@ -13,6 +13,11 @@ import signal
 import sys
 from typing import Annotated, Any
 
+# kbmine does no linear algebra, and OpenBLAS's idle threads spin: a tenth of a second of
+# CPU in a check after a one-note edit, taken from the rule running beside them. Only
+# numpy imported after this reads it, so it is set before anything imports numpy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import typer
 
 try:  # Typer vendors click since 0.20; older releases use click itself.
