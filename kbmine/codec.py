@@ -1,4 +1,4 @@
-"""Parsed notes as bytes for the parse cache: plain tuples in ``marshal``, rebuilt without ``__init__``.
+"""Parsed notes and findings as bytes: plain tuples in ``marshal``, rebuilt without ``__init__``.
 
 Every run after a one-note edit reads every other note back from the cache,
 so this is on the path of each incremental check. Pickle rebuilt a note's
@@ -12,8 +12,14 @@ encoding them (in the parse workers) 0.06 s against pickle's 0.17 s.
 The path and title are not stored: a note's bytes are its cache key, so the
 same entry serves a renamed note, whose title may come from its new name.
 
-A blob that is not exactly what :func:`encode_note` writes decodes to
-``None`` (a cache miss). Values ``marshal`` cannot hold (dates in
+Findings travel the same way (:func:`encode_findings`): a run's findings go
+to the cache for the next warm run, and duplicate-claim's come back from the
+child that computed them. Pickled, commonplace's 5,700 findings took 0.08 s
+to write and 0.18 s to read back, and a check after an edit waited a tenth of
+a second at its end for the writer.
+
+A blob that is not exactly what :func:`encode_note` (:func:`encode_findings`)
+writes decodes to ``None`` (a cache miss). Values ``marshal`` cannot hold (dates in
 frontmatter, a problem's odd datum) go through pickle, the frontmatter on
 its own if only it needs to, else the whole note.
 """
@@ -22,12 +28,14 @@ from __future__ import annotations
 
 import marshal
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kbmine.model import (
     Block,
     ByteRanges,
+    Edit,
+    Finding,
     Heading,
     Link,
     Note,
@@ -36,10 +44,12 @@ from kbmine.model import (
     note_title,
 )
 
-__all__ = ["decode_note", "encode_note"]
+__all__ = ["decode_findings", "decode_note", "encode_findings", "encode_note"]
 
 #: What a blob starts with: marshal'd fields, or (rarely) a whole pickled note.
 _MARSHAL, _PICKLE = b"kbmine-note-m2:", b"kbmine-note-p2:"
+#: What a blob of findings starts with.
+_FINDINGS = b"kbmine-findings-m1:"
 
 _Setter = Callable[[Any, Any], None]
 _new = object.__new__
@@ -162,3 +172,59 @@ def decode_note(blob: bytes, path: str) -> Note | None:
         return note
     except Exception:  # noqa: BLE001 -- a damaged entry is a miss, whatever marshal, pickle or the shapes raise
         return None
+
+
+_FINDING = _setters(Finding, "code rule severity path span message data fingerprint edits identity")
+_EDIT = _setters(Edit, "path start end old new reason")
+
+
+def encode_findings(findings: Iterable[Finding]) -> bytes:
+    """``findings`` as bytes; a finding whose data ``marshal`` cannot hold (a date) keeps it pickled."""
+    rows: list[tuple[Any, ...]] = [
+        (
+            f.code, f.rule, f.severity, f.path, f.span.record(), f.message, f.data, f.fingerprint,
+            tuple((e.path, e.start, e.end, e.old, e.new, e.reason) for e in f.edits), f.identity,
+        )
+        for f in findings
+    ]  # fmt: skip
+    try:
+        return _FINDINGS + marshal.dumps(rows)
+    except ValueError:
+        pass
+    for index, row in enumerate(rows):
+        try:
+            marshal.dumps(row[6])
+        except ValueError:
+            rows[index] = (*row[:6], pickle.dumps(row[6], pickle.HIGHEST_PROTOCOL), *row[7:])
+    return _FINDINGS + marshal.dumps(rows)
+
+
+def decode_findings(blob: bytes) -> list[Finding] | None:
+    """The findings :func:`encode_findings` stored in ``blob``; ``None`` for anything else."""
+    if not isinstance(blob, bytes) or not blob.startswith(_FINDINGS):
+        return None
+    try:
+        rows = marshal.loads(memoryview(blob)[len(_FINDINGS) :])
+        findings = []
+        for code, rule, severity, path, span, message, data, fingerprint, edits, identity in rows:
+            finding = _new(Finding)
+            for setter, value in zip(
+                _FINDING,
+                (
+                    code, rule, severity, path, _new_span(*span), message,
+                    pickle.loads(data) if type(data) is bytes else data, fingerprint,
+                    tuple(map(_edit, edits)), identity,
+                ),
+            ):  # fmt: skip
+                setter(finding, value)
+            findings.append(finding)
+        return findings
+    except Exception:  # noqa: BLE001 -- a damaged entry is a miss, whatever marshal, pickle or the shapes raise
+        return None
+
+
+def _edit(record: tuple[Any, ...]) -> Edit:
+    edit = _new(Edit)
+    for setter, value in zip(_EDIT, record, strict=True):
+        setter(edit, value)
+    return edit

@@ -199,12 +199,14 @@ def run_checks(
         rules = select_rules(kb.config.select, kb.config.ignore)
     if key is None:
         key = run_key(kb, rules, report_unused_suppressions=report_unused_suppressions)
+    from kbmine.codec import decode_findings, encode_findings
+
     if kb.cache is not None:
         cached = kb.cache.get_blob("findings", key)
-        if isinstance(cached, tuple) and len(cached) == 2 and isinstance(cached[0], list):
+        if isinstance(cached, tuple) and len(cached) == 2 and (stored := decode_findings(cached[0])) is not None:
             for notice in cached[1]:
                 kb.notice(notice)
-            return cached[0]
+            return stored
     from kbmine.suppress import apply_suppressions
 
     from kbmine.heap import frozen_heap
@@ -218,7 +220,7 @@ def run_checks(
         cache, notices = kb.cache, list(kb.notices)
 
         def write() -> None:
-            cache.put_blob("findings", key, (findings, notices))
+            cache.put_blob("findings", key, (encode_findings(findings), notices))
 
         cache.write_behind(write, size=kb.note_bytes, writes=("blobs:findings",))  # a big KB: many findings to pickle
     return findings
@@ -242,7 +244,13 @@ def _run(kb: KB, rules: list[Rule]) -> list[Finding]:
     for chosen, level, options in sorted(chosen_rules, key=lambda entry: entry[0].name in apart):
         produced: Iterable[Finding]
         if chosen.name in apart:
-            produced, notices = apart[chosen.name].result()
+            from kbmine.codec import decode_findings
+
+            encoded, notices = apart[chosen.name].result()
+            decoded = decode_findings(encoded)
+            if decoded is None:
+                raise RuntimeError(f"{chosen.name}: its findings came back unreadable")
+            produced = decoded
             for notice in notices:
                 kb.notice(notice)
         else:
@@ -255,13 +263,14 @@ def _run(kb: KB, rules: list[Rule]) -> list[Finding]:
     return _unique_fingerprints(findings)
 
 
-def _start_apart(kb: KB, rules: list[tuple[Rule, dict[str, Any]]]) -> dict[str, Background[tuple[list[Finding], list[str]]]]:
+def _start_apart(kb: KB, rules: list[tuple[Rule, dict[str, Any]]]) -> dict[str, Background[tuple[bytes, list[str]]]]:
     """Start each concurrent rule in a forked child (on a KB big enough to pay for it).
 
     duplicate-claim computes on its own for a second or more; missing-link
     spends most of its time waiting for its scanning workers. Side by side
     they share the cores instead of taking turns. The child reports its
-    findings and the notices it raised; it opens its own cache connection.
+    findings (encoded, see :func:`kbmine.codec.encode_findings`) and the
+    notices it raised; it opens its own cache connection.
     """
     from kbmine.parallel import Background
 
@@ -275,10 +284,12 @@ def _start_apart(kb: KB, rules: list[tuple[Rule, dict[str, Any]]]) -> dict[str, 
         if kb.cache is not None:
             kb.cache.detach_after_fork()
 
-    def runner(chosen: Rule, options: dict[str, Any]) -> Callable[[], tuple[list[Finding], list[str]]]:
-        def run() -> tuple[list[Finding], list[str]]:
+    def runner(chosen: Rule, options: dict[str, Any]) -> Callable[[], tuple[bytes, list[str]]]:
+        def run() -> tuple[bytes, list[str]]:
+            from kbmine.codec import encode_findings
+
             before = len(kb.notices)
-            return list(chosen.check(kb, options)), kb.notices[before:]
+            return encode_findings(chosen.check(kb, options)), kb.notices[before:]
 
         return run
 

@@ -175,3 +175,54 @@ def test_a_damaged_cache_row_is_parsed_again(tmp_path: Path) -> None:
     damaged = load(root, Config())
     assert damaged.notes == fresh
     assert damaged.stats.cached == 0 and damaged.stats.parsed == 2
+
+
+def _finding(path: str, data: dict[str, object], edits: tuple[Edit, ...] = ()) -> Finding:
+    return Finding("KB202", "duplicate-claim", "warning", path, _span(3), "repeats x", data, edits=edits).with_fingerprint("w")
+
+
+def test_findings_round_trip_exactly_whatever_their_data_holds() -> None:
+    from kbmine.codec import decode_findings, encode_findings
+
+    edit = Edit("a.md", 3, 10, b"old \xff", "new é".encode(), "link it")
+    findings = [
+        _finding("a.md", {"others": [{"path": "b.md", "line": 3, "similarity": 0.91}], "words": 40}, (edit, edit)),
+        _finding("b.md", {"status": "draft", "since": dt.date(2024, 5, 1)}),  # a date: pickled on its own
+        _finding("c\udcff.md", {"title": _Named("Named"), "nan": float("nan")}),
+        _finding("d.md", {}),
+    ]
+    decoded = decode_findings(encode_findings(findings))
+    assert decoded is not None
+    assert [repr(f) for f in decoded] == [repr(f) for f in findings]
+    assert type(decoded[2].data["title"]) is _Named and decoded[1].data["since"] == dt.date(2024, 5, 1)
+    with pytest.raises(FrozenInstanceError):
+        decoded[0].path = "x"  # type: ignore[misc]
+    assert decode_findings(encode_findings([])) == []
+
+
+@pytest.mark.parametrize("blob", [b"", b"kbmine-findings-m1:", b"kbmine-findings-m1:\x00garbage", pickle.dumps([1]), "text"])
+def test_anything_else_is_no_findings(blob: object) -> None:
+    from kbmine.codec import decode_findings
+
+    assert decode_findings(blob) is None  # type: ignore[arg-type]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(min_size=1, max_size=8),
+            st.dictionaries(st.text(max_size=5), st.one_of(st.integers(), st.text(max_size=5), st.floats(allow_nan=False), st.none()), max_size=3),
+            st.integers(0, 1000),
+        ),
+        max_size=6,
+    )
+)
+def test_any_findings_round_trip(rows: list[tuple[str, dict[str, object], int]]) -> None:
+    from kbmine.codec import decode_findings, encode_findings
+
+    findings = [
+        Finding("KB101", "broken-link", "error", path, _span(start), f"m{start}", data, edits=(Edit(path, start, start + 1, b"a", b"b"),))
+        for path, data, start in rows
+    ]
+    assert decode_findings(encode_findings(findings)) == findings
