@@ -29,7 +29,7 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
-from kbmine.parse.passages import BORROWED, MIXERS
+from kbmine.parse.passages import BORROWED, MIXERS, sorted_unique
 
 __all__ = ["BUCKET_LIMIT", "ROWS", "BandIndex", "build", "is_index", "passage_ids", "update"]
 
@@ -162,12 +162,12 @@ def update(old: BandIndex, ids: Any, signatures_of: Callable[[Any], Any]) -> Ban
     where = np.searchsorted(keys, new_keys)
     keys, rows = np.insert(keys, where, new_keys), np.insert(rows, where, new_rows)
 
-    affected = np.unique(np.concatenate((gone_keys, new_keys)))
+    affected = sorted_unique(np.concatenate((gone_keys, new_keys)))
     starts, sizes = _buckets(keys, affected)
     touched = np.zeros(count, dtype=bool)  # rows that share a bucket with a passage that came or went
     if len(starts):
         touched[rows[np.repeat(starts, sizes) + _ranks(sizes)]] = True
-    starts, sizes = _buckets(keys, np.unique(keys[touched[rows]]))
+    starts, sizes = _buckets(keys, sorted_unique(keys[touched[rows]]))
     fresh = _bucket_pairs(rows, starts, sizes, count)
 
     kept = new_of_old[old.pairs] if len(old.pairs) else np.zeros((0, 2), np.int32)
@@ -238,9 +238,9 @@ def _bucket_pairs(rows: Any, starts: Any, sizes: Any, count: int) -> Any:
         xors = np.bitwise_xor.reduceat(mixed, bounds)
         with np.errstate(over="ignore"):
             digest = (sums * np.uint64(0xC2B2AE3D27D4EB4F)) ^ xors ^ (big_sizes.astype(np.uint64) << np.uint64(56))
-        _, first = np.unique(digest, return_index=True)
+        _, first = sorted_unique(digest, first_index=True)
         big_starts, big_sizes = big_starts[first], big_sizes[first]
-        for size in np.unique(big_sizes).tolist():
+        for size in sorted_unique(big_sizes).tolist():
             groups = rows[big_starts[big_sizes == size][:, None] + np.arange(size)]
             left, right = np.triu_indices(size, k=1)
             chunks.append(np.stack((groups[:, left].ravel(), groups[:, right].ravel()), axis=1).astype(np.int64))
@@ -253,5 +253,5 @@ def _unique_pairs(low: Any, high: Any, more: Any, count: int) -> Any:
     if more is not None and len(more):
         low, high = np.concatenate((low, more[:, 0])), np.concatenate((high, more[:, 1]))
     keep = low != high
-    encoded = np.unique(low[keep].astype(np.int64) * count + high[keep])
+    encoded = sorted_unique(low[keep].astype(np.int64) * count + high[keep])
     return np.stack((encoded // count, encoded % count), axis=1) if len(encoded) else np.zeros((0, 2), np.int64)

@@ -27,6 +27,7 @@ __all__ = [
     "passage_signatures",
     "passage_words",
     "signatures",
+    "sorted_unique",
 ]
 
 NUM_PERM = 128
@@ -155,7 +156,7 @@ def _word_hashes(texts: list[str]) -> tuple[Any, Any]:
     word = known_word[np.minimum(points, len(known_word) - 1)]
     if len(points) and int(points.max()) >= len(known_word) - 1:
         rare = points >= len(known_word) - 1
-        distinct = np.unique(points[rare])
+        distinct = sorted_unique(points[rare])
         wordy = np.fromiter((_WORD.match(chr(code)) is not None for code in distinct.tolist()), bool, len(distinct))
         word[rare] = wordy[np.searchsorted(distinct, points[rare])]
     # Word starts and ends alternate: the changes of the word mask, read in pairs.
@@ -303,6 +304,22 @@ def _signed_batch(hashes: Any, counts: Any) -> list[bytes]:
     # The top bit says whether the slot's value is borrowed (see BORROWED).
     table = np.where(filled, table & np.uint32(0x7FFFFFFF), table | np.uint32(BORROWED))
     return [row.tobytes() for row in table]
+
+
+def sorted_unique(values: Any, *, first_index: bool = False) -> Any:
+    """``np.unique(values)`` (with ``first_index``, also where each value first occurs).
+
+    numpy 2's ``unique`` asks ``np.ma.is_masked`` about its argument, which
+    imports ``numpy.ma`` on first use: 15 ms, in every process that sorts a
+    few keys (a tenth of duplicate-claim after a one-note edit).
+    """
+    import numpy as np
+
+    order = np.argsort(values, kind="stable") if first_index else None
+    ordered = values[order] if order is not None else np.sort(values)
+    distinct = np.ones(len(ordered), dtype=bool)
+    distinct[1:] = ordered[1:] != ordered[:-1]
+    return (ordered[distinct], order[distinct]) if order is not None else ordered[distinct]
 
 
 def minus_ranges(ranges: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:

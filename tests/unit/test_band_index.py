@@ -7,7 +7,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kbmine.band_index import BandIndex, build, is_index, passage_ids, update
-from kbmine.parse.passages import signatures
+from kbmine.parse.passages import signatures, sorted_unique
 
 VOCABULARY = [f"w{index}" for index in range(60)]
 
@@ -98,3 +98,13 @@ def test_passage_ids_change_with_the_note_and_the_range() -> None:
     assert len(set(first.tolist())) == 3
     edited = passage_ids(["a.md\0h1", "b.md\0h3"], [0, 0, 1], [0, 10, 0], [5, 20, 5])
     assert first[:2].tolist() == edited[:2].tolist() and first[2] != edited[2]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=60), st.sampled_from(["uint64", "int64", "uint32"]))
+def test_sorted_unique_is_numpys_unique_without_numpy_ma(values: list[int], dtype: str) -> None:
+    array = np.array(values, dtype=dtype)
+    expected, first = np.unique(array, return_index=True)
+    assert np.array_equal(sorted_unique(array), expected) and sorted_unique(array).dtype == expected.dtype
+    found, index = sorted_unique(array, first_index=True)
+    assert np.array_equal(found, expected) and np.array_equal(index, first)
