@@ -86,3 +86,10 @@ def test_names_with_punctuation_match_only_as_written() -> None:
     keys = sorted({fold_name(name) for name in NAMES})
     found = [mention for _, _, _, mention in MentionMatcher.build(keys).mentions(note, decode_note(data))]
     assert found == ["Lida: a scan", "c++", ".net"]
+
+
+def test_the_longer_lowercase_characters_are_found_block_by_block() -> None:
+    from kbmine.checks.missing_link import _longer_lowercase
+
+    plane = "".join(" " if 0xD800 <= code < 0xE000 else chr(code) for code in range(0x10000))
+    assert _longer_lowercase(plane) == [code for code, char in enumerate(plane) if len(char.lower()) > 1]
