@@ -85,20 +85,33 @@ def is_index(value: object) -> TypeGuard[BandIndex]:
     )
 
 
-def passage_ids(note_keys: Sequence[str], note_of_row: Any, starts: Any, ends: Any) -> Any:
-    """A 64-bit id per passage row: its note (path and content hash, as ``note_keys``) and byte range.
+def passage_ids(paths: Sequence[str], note_of_row: Any, digests: Any) -> Any:
+    """A 64-bit id per passage row: its note's path, its bytes (``digests``, see
+    :func:`~kbmine.parse.passages.passage_digest`) and how many passages of the note
+    before it have the same bytes.
 
-    A passage of an edited or renamed note gets a new id, so it is looked at
-    again; the passages of every other note keep theirs.
+    Not its place: a passage that an edit above it moved keeps its id, and
+    so its band keys and the scores of its pairs; only a passage whose bytes
+    changed, or whose note was renamed, is looked at again. After a line
+    added to a note nothing at all changes here.
     """
     per_note = np.array(
-        [int.from_bytes(hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=8).digest(), "big") for key in note_keys],
+        [int.from_bytes(hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=8).digest(), "big") for path in paths],
         dtype=np.uint64,
     )
+    note = np.asarray(note_of_row, dtype=np.int64)
+    digest = np.asarray(digests, dtype=np.int64).astype(np.uint64)
+    # Rank among the note's passages with the same bytes, in order: rows sorted by note, bytes, row.
+    order = np.lexsort((np.arange(len(note)), digest, note))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (note[order][1:] != note[order][:-1]) | (digest[order][1:] != digest[order][:-1])
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0)) if len(order) else order
+    rank = np.empty(len(order), dtype=np.uint64)
+    rank[order] = (np.arange(len(order)) - group_start).astype(np.uint64)
     with np.errstate(over="ignore"):
-        mixed = per_note[np.asarray(note_of_row, dtype=np.int64)] if len(per_note) else np.zeros(0, np.uint64)
-        for value, multiplier in ((starts, MIXERS[0]), (ends, MIXERS[1])):
-            mixed = (mixed ^ np.asarray(value, dtype=np.uint64)) * np.uint64(multiplier)
+        mixed = per_note[note] if len(per_note) else np.zeros(0, np.uint64)
+        for value, multiplier in ((digest, MIXERS[0]), (rank, MIXERS[1])):
+            mixed = (mixed ^ value) * np.uint64(multiplier)
             mixed ^= mixed >> np.uint64(31)
     return mixed
 

@@ -257,9 +257,10 @@ class Note(_Compact):
     problems: tuple[Problem, ...] = ()
     #: Byte ranges of prose where a mention of another note counts (no code, links, headings).
     mention_ranges: ByteRanges = NO_RANGES
-    #: Paragraphs long enough to be a claim: (start byte, end byte, words). Their MinHash
-    #: signatures are kept apart (see :meth:`kbmine.kb.KB.passage_signatures`).
-    passages: tuple[tuple[int, int, int], ...] = ()
+    #: Paragraphs long enough to be a claim: (start byte, end byte, words, digest of the bytes,
+    #: see :func:`kbmine.parse.passages.passage_digest`). Their MinHash signatures are kept
+    #: apart (see :meth:`kbmine.kb.KB.passage_signatures`).
+    passages: tuple[tuple[int, int, int, int], ...] = ()
 
     def __post_init__(self) -> None:
         # Ranges given as pairs (a note built by hand) are held as the parse holds them.

@@ -196,6 +196,7 @@ class _PassageTable:
     starts: Any  # int64
     ends: Any  # int64
     words: Any  # int64
+    digests: Any  # int64: the digest of each passage's bytes
 
     @classmethod
     def of(cls, kb: KB) -> _PassageTable:
@@ -204,10 +205,10 @@ class _PassageTable:
         notes = [path for path, note in kb.notes.items() if note.passages]
         rows = [kb.notes[path].passages for path in notes]
         counts = [len(passages) for passages in rows]
-        flat = np.fromiter(chain.from_iterable(chain.from_iterable(rows)), dtype=np.int64, count=3 * sum(counts))
-        flat = flat.reshape(-1, 3)
+        flat = np.fromiter(chain.from_iterable(chain.from_iterable(rows)), dtype=np.int64, count=4 * sum(counts))
+        flat = flat.reshape(-1, 4)
         note = np.repeat(np.arange(len(notes), dtype=np.int64), counts)
-        return cls(notes, note, flat[:, 0], flat[:, 1], flat[:, 2])
+        return cls(notes, note, flat[:, 0], flat[:, 1], flat[:, 2], flat[:, 3])
 
     def passages(self, rows: set[int]) -> dict[int, Passage]:
         """The :class:`Passage` of each row of ``rows``."""
@@ -247,9 +248,10 @@ def _similar_pairs(kb: KB, table: _PassageTable, threshold: float, words: _Words
     passages costs more than the parse.
 
     Scores of last run's candidate pairs are kept by the passages' ids (note
-    path, content and byte range): after a one-note edit only the pairs
-    touching that note are decoded and compared again, and the others are
-    matched in one numpy lookup instead of a dictionary probe per pair.
+    path and the passage's bytes, see :func:`kbmine.band_index.passage_ids`):
+    after an edit only the pairs of passages whose bytes changed are decoded
+    and compared again, and the others are matched in one numpy lookup
+    instead of a dictionary probe per pair.
     """
     import numpy as np
 
@@ -314,7 +316,7 @@ def _band_index(kb: KB, table: _PassageTable) -> Any:
     from kbmine.parse.passages import NUM_PERM
 
     notes = table.notes
-    ids = band_index.passage_ids([f"{path}\0{kb.hashes[path]}" for path in notes], table.note, table.starts, table.ends)
+    ids = band_index.passage_ids(notes, table.note, table.digests)
     first_row = np.searchsorted(table.note, np.arange(len(notes)))
     width = NUM_PERM * 4
 

@@ -27,7 +27,7 @@ from kbmine.parse.frontmatter import (
     load_frontmatter,
 )
 from kbmine.parse.markdown import BodyParse, parse_body
-from kbmine.parse.passages import minus_ranges, passage_signatures
+from kbmine.parse.passages import minus_ranges, passage_digest, passage_signatures
 from kbmine.parse.text import DecodeError, SourceText, decode_note
 from kbmine.parse.wikilinks import split_wikilink, wikilink_target_range
 
@@ -140,10 +140,12 @@ def signed_notes(
             chunk_start, size = index + 1, 0
     results = iter(signed)
     notes: list[tuple[Note, bytes]] = []
-    for note, source, candidates in unsigned:
+    for (_, data), (note, source, candidates) in zip(items, unsigned):
         counted = [(span, result) for span, result in zip(candidates, [next(results) for _ in candidates]) if result]
         ends = source.byte_ranges(span for span, _ in counted)
-        passages = tuple((start, end, result[0]) for (start, end), (_, result) in zip(ends, counted))
+        passages = tuple(
+            (start, end, result[0], passage_digest(data[start:end])) for (start, end), (_, result) in zip(ends, counted)
+        )
         signature = b"".join(result[1] for _, result in counted)
         notes.append((replace(note, passages=passages) if passages else note, signature))
     return notes

@@ -15,6 +15,7 @@ uint64 modular scheme.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "minus_ranges",
     "passage_signatures",
     "passage_words",
+    "passage_digest",
     "signatures",
     "sorted_unique",
 ]
@@ -304,6 +306,12 @@ def _signed_batch(hashes: Any, counts: Any) -> list[bytes]:
     # The top bit says whether the slot's value is borrowed (see BORROWED).
     table = np.where(filled, table & np.uint32(0x7FFFFFFF), table | np.uint32(BORROWED))
     return [row.tobytes() for row in table]
+
+
+def passage_digest(data: bytes) -> int:
+    """63 bits of the BLAKE2b of a passage's bytes: what tells it from every other passage of its
+    note wherever it stands (see :func:`kbmine.band_index.passage_ids`); 63 so numpy holds it as int64."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big") >> 1
 
 
 def sorted_unique(values: Any, *, first_index: bool = False) -> Any:

@@ -93,11 +93,17 @@ def test_a_damaged_index_is_not_trusted() -> None:
     assert not is_index(BandIndex(index.ids, index.keys, index.rows.astype(np.int64), index.pairs))
 
 
-def test_passage_ids_change_with_the_note_and_the_range() -> None:
-    first = passage_ids(["a.md\0h1", "b.md\0h2"], [0, 0, 1], [0, 10, 0], [5, 20, 5])
-    assert len(set(first.tolist())) == 3
-    edited = passage_ids(["a.md\0h1", "b.md\0h3"], [0, 0, 1], [0, 10, 0], [5, 20, 5])
-    assert first[:2].tolist() == edited[:2].tolist() and first[2] != edited[2]
+def test_passage_ids_follow_the_path_and_the_bytes_not_the_place() -> None:
+    first = passage_ids(["a.md", "b.md"], [0, 0, 1], [11, 22, 11])
+    assert len(set(first.tolist())) == 3  # the same bytes in two notes: two passages
+    moved = passage_ids(["a.md", "b.md"], [0, 0, 0, 1], [33, 11, 22, 11])  # one passage added above the others
+    assert moved[1:].tolist() == first.tolist()
+    edited = passage_ids(["a.md", "b.md"], [0, 0, 1], [11, 23, 11])
+    assert edited[0] == first[0] and edited[2] == first[2] and edited[1] != first[1]
+    renamed = passage_ids(["c.md", "b.md"], [0, 0, 1], [11, 22, 11])
+    assert renamed[2] == first[2] and not set(renamed[:2].tolist()) & set(first.tolist())
+    twice = passage_ids(["a.md"], [0, 0, 0], [11, 22, 11])  # the same bytes twice in one note
+    assert len(set(twice.tolist())) == 3 and twice[0] == first[0] and twice[1] == first[1]
 
 
 @settings(max_examples=80, deadline=None)

@@ -388,7 +388,7 @@ def _byte_offsets(note: Note) -> list[int]:
     offsets = [note.body_start] + [end for span in _spans(note) for end in (span.start, span.end)]
     for ranges in (note.code_ranges, note.prose_ranges, note.mention_ranges):
         offsets += [end for pair in ranges for end in pair]
-    return offsets + [end for start, stop, _ in note.passages for end in (start, stop)]
+    return offsets + [end for start, stop, *_ in note.passages for end in (start, stop)]
 
 
 def _lines_and_columns(note: Note) -> list[tuple[int, int, int, int]]:
