@@ -115,6 +115,8 @@ def _spaced(text: str) -> str:
 
 def _scan_word(name: str) -> str:
     """A folded name as the automaton holds it: between spaces, what is not a letter or digit as a space."""
+    if name.replace(" ", "").isalnum():  # most names: nothing to blank (and the regex cost 4 us a name)
+        return " " + name + " "
     return " " + _NOT_ALNUM.sub(" ", name) + " "
 
 
@@ -450,7 +452,8 @@ def _updated(kb: KB, options: Mapping[str, Any], frame: str) -> _Run | None:
     old_hits = cache.get_derived("mentions", last.digest, {before[path] for path in scanned})
     if any(not isinstance(old_hits.get(before[path]), list) for path in scanned):
         return None
-    matcher = last.names.matcher()
+    sources = [kb.source(path) for path in scanned]
+    matcher = last.names.matcher_for(source.normalized for source in sources if source is not None)
     from kbmine.checks.mention_scans import scan_notes
 
     hits = scan_notes(kb, scanned, matcher)
@@ -724,6 +727,26 @@ class Names:
 
     def matcher(self) -> MentionMatcher:
         return MentionMatcher.build(self.targets, self.words, self.titles, self.entries)
+
+    def matcher_for(self, texts: Iterable[str]) -> MentionMatcher:
+        """A matcher that finds in ``texts`` exactly what :meth:`matcher` finds: one for the names
+        whose every word the texts hold (as the automaton reads words, see :func:`_scanned`).
+
+        A name with a word the texts lack cannot match in them, nor take a place
+        another name would have had. Building the automaton for all of
+        commonplace's 5,000 names took 25 ms; after an edit only the edited
+        notes are scanned, and their few hundred candidates cost a millisecond.
+        """
+        written: set[str] = set()
+        for text in texts:
+            written.update(_scanned(text)[0].split())
+        keys = [key for key in self.targets if written.issuperset(_scan_word(key).split())]
+        return MentionMatcher.build(
+            keys,
+            {key: self.words[key] for key in keys if key in self.words},
+            {key: self.titles[key] for key in keys if key in self.titles},
+            {key: self.entries[key] for key in keys if key in self.entries},
+        )
 
 
 @dataclass(frozen=True)

@@ -93,3 +93,26 @@ def test_the_longer_lowercase_characters_are_found_block_by_block() -> None:
 
     plane = "".join(" " if 0xD800 <= code < 0xE000 else chr(code) for code in range(0x10000))
     assert _longer_lowercase(plane) == [code for code, char in enumerate(plane) if len(char.lower()) > 1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES + GLUE), min_size=1, max_size=40), st.lists(st.sampled_from(NAMES), min_size=1, unique=True))
+def test_a_matcher_for_the_text_finds_what_the_matcher_for_every_name_finds(parts: list[str], names: list[str]) -> None:
+    from kbmine.checks.missing_link import Names
+
+    text = "".join(parts)
+    data = text.encode()
+    note, source = parse_note("a.md", data), decode_note(data)
+    keys = {fold_name(name): "t.md" for name in names}
+    words = {key: frozenset({name}) for name in names if " " not in (key := fold_name(name))}
+    titles = {key: frozenset({name}) for name in names if " " in (key := fold_name(name))}
+    every = Names(keys, words, titles, frozenset(), frozenset(), {})
+    assert every.matcher_for([source.normalized]).mentions(note, source) == every.matcher().mentions(note, source)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=12))
+def test_a_name_is_blanked_as_the_regex_blanks_it(name: str) -> None:
+    from kbmine.checks.missing_link import _NOT_ALNUM, _scan_word
+
+    assert _scan_word(name) == " " + _NOT_ALNUM.sub(" ", name) + " "
