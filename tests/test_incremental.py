@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kbmine.checks import run_checks
 from kbmine.config import load_config
@@ -232,3 +234,56 @@ def test_a_rename_rescans_only_the_notes_it_can_change(make_kb: MakeKB, monkeypa
     everything = max(keys for _, keys in scanned)
     assert {path for path, keys in scanned if keys == everything} == {"mentions-new.md"}
     assert len([path for path, keys in scanned if keys < everything]) == len(files)  # each probed for the new name
+
+
+OTHER_CLAIM = (
+    "A link that names its target by a stable identifier survives renames, while a link that names a path "
+    "breaks the moment someone tidies the folders, which is why wikis drift."
+)
+
+
+def _edit(text: str, kind: str) -> str:
+    """One edit of a note's text that moves, repeats, changes or removes passages."""
+    if kind == "insert above":
+        return text.replace("\n\n", "\n\nA new opening line.\n\n", 1)
+    if kind == "append":
+        return text + "\nOne more short line.\n"
+    if kind == "repeat claim":
+        return text + f"\n{CLAIM}\n"
+    if kind == "other claim":
+        return text + f"\n{OTHER_CLAIM}\n"
+    if kind == "drop first claim":
+        return text.replace(CLAIM, "", 1)
+    if kind == "reword claim":
+        return text.replace("depends less", "depends much less", 1)
+    return text.replace("\n\n", "\n\n\n", 1)  # "blank line": every offset below moves by one byte
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["alpha-notes.md", "beta-notes.md", "delta.md"]),
+            st.sampled_from(["insert above", "append", "repeat claim", "other claim", "drop first claim", "reword claim", "blank line"]),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_duplicate_claims_follow_passages_that_move_repeat_and_go(make_kb: MakeKB, edits: list[tuple[str, str]]) -> None:
+    """Passages keep their ids when edits above move them (see kbmine.band_index.passage_ids):
+    whatever the edits, a cached run finds what an uncached one does."""
+    root = make_kb(
+        {
+            "alpha-notes.md": f"# Alpha notes\n\n{CLAIM}\n\n{OTHER_CLAIM}\n",
+            "beta-notes.md": f"# Beta notes\n\n{CLAIM}\n\n{CLAIM}\n",
+            "delta.md": f"# Delta\n\n{OTHER_CLAIM}\n",
+        }
+    )
+    for name in ("alpha-notes.md", "beta-notes.md", "delta.md"):  # a fresh start for each example
+        (root / name).write_text((root / name).read_text(encoding="utf-8"), encoding="utf-8")
+    _same(root)
+    for path, kind in edits:
+        note = root / path
+        note.write_text(_edit(note.read_text(encoding="utf-8"), kind), encoding="utf-8")
+        _same(root)

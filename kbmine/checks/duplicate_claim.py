@@ -30,12 +30,34 @@ class Passage(NamedTuple):
     words: int
 
 
+def _modification_times(kb: KB) -> str:
+    """A digest of the notes' modification times, part of the key a run's findings are cached under.
+
+    They date passages outside git and in files git has as changed (see
+    :func:`_passage_ages`), so a note saved again unchanged can move a
+    finding onto its copy; a cached run must see that as an uncached one does.
+    """
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    base = str(kb.root) + os.sep
+    for path in sorted(kb.notes):
+        try:
+            stamp = os.stat(base + path).st_mtime_ns
+        except OSError:
+            stamp = 0
+        digest.update(f"{path}\0{stamp}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
 @rule(
     "KB202",
     "duplicate-claim",
     "warning",
     "near-identical passages in different notes: the claim should live once",
     options=("min_words", "similarity", "boilerplate_notes"),
+    uses_git=True,  # passages are dated by their notes' history: HEAD is part of the cache key
+    inputs=_modification_times,
     concurrent=True,
 )
 def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
