@@ -41,7 +41,7 @@ def _modification_times(kb: KB) -> str:
 
     digest = hashlib.blake2b(digest_size=16)
     base = str(kb.root) + os.sep
-    for path in sorted(kb.notes):
+    for path in sorted(kb.hashes):  # the notes read (not kb.notes: a warm run decodes no note)
         try:
             stamp = os.stat(base + path).st_mtime_ns
         except OSError:
