@@ -287,3 +287,10 @@ def test_duplicate_claims_follow_passages_that_move_repeat_and_go(make_kb: MakeK
         note = root / path
         note.write_text(_edit(note.read_text(encoding="utf-8"), kind), encoding="utf-8")
         _same(root)
+
+
+def test_a_warm_run_decodes_no_note(kb_root: Path) -> None:
+    """The cached findings are found by a key made without the notes' parses (contents, mtimes, HEAD)."""
+    _same(kb_root)
+    kb = load(kb_root, load_config(kb_root), jobs=1)
+    assert run_checks(kb) and "notes" not in kb.__dict__
