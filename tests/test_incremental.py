@@ -294,3 +294,49 @@ def test_a_warm_run_decodes_no_note(kb_root: Path) -> None:
     _same(kb_root)
     kb = load(kb_root, load_config(kb_root), jobs=1)
     assert run_checks(kb) and "notes" not in kb.__dict__
+
+
+def _operate(root: Path, operation: str, index: int) -> None:
+    """One change to the KB of :func:`test_any_sequence_of_changes_gives_the_findings_of_an_uncached_run`."""
+    notes = sorted(path for path in root.glob("*.md"))
+    note = notes[index % len(notes)]
+    other = notes[(index + 1) % len(notes)]
+    text = note.read_text(encoding="utf-8")
+    if operation == "mention":
+        note.write_text(text + f"\nSee {other.stem.replace('-', ' ')} for more.\n", encoding="utf-8")
+    elif operation == "link":
+        note.write_text(text + f"\n[{other.stem}]({other.name})\n", encoding="utf-8")
+    elif operation == "status":
+        status = "superseded" if "status: current" in text else "current"
+        note.write_text(f"---\nstatus: {status}\n---\n" + text.split("---\n", 2)[-1], encoding="utf-8")
+    elif operation == "claim":
+        note.write_text(text + f"\n{CLAIM}\n", encoding="utf-8")
+    elif operation == "touch":
+        note.write_text(text, encoding="utf-8")
+    elif operation == "rename":
+        note.rename(note.with_name(f"{note.stem}-x.md"))
+    elif operation == "delete" and len(notes) > 2:
+        note.unlink()
+    else:
+        (root / f"new-{index}.md").write_text(f"# New {index}\n\nAbout {other.stem.replace('-', ' ')}.\n", encoding="utf-8")
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["mention", "link", "status", "claim", "touch", "rename", "delete", "add"]), st.integers(0, 9)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_any_sequence_of_changes_gives_the_findings_of_an_uncached_run(
+    tmp_path_factory: pytest.TempPathFactory, changes: list[tuple[str, int]]
+) -> None:
+    root = tmp_path_factory.mktemp("kb")
+    (root / "alpha-notes.md").write_text(f"---\nstatus: current\n---\n# Alpha notes\n\n{CLAIM}\n\n[[beta-notes]]\n", encoding="utf-8")
+    (root / "beta-notes.md").write_text("# Beta notes\n\nAlpha notes matter. [Gamma](gamma.md)\n", encoding="utf-8")
+    (root / "gamma.md").write_text(f"---\nstatus: superseded\n---\n# Gamma\n\n{CLAIM}\n", encoding="utf-8")
+    _same(root)
+    for operation, index in changes:
+        _operate(root, operation, index)
+        _same(root)
