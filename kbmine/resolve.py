@@ -324,7 +324,7 @@ class Resolver:
         if vault is None:
             return unique
         prefix = name_key(vault) + "/"
-        return [p for p in unique if name_key(p).startswith(prefix) or f"/{prefix}" in name_key(p)]
+        return [p for p in unique if (key := name_key(p)).startswith(prefix) or f"/{prefix}" in key]
 
     # -- anchors -----------------------------------------------------------
 

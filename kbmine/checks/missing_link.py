@@ -803,12 +803,7 @@ class MentionTable:
         hits = all_mentions(kb, paths, matcher)
         words = WordCounts(Counter(), Counter(), Counter())
         for path, found in hits.items():
-            own_links = linked.get(path, set())
-            targets = names.targets
-            unlinked = {(key, how) for key, how, _, _ in found if targets[key] not in own_links and targets[key] != path}
-            words.anywhere.update({key for key, _ in unlinked})
-            words.ordinary.update({key for key, how in unlinked if how >= ORDINARY})
-            words.named.update({key for key, how in unlinked if how == NAMED})
+            _count(words, _unlinked(names, path, found, linked.get(path, ())), +1)
         inbound: Counter[str] = Counter(target for targets in linked.values() for target in targets)
         common = limit_of_common(options, prose_bytes(kb.notes.values()))
         return cls(names, hits, linked, words, inbound, common, skip_targets, matcher.digest)
@@ -837,8 +832,8 @@ def limit_of_common(options: Mapping[str, Any], prose: int) -> int:
 
     A share (``max_share``) of the notes, each counted by its prose up to
     :data:`FULL_NOTE` bytes (``prose``, see :func:`prose_bytes`): a shorter
-    note is that share of a note. Counted one per note, the limit followed the number of files rather than the
-    amount of text: extract, moving 1,481 duplicated passages of commonplace
+    note is that share of a note. Counted one per note, the limit followed
+    the number of files rather than the amount of text: extract, moving 1,481 duplicated passages of commonplace
     (a median of 49 words each) into notes of their own, raised it from 40
     to 69 notes, and every name written unlinked in 41 to 69 notes turned
     into a mention ("observer" linked to an experiment's prompt file).

@@ -19,8 +19,8 @@ import datetime as dt
 import json
 import math
 import re
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from collections.abc import Callable
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 __all__ = ["dumps", "plain", "xml_text"]
@@ -76,7 +76,6 @@ def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> 
             text = (_SORTED if sort_keys else _COMPACT).encode(value)
         except (ValueError, TypeError):
             text = None
-            (_SORTED if sort_keys else _COMPACT).reset()
     if text is None:
         if indent is None:
             text = json.dumps(plain(value), ensure_ascii=False, allow_nan=False, sort_keys=sort_keys)
@@ -99,8 +98,7 @@ class _CompactEncoder:
         self.reset()
 
     def reset(self) -> None:
-        """A fresh encoder: one that failed part way may keep what it was in the middle of as
-        "being encoded", and would take a later object at the same address for a cycle."""
+        """A fresh C encoder (see :meth:`encode`)."""
         encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=self._sort_keys, default=plain)
         made = c_make_encoder and c_make_encoder(
             {}, plain, encode_basestring, None, encoder.key_separator, encoder.item_separator, self._sort_keys, False, False
@@ -108,9 +106,16 @@ class _CompactEncoder:
         self._encode: Callable[[Any], str] = (lambda value: "".join(made(value, 0))) if made else encoder.encode
 
     def encode(self, value: Any) -> str:
+        """``value`` as compact JSON; raises as ``JSONEncoder.encode`` does. An encoder that failed
+        part way may keep what it was in the middle of as "being encoded", and would take a later
+        object at the same address for a cycle: after a failure the next call gets a fresh one."""
         if isinstance(value, str):
             return encode_basestring(value)
-        return self._encode(value)
+        try:
+            return self._encode(value)
+        except BaseException:
+            self.reset()
+            raise
 
 
 #: The compact encoders :func:`dumps` uses, made once (a report calls it per finding).
