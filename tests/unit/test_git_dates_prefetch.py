@@ -1,4 +1,5 @@
-"""Git dates read in a thread while the notes are parsed: the same dates, and safe across a fork."""
+"""Git dates and changed files read in threads while the notes are parsed: the same
+answers, and safe across a fork."""
 
 from __future__ import annotations
 
@@ -39,6 +40,18 @@ def test_prefetched_dates_are_the_dates_read_directly(tmp_path: Path) -> None:
     assert direct is not None and set(direct) == {"a.md", "b.md"}
 
 
+def test_prefetched_changed_files_are_the_ones_git_status_gives(tmp_path: Path) -> None:
+    root = _repo(tmp_path / "kb")
+    (root / "a.md").write_text("# A\nedited\n", encoding="utf-8")
+    (root / "c.md").write_text("# C\n", encoding="utf-8")
+    kb = load(root, use_cache=False)
+    kb.prefetch_git_dates()
+    assert kb._dirty_files_job is not None  # started before anyone asked
+    assert kb.dirty_files == gitops.dirty_files(root) == {"a.md", "c.md"}
+    kb.settle_git_dates()
+    assert "dirty_files" in kb.__dict__  # a child forked now has them
+
+
 def test_prefetch_outside_git_gives_none(tmp_path: Path) -> None:
     root = tmp_path / "plain"
     root.mkdir()
@@ -46,6 +59,7 @@ def test_prefetch_outside_git_gives_none(tmp_path: Path) -> None:
     kb = load(root, use_cache=False)
     kb.prefetch_git_dates()
     assert kb.git_dates is None
+    assert kb._dirty_files_job is None  # no git status to wait for
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
