@@ -14,7 +14,7 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from kbmine.config import Config, load_config
 from kbmine.errors import InputError
 from kbmine.files import ScanProblem, scan_kb
-from kbmine.model import Link, Note, Problem, Span, content_hash, note_title, path_stem
+from kbmine.model import Link, Note, Problem, Span, content_hash, note_face, note_title, path_stem
 from kbmine.resolve import Resolution, Resolver, name_key, strip_note_extension
 
 if TYPE_CHECKING:
@@ -286,6 +286,34 @@ class KB:
     def _moved_from(self) -> dict[str, str]:
         return {new: old for old, new in self.moved_notes.items()}
 
+    def edited_since(self, hashes: Mapping[str, str], limit: int) -> dict[str, Note] | None:
+        """The notes edited since the KB's notes had the content ``hashes``, each with its version
+        then (from the cache); ``None`` unless the same notes exist, at most ``limit`` of them
+        were edited and every one kept its face (see :func:`~kbmine.model.note_face`).
+
+        Then the KB differs from that version only inside those notes: a rule
+        that reads of the other notes no more than their faces judges every
+        other note as it did, and can update its findings instead of
+        recomputing them (missing-link, and the rules that judge notes one at
+        a time: see :mod:`kbmine.checks.reuse`).
+        """
+        cache = self.cache
+        if cache is None or hashes.keys() != self.hashes.keys():
+            return None
+        before = {path: hashes[path] for path, digest in self.hashes.items() if hashes[path] != digest}
+        if len(before) > limit:
+            return None
+        from kbmine.codec import decode_note
+
+        stored = cache.get_many(set(before.values()))
+        old_notes: dict[str, Note] = {}
+        for path, digest in before.items():
+            old = decode_note(stored[digest], path) if digest in stored else None
+            if old is None or note_face(old) != note_face(self.notes[path]):
+                return None
+            old_notes[path] = old
+        return old_notes
+
     def resolutions_of(self, path: str) -> tuple[Resolution, ...]:
         """The resolutions of note ``path``'s links: from :attr:`resolutions` once they are
         computed, else resolved here (for a rule that needs a few notes' only, such as
@@ -333,11 +361,16 @@ class KB:
 
     def _stored_git_dates(self) -> tuple[str | None, dict[str, tuple[int, int]] | None]:
         """HEAD (``None`` outside git) and the git dates cached under it, if any."""
-        from kbmine import gitops
-
-        head = gitops.head_commit(self.root)
+        head = self.head
         stored = self.cache.get_blob("git-dates", head) if head is not None and self.cache is not None else None
         return head, stored if isinstance(stored, dict) else None
+
+    @cached_property
+    def head(self) -> str | None:
+        """The commit id of HEAD of the repository the KB is in (``None`` outside git or before a first commit)."""
+        from kbmine import gitops
+
+        return gitops.head_commit(self.root)
 
     def settle_git_dates(self) -> None:
         """Take in a prefetch of :attr:`git_dates` and :attr:`dirty_files` now, if one runs:

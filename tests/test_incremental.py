@@ -307,8 +307,13 @@ def _operate(root: Path, operation: str, index: int) -> None:
     elif operation == "link":
         note.write_text(text + f"\n[{other.stem}]({other.name})\n", encoding="utf-8")
     elif operation == "status":
-        status = "superseded" if "status: current" in text else "current"
+        status = "superseded" if "status: current" in text else "done" if "status: superseded" in text else "current"
         note.write_text(f"---\nstatus: {status}\n---\n" + text.split("---\n", 2)[-1], encoding="utf-8")
+    elif operation == "successor":  # prose before a link: in a dead note it names the successor
+        note.write_text(text.replace("[", "superseded by [", 1), encoding="utf-8")
+    elif operation == "shift":  # everything below moves: the findings of an edited note move with it
+        head, _, body = text.rpartition("---\n")
+        note.write_text(f"{head}{_}Moved down.\n\n- [ ] open task\n\n{body}", encoding="utf-8")
     elif operation == "claim":
         note.write_text(text + f"\n{CLAIM}\n", encoding="utf-8")
     elif operation == "touch":
@@ -324,7 +329,12 @@ def _operate(root: Path, operation: str, index: int) -> None:
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(
-        st.tuples(st.sampled_from(["mention", "link", "status", "claim", "touch", "rename", "delete", "add"]), st.integers(0, 9)),
+        st.tuples(
+            st.sampled_from(
+                ["mention", "link", "status", "successor", "shift", "claim", "touch", "rename", "delete", "add"]
+            ),
+            st.integers(0, 9),
+        ),
         min_size=1,
         max_size=6,
     )
@@ -334,7 +344,7 @@ def test_any_sequence_of_changes_gives_the_findings_of_an_uncached_run(
 ) -> None:
     root = tmp_path_factory.mktemp("kb")
     (root / "alpha-notes.md").write_text(f"---\nstatus: current\n---\n# Alpha notes\n\n{CLAIM}\n\n[[beta-notes]]\n", encoding="utf-8")
-    (root / "beta-notes.md").write_text("# Beta notes\n\nAlpha notes matter. [Gamma](gamma.md)\n", encoding="utf-8")
+    (root / "beta-notes.md").write_text("# Beta notes\n\nAlpha notes matter. [Gamma](gamma.md) [gone](gone.md)\n", encoding="utf-8")
     (root / "gamma.md").write_text(f"---\nstatus: superseded\n---\n# Gamma\n\n{CLAIM}\n", encoding="utf-8")
     _same(root)
     for operation, index in changes:

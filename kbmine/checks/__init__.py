@@ -16,7 +16,7 @@ import pkgutil
 from collections.abc import Callable, Iterable
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from kbmine.errors import ConfigError
 from kbmine.model import Finding, Severity
@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Rule", "RULES", "rule", "all_rules", "rule_catalogue", "rule_doc", "run_checks", "run_key", "select_rules"]
 
-CheckFunction = Callable[["KB", dict[str, Any]], Iterable[Finding]]
+#: ``(kb, options)``, and for a rule of scope ``"note"`` also ``judged=`` the notes to judge (``None``: all).
+CheckFunction = Callable[..., Iterable[Finding]]
+Scope = Literal["kb", "note", "faces"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,12 @@ class Rule:
     inputs: Callable[[KB], str] | None = None
     #: Run in a forked child beside the other rules (a costly rule that mostly computes on its own).
     concurrent: bool = False
+    #: What a note's findings depend on (see :mod:`kbmine.checks.reuse`): ``"kb"`` anything;
+    #: ``"note"`` its own text and the other notes' faces (the check then takes ``judged``,
+    #: the notes to judge); ``"faces"`` the notes' faces alone.
+    scope: Scope = "kb"
+    #: The notes whose whole text a ``"note"`` rule reads while judging other notes.
+    reads: Callable[[KB, dict[str, Any]], Iterable[str]] | None = None
 
     @property
     def doc(self) -> str:
@@ -64,13 +72,15 @@ def rule(
     uses_git: bool = False,
     inputs: Callable[[KB], str] | None = None,
     concurrent: bool = False,
+    scope: Scope = "kb",
+    reads: Callable[[KB, dict[str, Any]], Iterable[str]] | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated function as rule ``name`` with code ``code``."""
 
     def register(check: CheckFunction) -> CheckFunction:
         if name in RULES or any(r.code == code for r in RULES.values()):
             raise RuntimeError(f"rule {code}/{name} registered twice")
-        RULES[name] = Rule(code, name, severity, summary, check, options, uses_git, inputs, concurrent)
+        RULES[name] = Rule(code, name, severity, summary, check, options, uses_git, inputs, concurrent, scope, reads)
         return check
 
     return register
@@ -180,9 +190,7 @@ def run_key(kb: KB, rules: list[Rule], *, report_unused_suppressions: bool = Fal
             raise ConfigError(f"severity.{name}: unknown rule; `kbmine rules` lists them")
     key = kb.fingerprint + ":" + ",".join(r.name for r in rules) + f":{report_unused_suppressions}"
     if any(r.uses_git for r in rules):
-        from kbmine.gitops import head_commit
-
-        key += f":{head_commit(kb.root)}:{datetime.date.today().isoformat()}"
+        key += f":{kb.head}:{datetime.date.today().isoformat()}"
     return key + "".join(f":{r.inputs(kb)}" for r in rules if r.inputs is not None)
 
 
@@ -214,19 +222,27 @@ def run_checks(
     if any(chosen.uses_git for chosen in rules):
         kb.prefetch_git_dates()  # git reads the history while the notes are parsed
     kb.notes  # parsed (or unpickled) before the heap is frozen, so the notes are in it
+    from kbmine.checks.reuse import WRITES
+
     with frozen_heap():
-        findings = apply_suppressions(kb, _run(kb, rules), all_rules(), report_unused_suppressions)
+        found, keeper = _run(kb, rules)
+        findings = apply_suppressions(kb, found, all_rules(), report_unused_suppressions)
     if kb.cache is not None:
         cache, notices = kb.cache, list(kb.notices)
 
         def write() -> None:
             cache.put_blob("findings", key, (encode_findings(findings), notices))
+            if keeper is not None:
+                keeper()
 
-        cache.write_behind(write, size=kb.note_bytes, writes=("blobs:findings",))  # a big KB: many findings to pickle
+        # A big KB: many findings to encode. One writer for both: each costs a fork.
+        cache.write_behind(write, size=kb.note_bytes, writes=("blobs:findings", WRITES))
     return findings
 
 
-def _run(kb: KB, rules: list[Rule]) -> list[Finding]:
+def _run(kb: KB, rules: list[Rule]) -> tuple[list[Finding], Callable[[], None] | None]:
+    """The findings of ``rules``, sorted by place, and what keeps them for the next run (see
+    :meth:`kbmine.checks.reuse.Reuse.keeper`)."""
     config = kb.config
     chosen_rules: list[tuple[Rule, str | None, dict[str, Any]]] = []
     for chosen in rules:
@@ -239,11 +255,20 @@ def _run(kb: KB, rules: list[Rule]) -> list[Finding]:
             raise ConfigError(f"rules.{chosen.name}: unknown option {unknown[0]!r}")
         chosen_rules.append((chosen, level, options))
     apart = _start_apart(kb, [(chosen, options) for chosen, _, options in chosen_rules if chosen.concurrent])
+    from kbmine.checks.reuse import Reuse
+
+    reuse = Reuse.start(kb) if any(chosen.scope != "kb" for chosen, _, _ in chosen_rules) else None
     findings: list[Finding] = []
     # The rules running apart are waited for last: the others run meanwhile.
     for chosen, level, options in sorted(chosen_rules, key=lambda entry: entry[0].name in apart):
         produced: Iterable[Finding]
-        if chosen.name in apart:
+        if reuse is not None and (reused := reuse.findings(chosen, options)) is not None:
+            produced = reused
+        elif reuse is not None and chosen.scope != "kb":
+            before = len(kb.notices)
+            produced = list(chosen.check(kb, options))
+            reuse.record(chosen, options, produced, kb.notices[before:])
+        elif chosen.name in apart:
             from kbmine.codec import decode_findings
 
             encoded, notices = apart[chosen.name].result()
@@ -260,7 +285,7 @@ def _run(kb: KB, rules: list[Rule]) -> list[Finding]:
                 finding = finding.with_severity(level)  # type: ignore[arg-type]
             findings.append(finding)
     findings.sort(key=lambda f: (f.path, f.span.start, f.code))
-    return _unique_fingerprints(findings)
+    return _unique_fingerprints(findings), reuse.keeper() if reuse is not None else None
 
 
 def _start_apart(kb: KB, rules: list[tuple[Rule, dict[str, Any]]]) -> dict[str, Background[tuple[bytes, list[str]]]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kbmine.model import Finding, Link, Note, Severity
@@ -22,16 +22,23 @@ def describe(link: Link) -> str:
 
 
 def link_findings(
-    kb: KB, code: str, rule: str, severity: Severity, wanted: Any
+    kb: KB, code: str, rule: str, severity: Severity, wanted: Any, judged: Collection[str] | None = None
 ) -> Iterator[tuple[Note, Link, Resolution, Finding]]:
     """Yield a base finding for each link for which ``wanted(link, resolution)`` returns a message.
 
     The fingerprint covers the rule, the note and the link's text plus its
-    occurrence number among identical links, not its line.
+    occurrence number among identical links, not its line. ``judged``: the
+    notes to judge (``None``: all), their links resolved alone (see
+    :mod:`kbmine.checks.reuse`).
     """
-    for path, note in kb.notes.items():
+    if judged is None:
+        notes, resolutions = kb.notes, kb.resolutions
+    else:
+        notes = {path: kb.notes[path] for path in sorted(judged) if path in kb.notes}
+        resolutions = {path: kb.resolutions_of(path) for path in notes}
+    for path, note in notes.items():
         seen: Counter[str] = Counter()
-        for link, resolution in zip(note.links, kb.resolutions[path]):
+        for link, resolution in zip(note.links, resolutions[path]):
             outcome = wanted(link, resolution)
             if outcome is None:
                 continue

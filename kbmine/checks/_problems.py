@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING
 
 from kbmine.model import Finding, Span
@@ -13,13 +13,16 @@ if TYPE_CHECKING:
 __all__ = ["problem_findings"]
 
 
-def problem_findings(kb: KB, code: str, rule: str) -> Iterator[Finding]:
-    for path, note in kb.notes.items():
+def problem_findings(kb: KB, code: str, rule: str, judged: Collection[str] | None = None) -> Iterator[Finding]:
+    """The findings of the problems of rule ``rule`` recorded on the notes ``judged`` (``None``:
+    all, and then also the problems of files the scan could not read as notes)."""
+    notes = kb.notes if judged is None else {path: kb.notes[path] for path in sorted(judged) if path in kb.notes}
+    for path, note in notes.items():
         for problem in note.problems:
             if problem.rule == rule:
                 finding = Finding(code, rule, problem.severity, path, problem.span, problem.message, dict(problem.data))
                 yield finding.with_fingerprint(problem.message)
-    if rule == "unreadable-note":
+    if rule == "unreadable-note" and judged is None:
         for scanned in kb.scan_problems:
             if scanned.path in kb.notes:
                 continue

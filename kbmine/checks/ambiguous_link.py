@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kbmine.checks import rule
@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from kbmine.kb import KB
 
 
-@rule("KB103", "ambiguous-link", "error", "a link's target matches several notes")
-def ambiguous_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
+@rule("KB103", "ambiguous-link", "error", "a link's target matches several notes", scope="note")
+def ambiguous_link(kb: KB, options: dict[str, Any], *, judged: Collection[str] | None = None) -> Iterator[Finding]:
     """A wikilink (or bare file name) that matches more than one note.
 
     ``[[setup]]`` with both ``guides/setup.md`` and ``old/setup.md`` present
@@ -33,5 +33,5 @@ def ambiguous_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
             {"candidates": list(resolution.candidates)},
         )
 
-    for _, _, _, finding in link_findings(kb, "KB103", "ambiguous-link", "error", wanted):
+    for _, _, _, finding in link_findings(kb, "KB103", "ambiguous-link", "error", wanted, judged):
         yield finding

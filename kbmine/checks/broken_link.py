@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kbmine.checks import rule
@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     "error",
     "a link points at a note or file that does not exist",
     options=("hashtags",),
+    scope="note",
 )
-def broken_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
+def broken_link(kb: KB, options: dict[str, Any], *, judged: Collection[str] | None = None) -> Iterator[Finding]:
     """A link whose target is not in the KB.
 
     A reader who follows it lands nowhere. Markdown links resolve relative to
@@ -49,5 +50,5 @@ def broken_link(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
             {"resolved": resolution.path},
         )
 
-    for _, _, _, finding in link_findings(kb, "KB101", "broken-link", "error", wanted):
+    for _, _, _, finding in link_findings(kb, "KB101", "broken-link", "error", wanted, judged):
         yield finding

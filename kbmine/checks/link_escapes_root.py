@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kbmine.checks import rule
@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from kbmine.kb import KB
 
 
-@rule("KB104", "link-escapes-root", "error", "a link points outside the KB (../ above the root, file: URL)")
-def link_escapes_root(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
+@rule("KB104", "link-escapes-root", "error", "a link points outside the KB (../ above the root, file: URL)", scope="note")
+def link_escapes_root(kb: KB, options: dict[str, Any], *, judged: Collection[str] | None = None) -> Iterator[Finding]:
     """A link whose target lies outside the KB root.
 
     ``../../etc/passwd``, ``%2e%2e%2f`` tricks, ``file:///`` URLs and NUL
@@ -29,5 +29,5 @@ def link_escapes_root(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
             return None
         return f"link {describe(link)} escapes the KB root: {resolution.reason}", {}
 
-    for _, _, _, finding in link_findings(kb, "KB104", "link-escapes-root", "error", wanted):
+    for _, _, _, finding in link_findings(kb, "KB104", "link-escapes-root", "error", wanted, judged):
         yield finding

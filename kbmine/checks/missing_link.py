@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kbmine.checks import rule
 from kbmine.files import glob_matcher
-from kbmine.model import Edit, Finding, Note, Span, link_path, note_face, spellable
+from kbmine.model import Edit, Finding, Note, Span, link_path, spellable
 
 if TYPE_CHECKING:
     from kbmine.kb import KB
@@ -435,18 +435,13 @@ def _updated(kb: KB, options: Mapping[str, Any], frame: str) -> _Run | None:
     """
     cache = kb.cache
     last = cache.get_blob(_LAST_RUN, "latest") if cache is not None else None
-    if cache is None or not isinstance(last, _Run) or last.frame != frame or last.hashes.keys() != kb.hashes.keys():
+    if cache is None or not isinstance(last, _Run) or last.frame != frame or kb.moved_notes != last.moved:
         return None
-    changed = [path for path, digest in kb.hashes.items() if last.hashes[path] != digest]
-    if len(changed) > _MAX_UPDATED or kb.moved_notes != last.moved:
+    old_notes = kb.edited_since(last.hashes, _MAX_UPDATED)
+    if old_notes is None:
         return None
-    from kbmine.codec import decode_note
-
+    changed = list(old_notes)
     before = {path: last.hashes[path] for path in changed}
-    stored = cache.get_many(set(before.values()))
-    old_notes = {path: decode_note(stored[digest], path) if digest in stored else None for path, digest in before.items()}
-    if any(old is None or note_face(old) != note_face(kb.notes[path]) for path, old in old_notes.items()):
-        return None
     skip_notes = glob_matcher(tuple(options.get("exclude", ())))
     scanned = [path for path in changed if skip_notes is None or not skip_notes.match(path)]
     old_hits = cache.get_derived("mentions", last.digest, {before[path] for path in scanned})
@@ -466,7 +461,7 @@ def _updated(kb: KB, options: Mapping[str, Any], frame: str) -> _Run | None:
         _count(words, gone, -1)
         _count(words, came, +1)
         touched.update(key for key, _ in gone ^ came)
-    prose = last.prose + sum(_prose_of(kb.notes[path]) - _prose_of(old) for path, old in old_notes.items() if old is not None)
+    prose = last.prose + sum(_prose_of(kb.notes[path]) - _prose_of(old) for path, old in old_notes.items())
     skip_targets = glob_matcher(tuple(options.get("exclude_targets", ())))
     was = MentionTable(last.names, {}, {}, last.words, last.inbound, limit_of_common(options, last.prose), skip_targets)
     now = MentionTable(last.names, hits, linked, words, last.inbound, limit_of_common(options, prose), skip_targets)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 DEFAULT_ROOTS = ("README.md", "readme.md", "index.md", "_index.md", "INDEX.md", "home.md", "Home.md", "*.README.md")
 
 
-@rule("KB204", "orphan-note", "warning", "no other note links to this note", options=("roots",))
+@rule("KB204", "orphan-note", "warning", "no other note links to this note", options=("roots",), scope="faces")
 def orphan_note(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     """A note no other note links to (frontmatter links and embeds count).
 

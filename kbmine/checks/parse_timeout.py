@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kbmine.checks import rule
@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from kbmine.kb import KB
 
 
-@rule("KB107", "parse-timeout", "warning", "a note too large or too pathological to parse in the time allowed")
-def parse_timeout(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
+@rule("KB107", "parse-timeout", "warning", "a note too large or too pathological to parse in the time allowed", scope="note")
+def parse_timeout(kb: KB, options: dict[str, Any], *, judged: Collection[str] | None = None) -> Iterator[Finding]:
     """A note whose parse took more than ``parse_timeout`` seconds of CPU time
     (default 10), or nests deeper than the parser can follow, e.g. thousands
     of nested brackets or quotes; or a note larger than ``max_note_size``
@@ -22,4 +22,4 @@ def parse_timeout(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     are not checked (links to it still resolve); frontmatter parsed in time
     is kept. Fix: simplify or split the note, or raise the limit.
     """
-    yield from problem_findings(kb, "KB107", "parse-timeout")
+    yield from problem_findings(kb, "KB107", "parse-timeout", judged)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kbmine.checks import rule
@@ -72,6 +72,28 @@ def _vocabulary(kb: KB, options: dict[str, Any], key: str) -> dict[str, str]:
     return classes
 
 
+def _classes(kb: KB, options: dict[str, Any]) -> dict[str, tuple[str | None, str]]:
+    """Each note's status word (``None``: none) and its class: live, dead, done or other."""
+    key = str(options.get("status_key", "status"))
+    vocabulary = _vocabulary(kb, options, key)
+    missing = str(options.get("missing_status", "live")).lower()
+    classes: dict[str, tuple[str | None, str]] = {}
+    for path, note in kb.notes.items():
+        value = note.frontmatter.get(key)
+        if value is None:
+            classes[path] = (None, missing)
+        else:
+            word = str(value).strip().lower()
+            classes[path] = (word, vocabulary.get(word, "other"))
+    return classes
+
+
+def _dead_notes(kb: KB, options: dict[str, Any]) -> list[str]:
+    """The dead notes, whose whole text the rule reads while judging the notes that link them
+    (a "superseded by [link]" in their prose names their successor)."""
+    return [path for path, (_, kind) in _classes(kb, options).items() if kind == "dead"]
+
+
 @rule(
     "KB203",
     "stale-status",
@@ -83,8 +105,10 @@ def _vocabulary(kb: KB, options: dict[str, Any], key: str) -> dict[str, str]:
     ),
     uses_git=True,
     inputs=specs_digest,
+    scope="note",
+    reads=_dead_notes,
 )
-def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
+def stale_status(kb: KB, options: dict[str, Any], *, judged: Collection[str] | None = None) -> Iterator[Finding]:
     """A ``status`` that says a note is live while the facts say otherwise.
 
     (a) a live note links to a dead one (superseded, deprecated, archived...):
@@ -108,53 +132,64 @@ def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
     Fix: link the successor named in the finding instead, or update the status.
     """
     key = str(options.get("status_key", "status"))
-    vocabulary = _vocabulary(kb, options, key)
-    missing = str(options.get("missing_status", "live")).lower()
+    classes = _classes(kb, options)
     successor_keys = _option(options, "successor_keys", SUCCESSOR_KEYS)
     date_keys = _option(options, "date_keys", DATE_KEYS)
     max_age = float(options.get("max_age_days", 180))
     tolerance = float(options.get("date_tolerance_days", 60))
+    if judged is None:
+        judging, resolutions_of = kb.notes, kb.resolutions.__getitem__
+    else:  # only these notes' links are resolved (see kbmine.checks.reuse)
+        judging, resolutions_of = {path: kb.notes[path] for path in sorted(judged) if path in kb.notes}, kb.resolutions_of
+    successors: dict[str, str | None] = {}
 
-    def status_of(note: Note) -> tuple[str | None, str]:
-        value = note.frontmatter.get(key)
-        if value is None:
-            return None, missing
-        word = str(value).strip().lower()
-        return word, vocabulary.get(word, "other")
+    def successor(path: str) -> str | None:
+        """The successor of dead note ``path``, found once."""
+        if path not in successors:
+            successors[path] = _successor(kb, kb.notes[path], successor_keys)
+        return successors[path]
 
-    classes = {path: status_of(note) for path, note in kb.notes.items()}
-    successors = {path: _successor(kb, kb.notes[path], successor_keys) for path, (_, c) in classes.items() if c == "dead"}
-
-    # (a) live → dead
-    linked_dead: set[str] = set()
-    for path, note in kb.notes.items():
-        word, kind = classes[path]
-        if kind != "live":
-            continue
-        for link, resolution in zip(note.links, kb.resolutions[path]):
+    def dead_links(path: str) -> Iterator[tuple[Link, str]]:
+        """The links of note ``path``, if live, to dead notes (not lineage links, not from a dead note's successor)."""
+        if classes[path][1] != "live":
+            return
+        for link, resolution in zip(kb.notes[path].links, resolutions_of(path)):
             target = resolution.path
             if resolution.status != "note" or target is None or target == path or classes[target][1] != "dead":
                 continue
             if link.in_frontmatter and (link.frontmatter_key or "").lower() in LINEAGE_KEYS + tuple(successor_keys):
                 continue
-            successor = successors.get(target)
-            if successor == path:
+            if successor(target) == path:
                 continue
+            yield link, target
+
+    # (a) live → dead
+    linked_dead: set[str] | None = set() if judged is None else None  # the dead notes live ones link
+    for path in judging:
+        word = classes[path][0]
+        for link, target in dead_links(path):
+            if linked_dead is not None:
+                linked_dead.add(target)
             dead_word = classes[target][0]
+            named = successor(target)
             status_text = f"status {word!r}" if word else "no status (counts as live)"
-            instead = f"; link its successor {successor!r} instead" if successor else "; it names no successor"
+            instead = f"; link its successor {named!r} instead" if named else "; it names no successor"
             message = (
                 f"live note ({status_text}) links to {target!r}, which is {dead_word!r}: readers are sent to "
                 f"outdated material{instead}"
             )
-            data = {"kind": "links-to-dead", "target": target, "status": dead_word, "successor": successor}
-            linked_dead.add(target)
+            data = {"kind": "links-to-dead", "target": target, "status": dead_word, "successor": named}
             finding = Finding("KB203", "stale-status", "warning", path, link.span, message, data)
             yield finding.with_fingerprint("links-to-dead", target, link.raw)
 
-    # (b) superseded without successor
-    for path, (word, kind) in classes.items():
-        if word == "superseded" and successors.get(path) is None and path not in linked_dead:
+    # (b) superseded without successor, reported at the note when no live note links it
+    for path in judging:
+        word = classes[path][0]
+        if word == "superseded" and successor(path) is None:
+            if linked_dead is None:
+                linked_dead = {target for linking in kb.notes for _, target in dead_links(linking)}
+            if path in linked_dead:
+                continue
             note = kb.notes[path]
             message = (
                 f"{path!r} is superseded but names no successor; readers cannot find what replaced it: "
@@ -164,8 +199,8 @@ def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
             yield finding.with_fingerprint("no-successor")
 
     # (e) done with open tasks
-    for path, (word, kind) in classes.items():
-        note = kb.notes[path]
+    for path, note in judging.items():
+        word, kind = classes[path]
         if kind != "done" or not note.tasks_open:
             continue
         span = _first_open_task(kb, note)
@@ -182,7 +217,7 @@ def stale_status(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
         kb.notice("stale-status: not a git work tree; checks on note age and date fields were skipped")
         return
     now = dt.datetime.now(dt.UTC).timestamp()
-    for path, note in kb.notes.items():
+    for path, note in judging.items():
         word, kind = classes[path]
         when = dates.get(path)
         if when is None:
@@ -232,7 +267,7 @@ def _timestamp(value: Any) -> float | None:
 
 def _successor(kb: KB, note: Note, keys: frozenset[str]) -> str | None:
     """The note that replaces a dead one: a successor key in frontmatter, else "superseded by [link]"."""
-    resolutions = kb.resolutions[note.path]
+    resolutions = kb.resolutions_of(note.path)
     for link, resolution in zip(note.links, resolutions):
         if link.in_frontmatter and (link.frontmatter_key or "").lower() in keys and resolution.status == "note":
             return resolution.path
