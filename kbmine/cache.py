@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DB_SUFFIXES", "ParseCache", "default_cache_path", "remove_cache"]
 
-_SCHEMA = 7
+_SCHEMA = 8
 #: Derived results kept per name (e.g. findings for a few rule selections).
 _BLOB_SLOTS = 8
 #: Blobs larger than this are stored in a file (see the module's docstring).

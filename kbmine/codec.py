@@ -47,7 +47,7 @@ from kbmine.model import (
 __all__ = ["decode_findings", "decode_note", "encode_findings", "encode_note"]
 
 #: What a blob starts with: marshal'd fields, or (rarely) a whole pickled note.
-_MARSHAL, _PICKLE = b"kbmine-note-m2:", b"kbmine-note-p2:"
+_MARSHAL, _PICKLE = b"kbmine-note-m3:", b"kbmine-note-p3:"
 #: What a blob of findings starts with.
 _FINDINGS = b"kbmine-findings-m1:"
 
@@ -65,7 +65,7 @@ _HEADING = _setters(Heading, "level text slug explicit_id span")
 _LINK = _setters(Link, "kind raw target anchor label is_embed in_frontmatter external frontmatter_key span target_span")
 _NOTE_FIELDS = (
     "frontmatter aliases headings blocks links body_start size content_hash encoding has_frontmatter h1 "
-    "code_ranges prose_ranges tasks_open problems mention_ranges passages"
+    "code_ranges prose_ranges tasks_open problems mention_ranges passages kbmine_comments"
 )
 _NOTE = _setters(Note, "path title " + _NOTE_FIELDS)
 _NOTE_LENGTH = len(_NOTE) - 2
@@ -87,7 +87,7 @@ def encode_note(note: Note) -> bytes:
         note.body_start, note.size, note.content_hash, note.encoding, note.has_frontmatter, note.h1,
         note.code_ranges.to_bytes(), note.prose_ranges.to_bytes(), note.tasks_open,
         tuple((p.rule, p.message, p.span.record(), p.severity, p.data) for p in note.problems),
-        note.mention_ranges.to_bytes(), note.passages,
+        note.mention_ranges.to_bytes(), note.passages, note.kbmine_comments,
     )  # fmt: skip
     try:
         return _MARSHAL + marshal.dumps((note.frontmatter, *body))

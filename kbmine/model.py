@@ -261,6 +261,9 @@ class Note(_Compact):
     #: see :func:`kbmine.parse.passages.passage_digest`). Their MinHash signatures are kept
     #: apart (see :meth:`kbmine.kb.KB.passage_signatures`).
     passages: tuple[tuple[int, int, int, int], ...] = ()
+    #: Whether the bytes hold ``kbmine:``, as an inline suppression does (see :mod:`kbmine.suppress`):
+    #: known from the parse, so that finding the suppressions reads no note's bytes.
+    kbmine_comments: bool = False
 
     def __post_init__(self) -> None:
         # Ranges given as pairs (a note built by hand) are held as the parse holds them.

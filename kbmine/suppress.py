@@ -92,8 +92,7 @@ def collect(kb: KB, rules: dict[str, Rule]) -> list[Suppression]:
             written = ",".join(map(str, value)) if isinstance(value, list) else str(value)
             names = frozenset() if value in (True, "all", "*") else _rule_names(written, rules)
             found.append(Suppression(path, names, _ZERO, where="frontmatter"))
-        data = kb.read_bytes(path)
-        if b"kbmine:" not in data:
+        if not note.kbmine_comments:
             continue
         source = kb.source(path)
         if source is None:

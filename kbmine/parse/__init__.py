@@ -249,6 +249,7 @@ def _parse_unsigned(
         tasks_open=body.tasks_open,
         problems=tuple(problems),
         mention_ranges=ByteRanges(source.byte_ranges(mention_ranges)),
+        kbmine_comments=b"kbmine:" in data,
     )
     return note, source, candidates
 
