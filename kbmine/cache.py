@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import marshal
 import os
 import pickle
 import sqlite3
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING
 from kbmine import __version__
 
 if TYPE_CHECKING:
+    from kbmine.files import FileStatus
     from kbmine.parallel import Background
 
 __all__ = ["DB_SUFFIXES", "ParseCache", "default_cache_path", "remove_cache"]
@@ -209,6 +211,9 @@ class ParseCache:
         db.execute(
             "CREATE TABLE IF NOT EXISTS derived (kind TEXT, key TEXT, hash TEXT, data BLOB, PRIMARY KEY (kind, key, hash))"
         )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS file_hashes (path BLOB PRIMARY KEY, key TEXT, status BLOB, hash TEXT, seen INTEGER)"
+        )
         db.execute("SELECT count(*) FROM notes WHERE 0").fetchall()
         return db
 
@@ -296,6 +301,46 @@ class ParseCache:
             if not _busy(exc):
                 self._discard()
             return {}
+
+    def file_hashes(self) -> dict[str, tuple[FileStatus, str, int]]:
+        """The content hash of each note file the last runs read, with its file status then and
+        when it was read (ns since the epoch): see :func:`kbmine.kb.load`."""
+        _settle_writes(self.path, "file_hashes")
+        if self._db is None:
+            return {}
+        found: dict[str, tuple[FileStatus, str, int]] = {}
+        try:
+            rows = self._db.execute("SELECT path, status, hash, seen FROM file_hashes WHERE key = ?", (self.code_key,))
+            for path, status, digest, seen in rows:
+                try:
+                    values = marshal.loads(status)
+                    name = path.decode("utf-8", "surrogateescape")
+                except (ValueError, EOFError, TypeError, AttributeError):
+                    continue  # a damaged entry is a miss
+                if type(values) is tuple and len(values) == 6 and isinstance(digest, str) and isinstance(seen, int):
+                    found[name] = (values, digest, seen)
+        except sqlite3.DatabaseError as exc:
+            if not _busy(exc):
+                self._discard()
+            return {}
+        return found
+
+    def put_file_hashes(self, rows: Iterable[tuple[str, FileStatus, str, int]], keep: Iterable[str]) -> None:
+        """Store ``(path, file status, content hash, when read)`` rows (see :meth:`file_hashes`)
+        and drop the rows of paths not in ``keep`` (the KB's notes now)."""
+        if self._db is None:
+            return
+        # Paths as bytes: a file name that is not UTF-8 (kept as surrogates) is no valid TEXT.
+        fresh = [
+            (path.encode("utf-8", "surrogateescape"), self.code_key, marshal.dumps(status), digest, seen)
+            for path, status, digest, seen in rows
+        ]
+        current = {path.encode("utf-8", "surrogateescape") for path in keep}
+        with self._transaction() as db:
+            db.execute("DELETE FROM file_hashes WHERE key != ?", (self.code_key,))
+            db.executemany("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?, ?)", fresh)
+            stored = [path for (path,) in db.execute("SELECT path FROM file_hashes")]
+            db.executemany("DELETE FROM file_hashes WHERE path = ?", [(path,) for path in stored if path not in current])
 
     def put_many(self, items: Iterable[tuple[str, bytes]]) -> None:
         if self._db is None:

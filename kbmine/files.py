@@ -23,6 +23,15 @@ from kbmine.config import DEFAULT_EXCLUDE, Config
 __all__ = ["Scan", "ScanProblem", "scan_kb", "glob_matcher"]
 
 
+#: What says a file may have changed: device, inode, mode, size, modification and change times (ns).
+FileStatus = tuple[int, int, int, int, int, int]
+
+
+def file_status(info: os.stat_result) -> FileStatus:
+    """The parts of ``info`` that change when a file's bytes may have (see :func:`kbmine.kb.load`)."""
+    return (info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
 @dataclass(frozen=True, slots=True)
 class ScanProblem:
     """A file that looks like a note but cannot be read as one."""
@@ -43,6 +52,9 @@ class Scan:
     git: gitops.WorkTreeFiles | None = None
     #: Symlinks named like notes, to a file inside the root: link path → the path it points at.
     symlinked: dict[str, str] = field(default_factory=dict)
+    #: Each note's file status as the scan saw it (see :func:`file_status`).
+    stats: dict[str, FileStatus] = field(default_factory=dict)
+
 
 
 @lru_cache(maxsize=512)
@@ -105,7 +117,8 @@ def scan_kb(root: Path, config: Config) -> Scan:
             is_link = False
             try:
                 is_link = entry.is_symlink()
-                mode = entry.stat(follow_symlinks=True).st_mode if not is_link else os.stat(entry.path).st_mode
+                info = entry.stat(follow_symlinks=True) if not is_link else os.stat(entry.path)
+                mode = info.st_mode
             except OSError as exc:
                 if is_link:
                     if name.lower().endswith(extensions):
@@ -153,6 +166,7 @@ def scan_kb(root: Path, config: Config) -> Scan:
                     continue
                 if include is None or include.match(path):
                     scan.notes.append(path)
+                    scan.stats[path] = file_status(info)
                     continue
             scan.files.add(path)
     scan.notes.sort()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from kbmine.config import Config, load_config
 from kbmine.errors import InputError
-from kbmine.files import ScanProblem, scan_kb
+from kbmine.files import FileStatus, ScanProblem, scan_kb
 from kbmine.model import Link, Note, Problem, Span, content_hash, note_face, note_title, path_stem
 from kbmine.resolve import Resolution, Resolver, name_key, strip_note_extension
 
@@ -79,7 +79,8 @@ class KB:
     scan_problems: tuple[ScanProblem, ...] = ()
     stats: LoadStats = field(default_factory=LoadStats)
     cache: Any = None
-    contents: dict[str, bytes] = field(default_factory=dict, repr=False)
+    #: Each note's bytes (read on first use when the load could trust a stored hash: see :class:`NoteBytes`).
+    contents: Mapping[str, bytes] = field(default_factory=dict, repr=False)
     hashes: dict[str, str] = field(default_factory=dict, repr=False)
     read_errors: dict[str, str] = field(default_factory=dict, repr=False)
     #: Notes larger than ``config.max_note_size``, never read: path → size in bytes.
@@ -428,11 +429,12 @@ class KB:
         return build_graph(self)
 
     def read_bytes(self, path: str) -> bytes:
-        """The bytes of note ``path`` as :func:`load` read them; empty for a note it could not read.
+        """The bytes of note ``path`` as :func:`load` read or hashed them; empty for a note it could not read.
 
-        Never read again: every rule sees the bytes the parse saw, and a note
-        left unread (a symlink out of the KB, ``/dev/zero``, a FIFO, a 50 MB
-        file) is never opened behind the scan's back.
+        Read once at most, and only bytes with the hash the load took (see
+        :class:`NoteBytes`): every rule sees the bytes the parse saw, and a
+        note left unread (a symlink out of the KB, ``/dev/zero``, a FIFO, a
+        50 MB file) is never opened behind the scan's back.
         """
         return self.contents.get(path, b"")
 
@@ -460,6 +462,44 @@ class KB:
             del sources[oldest]
             self._source_bytes -= len(self.contents.get(oldest) or b"")
         return cached
+
+
+class NoteBytes(Mapping[str, bytes]):
+    """The bytes of each note: those the load read, and the others read when first asked for.
+
+    A note whose file status is the one it had when an earlier run read it
+    (see :func:`load`) keeps the content hash read then, and its bytes stay
+    unread until a rule needs them: after a one-note edit of commonplace the
+    run reads one file instead of 31 MB. A note read late must still have the
+    bytes its hash says; if it changed in the meantime the run stops with a
+    clear error rather than mix two versions of it.
+    """
+
+    def __init__(self, base: str, hashes: Mapping[str, str], read: dict[str, bytes], limit: int) -> None:
+        self._base, self._hashes, self._read, self._limit = base, hashes, read, limit
+
+    def __getitem__(self, path: str) -> bytes:
+        data = self._read.get(path)
+        if data is not None:
+            return data
+        expected = self._hashes[path]  # KeyError: not a note read or known
+        try:
+            data = _read(self._base + path, self._limit)
+        except (OSError, NoteTooLarge) as exc:
+            raise InputError(f"{path}: changed while kbmine was running ({exc}); run it again") from None
+        if content_hash(data) != expected:
+            raise InputError(f"{path}: changed while kbmine was running; run it again")
+        self._read[path] = data
+        return data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._hashes)
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._hashes
 
 
 class NoteTooLarge(Exception):
@@ -519,6 +559,25 @@ def _read(absolute: str, limit: int) -> bytes:
     return data
 
 
+#: How long a file must have been left alone before a run read it for its stored hash to be trusted.
+_SETTLE_NS = 3_000_000_000
+
+
+def _settled(status: FileStatus, entry: tuple[FileStatus, str, int], limit: int) -> bool:
+    """Whether a note whose file now has ``status`` still holds the bytes of ``entry``
+    (the file status, content hash and time of an earlier read: see ParseCache.file_hashes).
+
+    As git trusts its index: the same device, inode, mode, size and
+    modification and change times. A write changes the change time, even one
+    that puts the modification time back. Timestamps are coarse (a second or
+    two on some file systems), so a file written within :data:`_SETTLE_NS`
+    before the read could be written again without its times moving: such an
+    entry is not trusted, and the file is read again until a run reads it
+    settled.
+    """
+    return status == entry[0] and status[4] < entry[2] - _SETTLE_NS and status[3] <= limit
+
+
 def _unreadable(path: str, message: str) -> Note:
     problem = Problem("unreadable-note", message, _ZERO)
     return Note(path, path.rsplit("/", 1)[-1], {}, (), (), (), (), 0, 0, "", problems=(problem,))
@@ -566,16 +625,37 @@ def load(
 
         cache = ParseCache(default_cache_path(root), config.parse_key())
     contents: dict[str, bytes] = {}
+    hashes: dict[str, str] = {}
     read_errors: dict[str, str] = {}
     oversize: dict[str, int] = {}
     base = str(root) + os.sep  # string joins: a Path per note was a tenth of a warm run
+    known = cache.file_hashes() if cache is not None else {}
+    started_ns = time.time_ns()  # before any read: see _settled
+    fresh: list[tuple[str, FileStatus, str, int]] = []
     for note_path in scan.notes:
+        status = scan.stats.get(note_path)
+        entry = known.get(note_path)
+        if status is not None and entry is not None and _settled(status, entry, config.max_note_size):
+            hashes[note_path] = entry[1]  # unchanged since a run read it: read only if a rule asks
+            continue
         try:
-            contents[note_path] = _read(base + note_path, config.max_note_size)
+            data = contents[note_path] = _read(base + note_path, config.max_note_size)
         except NoteTooLarge as exc:
             oversize[note_path] = exc.size
+            continue
         except OSError as exc:
             read_errors[note_path] = f"cannot read: {exc.strerror or exc}"
+            continue
+        hashes[note_path] = content_hash(data)
+        if status is not None:
+            fresh.append((note_path, status, hashes[note_path], started_ns))
+    if cache is not None and fresh:
+        notes_now = list(hashes)
+        cache.write_behind(
+            lambda: cache.put_file_hashes(fresh, keep=notes_now),
+            size=sum(len(contents[path]) for path, *_ in fresh),
+            writes=("file_hashes",),
+        )
     for problem in scan.problems:
         if problem.path.lower().endswith(config.extensions) and problem.path not in contents:
             read_errors.setdefault(problem.path, problem.message)
@@ -587,8 +667,8 @@ def load(
         scan_problems=tuple(p for p in scan.problems if p.path not in read_errors),
         stats=LoadStats(notes=len(contents) + len(read_errors) + len(oversize)),
         cache=cache,
-        contents=contents,
-        hashes={p: content_hash(data) for p, data in contents.items()},
+        contents=NoteBytes(base, hashes, contents, config.max_note_size),
+        hashes=hashes,
         read_errors=read_errors,
         oversize=oversize,
         git_files=scan.git,
@@ -661,7 +741,7 @@ def _materialise(kb: KB) -> dict[str, Note]:
 def _parse_parallel(
     root: Path,
     todo: list[str],
-    contents: dict[str, bytes],
+    contents: Mapping[str, bytes],
     config: Config,
     workers: int,
     progress: Progress | None,
@@ -696,7 +776,7 @@ def _parse_parallel(
                 progress(done, len(todo))
 
 
-def _parse_here(todo: list[str], contents: dict[str, bytes], config: Config, progress: Progress | None) -> Iterator[_Parsed]:
+def _parse_here(todo: list[str], contents: Mapping[str, bytes], config: Config, progress: Progress | None) -> Iterator[_Parsed]:
     """Parse ``todo`` in this process, a batch of notes at a time (see :data:`_SIGNED_TOGETHER`)."""
     if not todo:
         return

@@ -75,5 +75,6 @@ def test_a_rule_run_apart_gives_the_same_findings_and_fills_the_cache(
     kb = load(root, load_config(root), jobs=2)
     assert kb.cache.get_blob("duplicate-bands:4:64", "") is not None  # written by the child
     pids = children.read_text(encoding="utf-8").split()
-    # Each cached run forked a child for the rule and one for each cache write (the notes it parsed, its findings).
-    assert len(pids) == 6 and str(os.getpid()) not in pids
+    # Each cached run forked a child for the rule and one for each cache write (the hashes of the
+    # files it read, the notes it parsed, its findings).
+    assert len(pids) == 8 and str(os.getpid()) not in pids
