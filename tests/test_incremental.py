@@ -192,6 +192,23 @@ def test_a_warm_check_imports_neither_the_parser_nor_numpy(kb_root: Path) -> Non
     assert warm.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_the_light_parse_modules_do_not_import_the_parser() -> None:
+    """Reading a note's text or passages (duplicate-claim's child, a run that parses nothing)
+    must not bring markdown-it and YAML with it: the parse is imported on first use."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "import kbmine.parse.passages, kbmine.parse.text, kbmine.band_index\n"
+        "print(sorted(m for m in ('markdown_it', 'yaml', 'kbmine.parse.notes') if m in sys.modules))\n"
+        "from kbmine.parse import parse_note\n"
+        "print(parse_note('a.md', b'# A\\n').title)\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout.splitlines()
+    assert shown == ["[]", "A"]
+
+
 def test_a_tiny_source_budget_changes_no_finding(kb_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Decoded sources are dropped least recently used first; the answer must not depend on it."""
     import kbmine.kb

@@ -363,7 +363,7 @@ def test_parsing_notes_together_gives_the_notes_parsed_alone(monkeypatch: pytest
     import kbmine.parse
     from kbmine.parse import parse_notes
 
-    monkeypatch.setattr(kbmine.parse, "_SIGN_CHUNK", 5000)  # many chunks, boundaries inside notes
+    monkeypatch.setattr(kbmine.parse.notes, "_SIGN_CHUNK", 5000)  # many chunks, boundaries inside notes
 
     words = " ".join(f"word{i}" for i in range(60))
     notes = [
