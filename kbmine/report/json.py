@@ -34,13 +34,16 @@ def format_json(findings: Sequence[Finding], context: ReportContext) -> str:
     """The report document, one finding per line: a diff or ``grep`` shows whole
     findings, and each line goes through the C encoder (a pretty-printed report
     of 5,000 findings took longer to write than a warm check took to run)."""
-    lines = ["{", f'  "kbmine": {dumps(context.version)},', f'  "root": {dumps(context.root)},']
-    if findings:
-        lines.append('  "findings": [')
-        lines.append(",\n".join(f"    {dumps(finding_dict(f))}" for f in findings))
-        lines.append("  ],")
-    else:
-        lines.append('  "findings": [],')
-    lines.append(f'  "summary": {dumps(summary(findings))}')
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    head = f'{{\n  "kbmine": {dumps(context.version)},\n  "root": {dumps(context.root)},\n'
+    tail = f'  "summary": {dumps(summary(findings))}\n}}\n'
+    if not findings:
+        return f'{head}  "findings": [],\n{tail}'
+    # One join over the whole document: building each line, then the list, then the document
+    # copied the report's megabytes three times over.
+    parts = [head, '  "findings": [\n    ']
+    for finding in findings:
+        parts.append(dumps(finding_dict(finding)))
+        parts.append(",\n    ")
+    parts[-1] = "\n  ],\n"
+    parts.append(tail)
+    return "".join(parts)
