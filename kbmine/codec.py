@@ -40,7 +40,7 @@ from kbmine.model import (
     Link,
     Note,
     Problem,
-    _new_span,
+    span_of,
     note_title,
 )
 
@@ -107,7 +107,7 @@ def _heading(record: tuple[Any, ...]) -> Heading:
     h1(heading, text)
     h2(heading, slug)
     h3(heading, explicit_id)
-    h4(heading, _new_span(*span))
+    h4(heading, span_of(span))
     return heading
 
 
@@ -124,19 +124,19 @@ def _link(record: tuple[Any, ...]) -> Link:
     s6(link, in_frontmatter)
     s7(link, external)
     s8(link, key)
-    s9(link, _new_span(*span))
-    s10(link, None if target_span is None else _new_span(*target_span))
+    s9(link, span_of(span))
+    s10(link, None if target_span is None else span_of(target_span))
     return link
 
 
 def _block(record: tuple[Any, ...]) -> Block:
     block_id, span = record
-    return Block(block_id, _new_span(*span))
+    return Block(block_id, span_of(span))
 
 
 def _problem(record: tuple[Any, ...]) -> Problem:
     rule, message, span, severity, data = record
-    return Problem(rule, message, _new_span(*span), severity, data)
+    return Problem(rule, message, span_of(span), severity, data)
 
 
 def decode_note(blob: bytes, path: str) -> Note | None:
@@ -211,7 +211,7 @@ def decode_findings(blob: bytes) -> list[Finding] | None:
             for setter, value in zip(
                 _FINDING,
                 (
-                    code, rule, severity, path, _new_span(*span), message,
+                    code, rule, severity, path, span_of(span), message,
                     pickle.loads(data) if type(data) is bytes else data, fingerprint,
                     tuple(map(_edit, edits)), identity,
                 ),

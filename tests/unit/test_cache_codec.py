@@ -85,7 +85,7 @@ def _assert_identical(decoded: Note | None, expected: Note) -> None:
     with pytest.raises(FrozenInstanceError):
         decoded.size = 1  # type: ignore[misc]
     for link in decoded.links:
-        with pytest.raises(FrozenInstanceError):
+        with pytest.raises(AttributeError):  # a span is a named tuple: never changed either
             link.span.start = 1  # type: ignore[misc]
 
 
@@ -127,7 +127,7 @@ def test_spans_pickle_to_equal_frozen_spans() -> None:
     span = _span(5)
     copy = pickle.loads(pickle.dumps(span, protocol=pickle.HIGHEST_PROTOCOL))
     assert copy == span and hash(copy) == hash(span) and type(copy) is Span
-    with pytest.raises(FrozenInstanceError):
+    with pytest.raises(AttributeError):
         copy.line = 2  # type: ignore[misc]
 
 
