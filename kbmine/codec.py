@@ -40,8 +40,8 @@ from kbmine.model import (
     Link,
     Note,
     Problem,
-    span_of,
     note_title,
+    span_of,
 )
 
 __all__ = ["decode_findings", "decode_note", "encode_findings", "encode_note"]
@@ -61,8 +61,6 @@ def _setters(cls: type, names: str) -> tuple[_Setter, ...]:
     return tuple(getattr(cls, name).__set__ for name in names.split())
 
 
-_HEADING = _setters(Heading, "level text slug explicit_id span")
-_LINK = _setters(Link, "kind raw target anchor label is_embed in_frontmatter external frontmatter_key span target_span")
 _NOTE_FIELDS = (
     "frontmatter aliases headings blocks links body_start size content_hash encoding has_frontmatter h1 "
     "code_ranges prose_ranges tasks_open problems mention_ranges passages kbmine_comments"
@@ -101,32 +99,17 @@ def encode_note(note: Note) -> bytes:
 
 def _heading(record: tuple[Any, ...]) -> Heading:
     level, text, slug, explicit_id, span = record
-    h0, h1, h2, h3, h4 = _HEADING
-    heading = _new(Heading)
-    h0(heading, level)
-    h1(heading, text)
-    h2(heading, slug)
-    h3(heading, explicit_id)
-    h4(heading, span_of(span))
-    return heading
+    return _new_heading((level, text, slug, span_of(span), explicit_id))
 
 
 def _link(record: tuple[Any, ...]) -> Link:
     kind, raw, target, anchor, label, is_embed, in_frontmatter, external, key, span, target_span = record
-    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10 = _LINK
-    link = _new(Link)
-    s0(link, kind)
-    s1(link, raw)
-    s2(link, target)
-    s3(link, anchor)
-    s4(link, label)
-    s5(link, is_embed)
-    s6(link, in_frontmatter)
-    s7(link, external)
-    s8(link, key)
-    s9(link, span_of(span))
-    s10(link, None if target_span is None else span_of(target_span))
-    return link
+    target_at = None if target_span is None else span_of(target_span)
+    return _new_link((kind, raw, target, anchor, label, span_of(span), target_at, is_embed, in_frontmatter, external, key))
+
+
+#: A heading (a link) from its fields in order, built in C; a ``TypeError`` for a wrong count.
+_new_heading, _new_link = Heading._make, Link._make
 
 
 def _block(record: tuple[Any, ...]) -> Block:

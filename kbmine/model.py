@@ -102,9 +102,8 @@ class Span(NamedTuple):
 span_of: Callable[[Iterable[int]], Span] = Span._make
 
 
-@dataclass(frozen=True, slots=True)
-class Heading(_Compact):
-    """A heading with the anchors other notes may use to reach it."""
+class Heading(NamedTuple):
+    """A heading with the anchors other notes may use to reach it (a named tuple, as :class:`Span` is)."""
 
     level: int
     text: str
@@ -121,14 +120,14 @@ class Block(_Compact):
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Link(_Compact):
+class Link(NamedTuple):
     """One link occurrence as written in a note.
 
     ``target`` is the path or note name with percent-encoding decoded and the
     anchor split off; ``anchor`` is the part after ``#`` (``None`` when there is
     none). ``target_span`` covers the destination as written (for a reference
-    link: inside its definition), which is what a repair edits.
+    link: inside its definition), which is what a repair edits. A named tuple,
+    as :class:`Span` is: a run reads back tens of thousands from the cache.
     """
 
     kind: LinkKind

@@ -17,7 +17,7 @@ import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -195,7 +195,7 @@ class ReportedNames:
         note = parse_note(path, data, kb.config.dialect, kb.config.parse_timeout, min_passage_words=sys.maxsize)
         source = decode_note(data)
         # Resolved without their anchors: the resolver reads the target's headings, and a new note has none there.
-        linked = {kb.resolver.resolve(path, replace(link, anchor=None)).path for link in note.links if link.kind != "definition"}
+        linked = {kb.resolver.resolve(path, link._replace(anchor=None)).path for link in note.links if link.kind != "definition"}
         edits = []
         for key, how, span, mention in matcher.mentions(note, source):
             target = table.names.targets[key]
