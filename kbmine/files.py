@@ -98,8 +98,8 @@ def scan_kb(root: Path, config: Config) -> Scan:
     exclude = glob_matcher(DEFAULT_EXCLUDE + config.exclude)
     include = glob_matcher(config.include)
     real_root = os.path.realpath(root)
-    scan.git = gitops.work_tree_files(root) if config.respect_gitignore else None
-    allowed = scan.git.unignored if scan.git is not None else None
+    # git lists the files it tracks or would track while the folders are walked.
+    listing = gitops.start_work_tree_files(root) if config.respect_gitignore else None
     extensions = config.extensions
     stack = [("", str(root))]
     while stack:
@@ -154,8 +154,6 @@ def scan_kb(root: Path, config: Config) -> Scan:
                     # Opening a FIFO would block the run; a device could stream forever.
                     scan.problems.append(ScanProblem(path, "not a regular file (a FIFO, socket or device); not read"))
                 continue
-            if allowed is not None and path not in allowed:
-                continue
             if name.lower().endswith(extensions) and not name.startswith("."):
                 if is_link:
                     # Another name for the note it points at, which is checked under its own: read as a
@@ -169,5 +167,12 @@ def scan_kb(root: Path, config: Config) -> Scan:
                     scan.stats[path] = file_status(info)
                     continue
             scan.files.add(path)
+    scan.git = listing() if listing is not None else None
+    if scan.git is not None:  # what git ignores is no part of the KB
+        allowed = scan.git.unignored
+        scan.notes = [path for path in scan.notes if path in allowed]
+        scan.files = {path for path in scan.files if path in allowed}
+        scan.symlinked = {path: target for path, target in scan.symlinked.items() if path in allowed}
+        scan.stats = {path: status for path, status in scan.stats.items() if path in allowed}
     scan.notes.sort()
     return scan

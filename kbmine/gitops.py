@@ -13,8 +13,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,15 +54,45 @@ def _git_output(root: Path, *args: str, timeout: float) -> str | None:
     ``None`` when git is missing, times out or fails: outside a work tree
     these queries have no answer, and the callers fall back.
     """
+    return _start_git(root, *args, timeout=timeout)()
+
+
+def _start_git(root: Path, *args: str, timeout: float) -> Callable[[], str | None]:
+    """Start ``git -C root ARGS``; the call returned waits for its output (see :func:`_git_output`).
+
+    git runs (and a thread reads its output, so a long one never stalls on
+    a full pipe) while the caller does something else.
+    """
     try:
-        completed = subprocess.run(
-            ["git", "-C", str(root), *_UTF8_LOG, *args], capture_output=True, env=clean_git_env(), timeout=timeout, check=False
+        process = subprocess.Popen(
+            ["git", "-C", str(root), *_UTF8_LOG, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=clean_git_env(),
         )
     except (OSError, subprocess.SubprocessError):
-        return None
-    if completed.returncode != 0:
-        return None
-    return completed.stdout.decode("utf-8", "surrogateescape")
+        return lambda: None
+    stdout = process.stdout
+    assert stdout is not None
+    output: list[bytes] = []
+    reader = threading.Thread(target=lambda: output.append(stdout.read()), daemon=True)
+    reader.start()
+
+    def finish() -> str | None:
+        reader.join(timeout)
+        if reader.is_alive():  # git hangs: stop it, which ends its output and the reader with it
+            process.kill()
+            reader.join(5)
+        code = process.wait()
+        if reader.is_alive():
+            return None  # the reader keeps the pipe it still reads from
+        stdout.close()
+        if code != 0 or not output:
+            return None
+        return output[0].decode("utf-8", "surrogateescape")
+
+    return finish
 
 
 @dataclass(frozen=True)
@@ -78,7 +109,17 @@ class WorkTreeFiles:
 
 def work_tree_files(root: Path) -> WorkTreeFiles | None:
     """What git says of the files under ``root``, from one ``ls-files``; ``None`` outside a work tree."""
-    listed = _git_output(root, "ls-files", "-z", "-t", "--cached", "--others", "--deleted", "--exclude-standard", timeout=60)
+    return start_work_tree_files(root)()
+
+
+def start_work_tree_files(root: Path) -> Callable[[], WorkTreeFiles | None]:
+    """Start :func:`work_tree_files`; the call returned waits for its answer (git lists the
+    files while the caller walks the folders)."""
+    listing = _start_git(root, "ls-files", "-z", "-t", "--cached", "--others", "--deleted", "--exclude-standard", timeout=60)
+    return lambda: _work_tree_files(listing())
+
+
+def _work_tree_files(listed: str | None) -> WorkTreeFiles | None:
     if listed is None:
         return None
     unignored: set[str] = set()
