@@ -16,9 +16,9 @@ import gc
 import importlib
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
 
 from kbmine.heap import frozen_heap
@@ -32,10 +32,6 @@ R = TypeVar("R")
 PARALLEL_MIN_BYTES = 3_000_000
 
 _SHARED: Any = None
-#: The call a :class:`Background` child runs: set just before the fork, which hands it over.
-_CALL: tuple[Callable[[], Any], Callable[[], Any]] | None = None
-
-
 #: What the workers of a pool (parsing notes, scanning them for mentions) use, imported before
 #: the fork so they inherit it: each worker imported them itself (a fifth of a second each).
 _INHERITED = ("numpy", "kbmine.parse.notes")
@@ -92,50 +88,75 @@ class Background(Generic[R]):
     ``work`` is not pickled (the child inherits it), only its result is. Where
     fork is unavailable, or ``size`` (bytes of text) is too small to pay for
     a process, ``work`` runs here, when its result is asked for. Exceptions
-    are raised by :meth:`result` either way. ``in_child`` runs first in the
-    child only (e.g. to open its own database connection).
+    are raised by :meth:`result` either way; a child that dies without an
+    answer (killed, out of memory) has its work done here. ``in_child`` runs
+    first in the child only (e.g. to open its own database connection).
+
+    A bare ``fork`` and a pipe: a one-worker process pool (its queues, its
+    manager thread, its shutdown) cost the parent 15-20 ms per child, and a
+    run after an edit forks three (duplicate-claim, two cache writers).
     """
 
     def __init__(self, work: Callable[[], R], *, size: int, in_child: Callable[[], Any] = lambda: None) -> None:
         self._work = work
-        self._pool: ProcessPoolExecutor | None = None
-        self._future: Any = None
-        if size < PARALLEL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
+        self._child: tuple[int, int] | None = None  # its pid and the pipe its answer comes through
+        if size < PARALLEL_MIN_BYTES or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
             return
-        # No before_fork(): the child imports what it uses. Importing numpy and the parser here
-        # cost the run 0.07 s before the fork of a cache writer, which needs neither.
-        global _CALL
-        _CALL = (in_child, work)
+        reading, writing = os.pipe()
         try:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-            self._future = self._pool.submit(_call)  # forks now: the child has the call
-        finally:
-            _CALL = None
+            pid = os.fork()
+        except OSError:  # no process to spare: the work is done here
+            os.close(reading)
+            os.close(writing)
+            return
+        if pid == 0:
+            os.close(reading)
+            _answer(writing, in_child, work)  # never returns
+        os.close(writing)
+        self._child = (pid, reading)
 
     @property
     def apart(self) -> bool:
         """Whether ``work`` runs in a child (else it runs here, in :meth:`result`)."""
-        return self._pool is not None
+        return self._child is not None
 
     def result(self) -> R:
-        if self._pool is None:
+        """The work's result (raising what it raised); asked for once."""
+        if self._child is None:
             return self._work()
+        pid, reading = self._child
+        self._child = None
+        with os.fdopen(reading, "rb") as pipe:
+            answer = pipe.read()
+        os.waitpid(pid, 0)
+        if not answer:  # the child died without answering: do the work here
+            return self._work()
+        succeeded, value = pickle.loads(answer)
+        if succeeded:
+            return value  # type: ignore[no-any-return]
+        raise value
+
+
+def _answer(writing: int, in_child: Callable[[], Any], work: Callable[[], Any]) -> None:
+    """In a :class:`Background` child: do the work, send back its result (or what it raised), exit.
+
+    What the child inherited goes to the collector's permanent generation
+    first: a collection walking the parent's heap writes to every object's
+    header and so copies every page of it. The cache writer, encoding a
+    run's findings, took three to six times as long in its child as in the
+    parent before.
+    """
+    try:
+        gc.freeze()
+        in_child()
+        answer = pickle.dumps((True, work()), pickle.HIGHEST_PROTOCOL)
+    except BaseException as exc:  # noqa: BLE001 -- whatever the work raised is the parent's to raise
         try:
-            value: R = self._future.result()
-            return value
-        except BrokenProcessPool:  # the child died (killed, out of memory): do the work here
-            return self._work()
-        finally:
-            self._pool.shutdown()
-
-
-def _call() -> Any:
-    """A :class:`Background` child's work. What the child inherited goes to the collector's
-    permanent generation first: a collection walking the parent's heap writes to every
-    object's header and so copies every page of it. The cache writer, encoding a run's
-    findings, took three to six times as long in its child as in the parent before."""
-    assert _CALL is not None
-    gc.freeze()
-    in_child, work = _CALL
-    in_child()
-    return work()
+            answer = pickle.dumps((False, exc), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 -- an exception that does not pickle still says what went wrong
+            answer = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")), pickle.HIGHEST_PROTOCOL)
+    try:
+        with os.fdopen(writing, "wb") as pipe:
+            pipe.write(answer)
+    finally:
+        os._exit(0)  # no atexit handlers, no flushing of the parent's buffers

@@ -41,6 +41,35 @@ def test_background_runs_here_when_too_small_and_raises_what_the_work_raises() -
         Background(fail, size=0).result()
 
 
+def test_a_child_that_dies_without_answering_has_its_work_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kbmine.parallel, "PARALLEL_MIN_BYTES", 0)
+    parent = os.getpid()
+
+    def die_in_the_child() -> int:
+        if os.getpid() != parent:
+            os._exit(9)  # killed, out of memory: no answer comes back
+        return 42
+
+    job = Background(die_in_the_child, size=1)
+    assert job.apart and job.result() == 42
+
+
+def test_a_big_answer_and_an_unpicklable_error_come_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kbmine.parallel, "PARALLEL_MIN_BYTES", 0)
+    big = Background(lambda: b"x" * 5_000_000, size=1)  # far more than a pipe holds
+    assert big.result() == b"x" * 5_000_000
+
+    class Odd(Exception):
+        def __reduce__(self) -> str:
+            raise TypeError("cannot pickle")
+
+    def fail() -> None:
+        raise Odd("the reason")
+
+    with pytest.raises(RuntimeError, match="Odd: the reason"):
+        Background(fail, size=1).result()
+
+
 def test_a_rule_run_apart_gives_the_same_findings_and_fills_the_cache(
     make_kb: MakeKB, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
