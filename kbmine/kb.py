@@ -657,7 +657,7 @@ def load(
             writes=("file_hashes",),
         )
     for problem in scan.problems:
-        if problem.path.lower().endswith(config.extensions) and problem.path not in contents:
+        if problem.path.lower().endswith(config.extensions) and problem.path not in hashes:
             read_errors.setdefault(problem.path, problem.message)
     kb = KB(
         root=root,
@@ -665,7 +665,7 @@ def load(
         files=frozenset(scan.files),
         dirs=frozenset(scan.dirs),
         scan_problems=tuple(p for p in scan.problems if p.path not in read_errors),
-        stats=LoadStats(notes=len(contents) + len(read_errors) + len(oversize)),
+        stats=LoadStats(notes=len(hashes) + len(read_errors) + len(oversize)),
         cache=cache,
         contents=NoteBytes(base, hashes, contents, config.max_note_size),
         hashes=hashes,

@@ -60,6 +60,7 @@ def test_settled_notes_are_not_read_again(make_kb: MakeKB, reads: list[str]) -> 
     reads.clear()
     kb = load(root, load_config(root), jobs=1)
     assert reads == [] and isinstance(kb.contents, NoteBytes)
+    assert kb.stats.notes == len(kb.hashes) == 4  # counted, though none was read
     assert run_checks(kb) and reads == []  # a warm run: the stored findings, no note read
     (root / "a.md").write_text("# A\n\nAbout B here. [gone](gone.md) [also gone](gone-too.md)\n", encoding="utf-8")
     after = _findings(root)
