@@ -195,13 +195,20 @@ def run_key(kb: KB, rules: list[Rule], *, report_unused_suppressions: bool = Fal
 
 
 def run_checks(
-    kb: KB, rules: list[Rule] | None = None, *, report_unused_suppressions: bool = False, key: str | None = None
+    kb: KB,
+    rules: list[Rule] | None = None,
+    *,
+    report_unused_suppressions: bool = False,
+    key: str | None = None,
+    while_waiting: Callable[[list[Finding]], None] | None = None,
 ) -> list[Finding]:
     """Run ``rules`` (default: per the KB's config) and return findings sorted by place.
 
     Suppressed findings are dropped (see :mod:`kbmine.suppress`). The result
     is cached under :func:`run_key` (pass ``key`` if you computed it already):
     a run on an unchanged KB returns it without parsing a single note.
+    ``while_waiting`` gets the findings made so far when the run starts to
+    wait for the rules run apart (a caller may prepare its report of them).
     """
     if rules is None:
         rules = select_rules(kb.config.select, kb.config.ignore)
@@ -225,7 +232,7 @@ def run_checks(
     from kbmine.checks.reuse import WRITES
 
     with frozen_heap():
-        found, keeper = _run(kb, rules)
+        found, keeper = _run(kb, rules, while_waiting)
         findings = apply_suppressions(kb, found, all_rules(), report_unused_suppressions)
     if kb.cache is not None:
         cache, notices = kb.cache, list(kb.notices)
@@ -240,7 +247,9 @@ def run_checks(
     return findings
 
 
-def _run(kb: KB, rules: list[Rule]) -> tuple[list[Finding], Callable[[], None] | None]:
+def _run(
+    kb: KB, rules: list[Rule], while_waiting: Callable[[list[Finding]], None] | None = None
+) -> tuple[list[Finding], Callable[[], None] | None]:
     """The findings of ``rules``, sorted by place, and what keeps them for the next run (see
     :meth:`kbmine.checks.reuse.Reuse.keeper`)."""
     config = kb.config
@@ -271,6 +280,9 @@ def _run(kb: KB, rules: list[Rule]) -> tuple[list[Finding], Callable[[], None] |
         elif chosen.name in apart:
             from kbmine.codec import decode_findings
 
+            if while_waiting is not None:
+                while_waiting(findings)
+                while_waiting = None
             encoded, notices = apart[chosen.name].result()
             decoded = decode_findings(encoded)
             if decoded is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -83,7 +84,14 @@ def check(
             typer.echo(f"kbmine: note: {notice}", err=True)
         emit(report, output, fmt)
         raise typer.Exit(EXIT_FINDINGS if failing_count and not exit_zero else EXIT_CLEAN)
-    findings = run_checks(kb, rules, report_unused_suppressions=report_unused, key=findings_key)
+    prepare = None
+    if fmt == "json":
+        from kbmine.report.json import JsonLines
+
+        lines = JsonLines()
+        context = dataclasses.replace(context, lines=lines)
+        prepare = lines.add  # written while the run waits for duplicate-claim's child
+    findings = run_checks(kb, rules, report_unused_suppressions=report_unused, key=findings_key, while_waiting=prepare)
     if changed_since is not None:
         from kbmine.scope import affected_notes
 

@@ -28,6 +28,8 @@ class ReportContext:
     notes: int = 0
     #: Prefix that makes a KB-relative path relative to the working folder (for CI annotations).
     prefix: str = ""
+    #: Report lines written ahead of time for some findings (see :class:`kbmine.report.json.JsonLines`).
+    lines: Any = field(default=None, repr=False, compare=False)
 
 
 Formatter = Callable[[Sequence[Finding], ReportContext], str]

@@ -9,7 +9,7 @@ from kbmine.model import Finding
 from kbmine.report import ReportContext, summary
 from kbmine.report.portable import dumps
 
-__all__ = ["finding_dict", "format_json"]
+__all__ = ["JsonLines", "finding_dict", "format_json"]
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -30,6 +30,28 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
+class JsonLines:
+    """Findings' report lines written ahead of time, while the run still waits for others.
+
+    A check after an edit waits at its end for duplicate-claim's child
+    (see :func:`kbmine.checks.run_checks`, ``while_waiting``); encoding the
+    findings it already has meanwhile takes a part of the report off the
+    path to the exit. A line is used only for the very finding object it
+    was written for.
+    """
+
+    def __init__(self) -> None:
+        self._lines: dict[int, tuple[Finding, str]] = {}
+
+    def add(self, findings: Sequence[Finding]) -> None:
+        for finding in findings:
+            self._lines[id(finding)] = (finding, dumps(finding_dict(finding)))
+
+    def line(self, finding: Finding) -> str:
+        known = self._lines.get(id(finding))
+        return known[1] if known is not None and known[0] is finding else dumps(finding_dict(finding))
+
+
 def format_json(findings: Sequence[Finding], context: ReportContext) -> str:
     """The report document, one finding per line: a diff or ``grep`` shows whole
     findings, and each line goes through the C encoder (a pretty-printed report
@@ -41,8 +63,9 @@ def format_json(findings: Sequence[Finding], context: ReportContext) -> str:
     # One join over the whole document: building each line, then the list, then the document
     # copied the report's megabytes three times over.
     parts = [head, '  "findings": [\n    ']
+    lines: JsonLines = context.lines if isinstance(context.lines, JsonLines) else JsonLines()
     for finding in findings:
-        parts.append(dumps(finding_dict(finding)))
+        parts.append(lines.line(finding))
         parts.append(",\n    ")
     parts[-1] = "\n  ],\n"
     parts.append(tail)

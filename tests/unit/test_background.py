@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,3 +119,31 @@ def test_a_rule_run_apart_gives_the_same_findings_and_fills_the_cache(
     # Each cached run forked a child for the rule and one for each cache write (the hashes of the
     # files it read, the notes it parsed, its findings); the last load read no file.
     assert len(pids) == 8 and str(os.getpid()) not in pids
+
+
+def test_while_waiting_gets_the_findings_made_so_far_and_the_report_stays_the_same(
+    make_kb: MakeKB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kbmine.report import ReportContext, format_findings
+    from kbmine.report.json import JsonLines
+
+    root = make_kb({"a.md": f"# A\n\n{CLAIM}\n", "b.md": f"# B\n\n{CLAIM}\n", "c.md": "# C\n\n[[a]] [[missing]]\n"})
+    monkeypatch.setattr(kbmine.parallel, "PARALLEL_MIN_BYTES", 0)
+    lines = JsonLines()
+    handed: list[list[str]] = []
+
+    def prepare(findings: list[Any]) -> None:
+        handed.append(sorted({f.rule for f in findings}))
+        lines.add(findings)
+
+    kb = load(root, load_config(root), use_cache=False, jobs=2)
+    findings = run_checks(kb, while_waiting=prepare)
+    assert len(handed) == 1 and "broken-link" in handed[0] and "duplicate-claim" not in handed[0]
+    context = ReportContext(root=str(root), version="0")
+    prepared = format_findings("json", findings, replace(context, lines=lines))
+    assert prepared == format_findings("json", findings, context)
+    assert any(f.rule == "duplicate-claim" for f in findings)
+    # The lines written while waiting are the ones the report used: every other rule's finding is that very object.
+    written = [f for f in findings if lines._lines.get(id(f), (None,))[0] is f]
+    assert written == [f for f in findings if f.rule != "duplicate-claim"]
+
