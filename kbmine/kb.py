@@ -379,7 +379,7 @@ class KB:
         if self._git_dates_job is not None and self._git_dates_job[0] == os.getpid():
             self.git_dates  # a cached property, computed here for its effect
         if self._dirty_files_job is not None and self._dirty_files_job[0] == os.getpid():
-            self.dirty_files
+            self.dirty_files  # the same
 
     @cached_property
     def dirty_files(self) -> set[str] | None:
