@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -145,6 +146,24 @@ def test_changed_since_reports_changed_notes_and_notes_their_change_breaks(make_
     findings = _json(root, "--changed-since", "HEAD", "--select", "broken-link")["findings"]
     # b.md did not change but its link broke with the rename; a.md's old finding is out of scope.
     assert sorted(f["path"] for f in findings) == ["README.md", "b.md"]
+
+
+def test_a_replayed_report_is_the_report_written_in_any_form(make_kb: MakeKB, tmp_path: Path) -> None:
+    """A warm run replays the stored report (kept as the bytes written, or as text for a terminal):
+    to a file, to stdout and as text, it is what a fresh run writes, byte for byte."""
+    root = make_kb(DEFECTS | {"caf\u00e9.md": "# Caf\u00e9\n\n[x](n\u00f6where.md)\n"})
+    fresh = run_kbmine("check", str(root), "--no-cache", "--format", "json", "-o", str(tmp_path / "fresh.json"))
+    assert fresh.returncode == 1, fresh.stderr
+    expected = (tmp_path / "fresh.json").read_bytes()
+    for name in ("cold.json", "warm.json"):
+        assert run_kbmine("check", str(root), "--format", "json", "-o", str(tmp_path / name)).returncode == 1
+        assert (tmp_path / name).read_bytes() == expected
+    to_stdout = subprocess.run(
+        [sys.executable, "-m", "kbmine", "check", str(root), "--format", "json"], capture_output=True, check=False
+    )
+    assert to_stdout.stdout == expected
+    texts = [run_kbmine("check", str(root), "--format", "text", *extra).stdout for extra in ((), (), ("--no-cache",))]
+    assert texts[0] == texts[1] == texts[2] and "n\u00f6where.md" in texts[0]
 
 
 def test_every_command_has_help() -> None:

@@ -62,21 +62,36 @@ def progress_callback() -> Any:
 MACHINE_FORMATS = frozenset({"json", "sarif", "junit", "graphml", "gexf", "dot"})
 
 
-def emit(text: str, output: Path | None, fmt: str) -> None:
-    """Write a report to ``output`` or stdout.
+def emit(report: str | bytes, output: Path | None, fmt: str) -> None:
+    """Write a report (text, or text already encoded by :func:`as_written`) to ``output`` or stdout.
 
     A machine format goes out as UTF-8 bytes even under a Latin-1 or ASCII
     locale; text for people follows the terminal's encoding. A file name that
     is not UTF-8 is written as its own bytes, as the terminal shows it.
     """
-    if output is not None:
-        output.write_text(text, encoding="utf-8", errors="surrogateescape")
-    elif fmt in MACHINE_FORMATS:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
-        sys.stdout.buffer.flush()
+    if output is not None or fmt in MACHINE_FORMATS:
+        data = as_written(report, output, fmt)
+        assert isinstance(data, bytes)
+        if output is not None:
+            output.write_bytes(data)
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(report if isinstance(report, str) else report.decode("utf-8", "surrogateescape"))
+
+
+def as_written(report: str | bytes, output: Path | None, fmt: str) -> str | bytes:
+    """``report`` as :func:`emit` writes it: UTF-8 bytes to a file or in a machine format, else text.
+
+    Encoded once, the same bytes go out and into the cache (a report kept as
+    bytes pickles and unpickles in a fifth of the time of its text: 4.6 MB of
+    JSON for commonplace's findings).
+    """
+    if isinstance(report, str) and (output is not None or fmt in MACHINE_FORMATS):
+        return report.encode("utf-8", "surrogateescape")
+    return report
 
 
 def display_prefix(root: Path) -> str:

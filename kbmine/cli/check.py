@@ -17,6 +17,7 @@ from kbmine.cli._common import (
     JobsOption,
     NoCacheOption,
     PathArgument,
+    as_written,
     display_prefix,
     emit,
     progress_callback,
@@ -78,7 +79,7 @@ def check(
     findings_key = run_key(kb, rules, report_unused_suppressions=report_unused)
     report_key = f"{findings_key}:{fmt}:{context!r}"
     stored = kb.cache.get_blob("report", report_key) if replayable and kb.cache is not None else None
-    if isinstance(stored, tuple) and len(stored) == 3 and isinstance(stored[0], str):
+    if isinstance(stored, tuple) and len(stored) == 3 and isinstance(stored[0], (str, bytes)):
         report, failing_count, notices = stored
         for notice in notices:
             typer.echo(f"kbmine: note: {notice}", err=True)
@@ -108,7 +109,7 @@ def check(
         findings = filter_new(findings, read_baseline(baseline), set(kb.hashes) | set(kb.read_errors) | set(kb.oversize))
     for notice in kb.notices:
         typer.echo(f"kbmine: note: {notice}", err=True)
-    report = format_findings(fmt, findings, context)
+    report = as_written(format_findings(fmt, findings, context), output, fmt)
     failing = [f for f in findings if f.severity != "info"]
     if replayable and kb.cache is not None:
         kb.cache.put_blob("report", report_key, (report, len(failing), list(kb.notices)))
