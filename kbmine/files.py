@@ -20,7 +20,7 @@ from pathlib import Path
 from kbmine import gitops
 from kbmine.config import DEFAULT_EXCLUDE, Config
 
-__all__ = ["Scan", "ScanProblem", "scan_kb", "glob_matcher"]
+__all__ = ["FileStatus", "Scan", "ScanProblem", "file_status", "scan_kb", "glob_matcher"]
 
 
 #: What says a file may have changed: device, inode, mode, size, modification and change times (ns).
@@ -54,7 +54,6 @@ class Scan:
     symlinked: dict[str, str] = field(default_factory=dict)
     #: Each note's file status as the scan saw it (see :func:`file_status`).
     stats: dict[str, FileStatus] = field(default_factory=dict)
-
 
 
 @lru_cache(maxsize=512)

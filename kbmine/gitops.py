@@ -31,6 +31,8 @@ __all__ = [
     "dirty_files",
     "file_dates",
     "head_commit",
+    "start_dirty_files",
+    "start_work_tree_files",
     "work_tree_files",
     "WorkTreeFiles",
 ]
@@ -228,8 +230,17 @@ def file_versions(root: Path, wanted: list[tuple[str, str]]) -> dict[tuple[str, 
 
 def dirty_files(root: Path) -> set[str] | None:
     """Paths under ``root`` (relative to it) that differ from HEAD or are untracked."""
-    status = _git_output(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".", timeout=60)
-    prefix = _git_output(root, "rev-parse", "--show-prefix", timeout=30)
+    return start_dirty_files(root)()
+
+
+def start_dirty_files(root: Path) -> Callable[[], set[str] | None]:
+    """Start :func:`dirty_files`; the call returned waits for its answer (git works meanwhile)."""
+    status = _start_git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".", timeout=60)
+    prefix = _start_git(root, "rev-parse", "--show-prefix", timeout=30)
+    return lambda: _dirty_files(status(), prefix())
+
+
+def _dirty_files(status: str | None, prefix: str | None) -> set[str] | None:
     if status is None or prefix is None:
         return None
     base = prefix.strip()

@@ -14,7 +14,7 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -98,8 +98,8 @@ class KB:
     _signatures: dict[str, bytes] = field(default_factory=dict, repr=False)
     #: The process that started it, HEAD and the git dates being read in a thread (see prefetch_git_dates).
     _git_dates_job: tuple[int, str, Future[dict[str, tuple[int, int]] | None]] | None = field(default=None, repr=False)
-    #: The process that started it and the changed files being read in a thread (see prefetch_git_dates).
-    _dirty_files_job: tuple[int, Future[set[str] | None]] | None = field(default=None, repr=False)
+    #: The process that started it and the wait for the changed files git is listing (see prefetch_git_dates).
+    _dirty_files_job: tuple[int, Callable[[], set[str] | None]] | None = field(default=None, repr=False)
 
     @cached_property
     def fingerprint(self) -> str:
@@ -315,6 +315,13 @@ class KB:
             old_notes[path] = old
         return old_notes
 
+    def judged_notes(self, judged: Collection[str] | None) -> Mapping[str, Note]:
+        """The notes a rule judges: all of them (``None``), or those of ``judged`` that exist, in
+        path order (a rule of scope ``"note"`` after an edit: see :mod:`kbmine.checks.reuse`)."""
+        if judged is None:
+            return self.notes
+        return {path: self.notes[path] for path in sorted(judged) if path in self.notes}
+
     def resolutions_of(self, path: str) -> tuple[Resolution, ...]:
         """The resolutions of note ``path``'s links: from :attr:`resolutions` once they are
         computed, else resolved here (for a rule that needs a few notes' only, such as
@@ -332,24 +339,24 @@ class KB:
             yield from ((note, link, res) for link, res in zip(note.links, resolutions[path]))
 
     def prefetch_git_dates(self) -> None:
-        """Start reading :attr:`git_dates` and :attr:`dirty_files` from git in threads, so
+        """Start reading :attr:`git_dates` (in a thread) and :attr:`dirty_files` from git, so
         that git works while the notes are parsed.
 
         On a cold run in a repository, ``git log`` with rename detection took
         a quarter of a second, waited for at the end by stale-status and again
         by duplicate-claim's child; after a one-note edit, duplicate-claim's
-        child waited 0.07 s for ``git status``. Only git and the reading of its
-        output run in the threads (whose modules are all imported already):
-        the cache's connection belongs to this thread, which reads and writes it.
+        child waited 0.07 s for ``git status`` (started here by
+        :func:`~kbmine.gitops.start_dirty_files`). Only git and the reading of
+        its output run in the dates' thread (whose modules are all imported
+        already): the cache's connection belongs to this thread, which reads
+        and writes it.
         """
         from concurrent.futures import ThreadPoolExecutor
 
         from kbmine import gitops
 
         if "dirty_files" not in self.__dict__ and self._dirty_files_job is None and self.git_files is not None:
-            pool = ThreadPoolExecutor(1, thread_name_prefix="kbmine-git-status")
-            self._dirty_files_job = (os.getpid(), pool.submit(gitops.dirty_files, self.root))
-            pool.shutdown(wait=False)
+            self._dirty_files_job = (os.getpid(), gitops.start_dirty_files(self.root))
         if "git_dates" in self.__dict__ or self._git_dates_job is not None:
             return
         head, stored = self._stored_git_dates()
@@ -388,8 +395,8 @@ class KB:
 
         job = self._dirty_files_job
         if job is not None and job[0] == os.getpid():
-            return job[1].result()
-        return gitops.dirty_files(self.root)  # not prefetched, or a forked child (the thread is not in it)
+            return job[1]()
+        return gitops.dirty_files(self.root)  # not prefetched, or a forked child (the reading thread is not in it)
 
     @cached_property
     def git_dates(self) -> dict[str, tuple[int, int]] | None:

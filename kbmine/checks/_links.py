@@ -31,11 +31,9 @@ def link_findings(
     notes to judge (``None``: all), their links resolved alone (see
     :mod:`kbmine.checks.reuse`).
     """
-    if judged is None:
-        notes, resolutions = kb.notes, kb.resolutions
-    else:
-        notes = {path: kb.notes[path] for path in sorted(judged) if path in kb.notes}
-        resolutions = {path: kb.resolutions_of(path) for path in notes}
+    notes = kb.judged_notes(judged)
+    # All links resolved at once (and cached), or only the judged notes' ones.
+    resolutions = kb.resolutions if judged is None else {path: kb.resolutions_of(path) for path in notes}
     for path, note in notes.items():
         seen: Counter[str] = Counter()
         for link, resolution in zip(note.links, resolutions[path]):

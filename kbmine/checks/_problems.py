@@ -16,8 +16,7 @@ __all__ = ["problem_findings"]
 def problem_findings(kb: KB, code: str, rule: str, judged: Collection[str] | None = None) -> Iterator[Finding]:
     """The findings of the problems of rule ``rule`` recorded on the notes ``judged`` (``None``:
     all, and then also the problems of files the scan could not read as notes)."""
-    notes = kb.notes if judged is None else {path: kb.notes[path] for path in sorted(judged) if path in kb.notes}
-    for path, note in notes.items():
+    for path, note in kb.judged_notes(judged).items():
         for problem in note.problems:
             if problem.rule == rule:
                 finding = Finding(code, rule, problem.severity, path, problem.span, problem.message, dict(problem.data))

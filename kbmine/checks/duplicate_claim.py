@@ -459,7 +459,8 @@ def _passage_ages(kb: KB, items: Mapping[int, Passage], indices: list[int]) -> d
 
     # A note moved, byte for byte, since the last commit (see KB.moved_notes) is dated as at its old place.
     moved_from = {new: old for old, new in kb.moved_notes.items()}
-    dirty = {path for path in kb.dirty_files or () if path not in moved_from}  # read by git while the notes were parsed (see KB.prefetch_git_dates)
+    # The files git has as changed, read while the notes were parsed (see KB.prefetch_git_dates).
+    dirty = {path for path in kb.dirty_files or () if path not in moved_from}
     latest = max(modified for _, modified in dates.values())
     committed = {path: moved_from.get(path, path) for path in paths}  # where git has each note's history
     baseline = {path: "HEAD" if path in dirty else "HEAD^" for path in paths if committed[path] in dates}

@@ -64,6 +64,8 @@ class Reuse:
     last: dict[str, tuple[str, bytes, tuple[str, ...]]]
     #: This run's entries, to leave for the next.
     made: dict[str, _Entry] = field(default_factory=dict)
+    #: Each rule's key this run (see :func:`_key`), computed once.
+    keys: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def start(cls, kb: KB) -> Reuse:
@@ -84,7 +86,7 @@ class Reuse:
 
         if rule.scope == "kb":
             return None
-        key = _key(self.kb, rule, options)
+        key = self._key(rule, options)
         entry = self.last.get(rule.name)
         if entry is None or entry[0] != key or self._edited is None:
             return None
@@ -104,7 +106,12 @@ class Reuse:
     def record(self, rule: Rule, options: dict[str, Any], findings: list[Finding], notices: list[str]) -> None:
         """Keep the findings of ``rule``, run in full, for the next run (rules of scope ``"kb"`` are not kept)."""
         if rule.scope != "kb" and self.kb.cache is not None:
-            self.made[rule.name] = (_key(self.kb, rule, options), findings, tuple(notices))
+            self.made[rule.name] = (self._key(rule, options), findings, tuple(notices))
+
+    def _key(self, rule: Rule, options: dict[str, Any]) -> str:
+        if rule.name not in self.keys:
+            self.keys[rule.name] = _key(self.kb, rule, options)
+        return self.keys[rule.name]
 
     def keeper(self) -> Callable[[], None] | None:
         """What leaves this run's entries for the next run (``None``: nothing to leave), for the

@@ -137,10 +137,9 @@ def stale_status(kb: KB, options: dict[str, Any], *, judged: Collection[str] | N
     date_keys = _option(options, "date_keys", DATE_KEYS)
     max_age = float(options.get("max_age_days", 180))
     tolerance = float(options.get("date_tolerance_days", 60))
-    if judged is None:
-        judging, resolutions_of = kb.notes, kb.resolutions.__getitem__
-    else:  # only these notes' links are resolved (see kbmine.checks.reuse)
-        judging, resolutions_of = {path: kb.notes[path] for path in sorted(judged) if path in kb.notes}, kb.resolutions_of
+    judging = kb.judged_notes(judged)
+    # All links resolved at once (and cached), or only the notes that need them (see kbmine.checks.reuse).
+    resolutions_of = kb.resolutions.__getitem__ if judged is None else kb.resolutions_of
     successors: dict[str, str | None] = {}
 
     def successor(path: str) -> str | None:
