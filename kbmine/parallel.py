@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Generic, TypeVar
 
-from kbmine.heap import frozen_heap
+from kbmine.heap import frozen_heap, reuse_freed_memory
 
 __all__ = ["PARALLEL_MIN_BYTES", "Background", "before_fork", "fork_map", "shared"]
 
@@ -38,7 +38,9 @@ _INHERITED = ("numpy", "kbmine.parse.notes")
 
 
 def before_fork() -> None:
-    """Import what forked workers and children will use (see :data:`_INHERITED`), once, here."""
+    """Import what forked workers and children will use (see :data:`_INHERITED`), once, here,
+    and let them reuse freed memory (:func:`~kbmine.heap.reuse_freed_memory`)."""
+    reuse_freed_memory()
     for name in _INHERITED:
         importlib.import_module(name)
 
@@ -102,6 +104,7 @@ class Background(Generic[R]):
         self._child: tuple[int, int] | None = None  # its pid and the pipe its answer comes through
         if size < PARALLEL_MIN_BYTES or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
             return
+        reuse_freed_memory()
         reading, writing = os.pipe()
         try:
             pid = os.fork()

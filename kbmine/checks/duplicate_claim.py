@@ -544,7 +544,7 @@ class _PassageFacts:
         assert source is not None  # a note with passages was decoded
         digest = self._hashes[path]
         facts = self._facts.setdefault(digest, {})
-        offsets = source.char_offsets([offset for byte_range in ranges for offset in byte_range])
+        offsets = source.char_offsets([offset for byte_range in ranges for offset in byte_range]).tolist()
         lines = source.line_starts
         for number, (byte_start, byte_end) in enumerate(ranges):
             start, end = offsets[2 * number], offsets[2 * number + 1]

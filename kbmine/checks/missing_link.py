@@ -201,13 +201,13 @@ def _scanned(text: str, fences: Sequence[int] = ()) -> tuple[str, Any, Any]:
 
 
 def _prose_words(
-    hits: list[tuple[int, int]], lengths: Any, allowed: list[tuple[int, int]], points: Any, alnum: Any
+    hits: list[tuple[int, int]], lengths: Any, allowed: Any, points: Any, alnum: Any
 ) -> list[tuple[int, int, int, bool]]:
     """``(start, end, automaton value, marked)`` of the automaton ``hits`` (whole words of the
     :func:`_scanned` text) that are words of prose; ``marked`` when a character that is neither
     a letter, a digit nor a space lies inside (then the match needs :func:`_folds_to`).
 
-    Prose means: inside one ``allowed`` range; not the tail or head of a
+    Prose means: inside one ``allowed`` range (an array start, end, start, end...); not the tail or head of a
     longer hyphenated or dotted token (``test-driven``), nor a piece of a
     path (``notes/x.md``: a file listing, a log line or a command, where a
     link is not what the writer meant); not inside ``[...]`` on its line
@@ -221,8 +221,7 @@ def _prose_words(
     # The scanned text has one more character in front, and the hit ends on the space after the word.
     ends = found[:, 0] - 1
     starts = ends - lengths[found[:, 1]]
-    range_starts = np.fromiter((start for start, _ in allowed), dtype=np.int64, count=len(allowed))
-    range_ends = np.fromiter((end for _, end in allowed), dtype=np.int64, count=len(allowed))
+    range_starts, range_ends = allowed[0::2], allowed[1::2]
     slot = np.searchsorted(range_starts, starts, side="right") - 1
     keep = (slot >= 0) & (ends <= range_ends[np.maximum(slot, 0)]) & (starts >= range_starts[np.maximum(slot, 0)])
     size = len(points)
@@ -238,9 +237,9 @@ def _prose_words(
         keep &= ~inside
     chosen = np.flatnonzero(keep)
     plain = alnum | (points == 32) | (points == 10) | (points == 9) | (points == 13) | (points == 0xA0)
-    marks = np.concatenate(([0], np.cumsum(~plain)))
+    odd = np.flatnonzero(~plain)  # few: a running count over the whole text cost more than the rest
     starts, ends = starts[chosen], ends[chosen]
-    marked = marks[ends] > marks[starts]
+    marked = np.searchsorted(odd, ends) > np.searchsorted(odd, starts)
     return list(zip(starts.tolist(), ends.tolist(), found[chosen, 1].tolist(), marked.tolist()))
 
 
@@ -606,16 +605,17 @@ class MentionMatcher:
         scanned_notes = [slot for slot, (note, _) in enumerate(notes) if note.mention_ranges]
         if not self.keys or not scanned_notes:
             return found
+        import numpy as np
+
         texts: list[str] = []
         bases: list[int] = []
-        allowed: list[tuple[int, int]] = []
+        allowed: list[Any] = []  # each note's prose ranges in the joined text, flat (start, end, ...)
         base = 0
         for slot in scanned_notes:
             note, note_source = notes[slot]
             texts.append(note_source.normalized)
             bases.append(base)
-            flat = note_source.char_offsets(note.mention_ranges.flat.tolist())
-            allowed.extend(zip((base + offset for offset in flat[::2]), (base + offset for offset in flat[1::2])))
+            allowed.append(note_source.char_offsets(note.mention_ranges.flat) + base)
             base += len(texts[-1]) + len(_FENCE)
         joined = _FENCE.join(texts)
         # One pass over the whole text: pyahocorasick copies the string on every
@@ -626,7 +626,7 @@ class MentionMatcher:
             return found  # most notes, when looking for a few new names (see mention_scans)
         candidates: list[tuple[int, int, int]] = []
         keys, marked_keys = self.keys, self._marked
-        for start, end, value, marked in _prose_words(hits, self._lengths, allowed, points, alnum):
+        for start, end, value, marked in _prose_words(hits, self._lengths, np.concatenate(allowed), points, alnum):
             group = self.scanned[value]
             index = group[0]
             if marked or len(group) > 1 or index in marked_keys:

@@ -13,10 +13,11 @@ import codecs
 import re
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import add
+from typing import Any
 
 from kbmine.model import Span
 
@@ -145,24 +146,28 @@ class SourceText:
         chunk = self.text[start : self.line_end(line) + 1].encode(self.encoding, "surrogatepass")
         return start + len(chunk[: byte - self._line_bytes[line]].decode(self.encoding, "ignore"))
 
-    def char_offsets(self, offsets: list[int]) -> list[int]:
-        """:meth:`char_offset` of many byte offsets at once (one pass over the note, not one per offset).
+    def char_offsets(self, offsets: Sequence[int]) -> Any:
+        """:meth:`char_offset` of many byte offsets at once, as an int64 numpy array (one pass
+        over the note, not one per offset).
 
         Rules that translate hundreds of ranges per note (mentions) would
-        otherwise re-encode a long line for every one of them.
+        otherwise re-encode a long line for every one of them. ``offsets`` may
+        be a machine array (:attr:`ByteRanges.flat <kbmine.model.ByteRanges.flat>`): it is read without a copy.
         """
-        if self.narrow:
-            return [max(0, byte - self.bom) for byte in offsets]
-        if self.encoding != "utf-8" or not offsets:
-            return [self.char_offset(byte) for byte in offsets]
         import numpy as np
 
+        if self.encoding != "utf-8" or not len(offsets):
+            return np.array([self.char_offset(byte) for byte in offsets], dtype=np.int64)
+        positions = np.asarray(offsets, dtype=np.int64)
+        if self.bom:
+            positions = np.maximum(positions - self.bom, 0)
+        if self.narrow:
+            return positions
         encoded = np.frombuffer(self.text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
         # Each byte that starts a character (not 10xxxxxx) begins a new character index.
         starts = np.cumsum((encoded & 0xC0) != 0x80)
         index = np.concatenate(([0], starts))
-        positions = np.clip(np.asarray(offsets, dtype=np.int64) - self.bom, 0, len(encoded))
-        return [int(value) for value in index[positions]]
+        return index[np.minimum(positions, len(encoded))]
 
     def span(self, start: int, end: int) -> Span:
         """The :class:`Span` of characters ``start:end`` (end exclusive)."""

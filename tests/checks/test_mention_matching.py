@@ -76,7 +76,7 @@ def test_the_matcher_chooses_what_a_plain_search_of_the_folded_text_chooses(part
     source = decode_note(data)
     keys = sorted({fold_name(name) for name in NAMES})
     found = [(key, mention) for key, _, _, mention in MentionMatcher.build(keys).mentions(note, source)]
-    flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair])
+    flat = source.char_offsets([offset for pair in note.mention_ranges for offset in pair]).tolist()
     assert found == _reference(source.normalized, keys, list(zip(flat[::2], flat[1::2])))
 
 

@@ -216,8 +216,8 @@ def test_char_offsets_match_char_offset_one_by_one() -> None:
         source = decode_note(data)
         # Every character boundary of the stored bytes (what spans hold).
         offsets = [source.byte_offset(char) for char in range(len(source.text) + 1)]
-        assert source.char_offsets(offsets) == [source.char_offset(byte) for byte in offsets]
-        assert source.char_offsets(offsets) == list(range(len(source.text) + 1))
+        assert source.char_offsets(offsets).tolist() == [source.char_offset(byte) for byte in offsets]
+        assert source.char_offsets(offsets).tolist() == list(range(len(source.text) + 1))
 
 
 def test_byte_table_agrees_with_encoding_slices() -> None:
