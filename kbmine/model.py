@@ -173,8 +173,13 @@ class ByteRanges:
     @classmethod
     def from_bytes(cls, data: bytes) -> ByteRanges:
         """The ranges whose :meth:`to_bytes` is ``data``."""
+        return cls.from_array(array("q", data))
+
+    @classmethod
+    def from_array(cls, flat: array[int]) -> ByteRanges:
+        """The ranges held in ``flat`` (start, end, start, end...; taken as it is, not copied)."""
         ranges = cls.__new__(cls)
-        ranges.flat = array("q", data)
+        ranges.flat = flat
         return ranges
 
     def to_bytes(self) -> bytes:

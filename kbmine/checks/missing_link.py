@@ -192,7 +192,7 @@ def _scanned(text: str, fences: Sequence[int] = ()) -> tuple[str, Any, Any]:
     lowered = points
     if "\u03a3" in text:
         lowered = np.frombuffer(_lowercase(text).encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    blanked = _scan_table()[np.minimum(lowered, 0x10000)]
+    blanked = np.take(_scan_table(), lowered, mode="clip")  # above the plane: the last entry, a space
     for index in np.flatnonzero(lowered > 0xFFFF).tolist():
         low = _lowercase(text[index])
         blanked[index] = ord(low) if low.isalnum() else 32

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from kbmine.heap import paused_gc
-from kbmine.model import ByteRanges, Link, Note, Problem, Span, content_hash, note_title, path_stem
+from kbmine.model import Link, Note, Problem, Span, content_hash, note_title, path_stem
 from kbmine.parse.frontmatter import (
     FrontmatterBlock,
     FrontmatterError,
@@ -239,11 +239,11 @@ def _parse_unsigned(
         encoding=source.encoding,
         has_frontmatter=block is not None,
         h1=body.h1,
-        code_ranges=ByteRanges(source.byte_ranges(body.code_ranges)),
-        prose_ranges=ByteRanges(source.byte_ranges(body.prose_ranges)),
+        code_ranges=source.byte_ranges(body.code_ranges),
+        prose_ranges=source.byte_ranges(body.prose_ranges),
         tasks_open=body.tasks_open,
         problems=tuple(problems),
-        mention_ranges=ByteRanges(source.byte_ranges(mention_ranges)),
+        mention_ranges=source.byte_ranges(mention_ranges),
         kbmine_comments=b"kbmine:" in data,
     )
     return note, source, candidates

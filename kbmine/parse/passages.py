@@ -155,14 +155,19 @@ def _word_hashes(texts: list[str]) -> tuple[Any, Any]:
     joined = "\x00".join(texts)
     points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     known_word = _word_table()
-    word = known_word[np.minimum(points, len(known_word) - 1)]
+    word = np.take(known_word, points, mode="clip")  # the table's last entry for the rarer points
     if len(points) and int(points.max()) >= len(known_word) - 1:
         rare = points >= len(known_word) - 1
         distinct = sorted_unique(points[rare])
         wordy = np.fromiter((_WORD.match(chr(code)) is not None for code in distinct.tolist()), bool, len(distinct))
         word[rare] = wordy[np.searchsorted(distinct, points[rare])]
-    # Word starts and ends alternate: the changes of the word mask, read in pairs.
-    bounds = np.flatnonzero(np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0)))
+    # Word starts and ends alternate: the changes of the word mask, read in pairs (and the
+    # text's ends, where it starts or ends inside a word).
+    bounds = np.flatnonzero(word[1:] != word[:-1]) + 1
+    if len(word) and word[0]:
+        bounds = np.concatenate(([0], bounds))
+    if len(word) and word[-1]:
+        bounds = np.append(bounds, len(word))
     starts, ends = bounds[0::2], bounds[1::2]
     # How many words each text has: texts are separated by one non-word character.
     text_ends = np.cumsum([len(text) + 1 for text in texts]) - 1

@@ -19,7 +19,7 @@ from itertools import chain, repeat
 from operator import add
 from typing import Any
 
-from kbmine.model import Span
+from kbmine.model import ByteRanges, Span
 
 __all__ = ["DecodeError", "SourceText", "decode_note"]
 
@@ -63,36 +63,39 @@ class SourceText:
     def _index_wide(self) -> None:
         """Find the wide characters and their running extra bytes in a few numpy passes (no loop per character).
 
-        A note where more than one character in ``_DENSE`` is wide (CJK prose)
-        gets a packed per-character table instead: lists of ints per wide
-        character would cost 70 bytes each.
+        In UTF-8 they are read off the encoded bytes (a wide character's
+        first byte is 11xxxxxx and says its width), a byte per character
+        where code points took four. A note where more than one character
+        in ``_DENSE`` is wide (CJK prose) gets a packed per-character table
+        instead: lists of ints per wide character would cost 70 bytes each.
         """
         import numpy as np
 
-        points = np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        utf8 = self.encoding == "utf-8"
-        wide = np.flatnonzero(points >= (0x80 if utf8 else 0x10000))
-        if utf8 and len(wide) > len(points) // _DENSE:
-            # The byte offset of every character and of the end: the running sum of
-            # UTF-8 widths (1 to 4 bytes by code point). A packed array, not a list:
-            # 8 bytes per character instead of a 36-byte int object each, which on
-            # a 250 MB KB was gigabytes of memory.
-            table = np.empty(len(points) + 1, dtype=np.int64)
-            table[0] = 0
-            np.cumsum(1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000), out=table[1:])
-            table += self.bom
-            self._char_bytes = array("q", table.tobytes())
-            self._wide_at, self._wide_extra = [], [self.bom]
+        if self.encoding == "utf-8":
+            encoded = np.frombuffer(self.text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+            leads = np.flatnonzero(encoded >= 0xC0)
+            if len(leads) > len(self.text) // _DENSE:
+                # The byte offset of every character and of the end: where each byte that
+                # does not continue a character (not 10xxxxxx) stands. A packed array, not a
+                # list: 8 bytes per character instead of a 36-byte int object each, which on
+                # a 250 MB KB was gigabytes of memory.
+                starts = np.flatnonzero((encoded & 0xC0) != 0x80)
+                table = np.append(starts, len(encoded)) + self.bom
+                self._char_bytes = array("q", table.astype(np.int64).tobytes())
+                self._wide_at, self._wide_extra = [], [self.bom]
+                return
+            first = encoded[leads]
+            widths = 1 + (first >= 0xE0).astype(np.int64) + (first >= 0xF0)  # extra bytes of each
+            extra = np.empty(len(leads) + 1, dtype=np.int64)
+            extra[0] = 0
+            np.cumsum(widths, out=extra[1:])
+            # A wide character's offset in characters: its byte offset less the extra bytes before it.
+            self._wide_at = (leads - extra[:-1]).tolist()
+            self._wide_extra = (extra + self.bom).tolist()
             return
-        if utf8:
-            code = points[wide]
-            widths = (code >= 0x80).astype(np.int64) + (code >= 0x800) + (code >= 0x10000)
-        else:
-            widths = np.full(len(wide), 2, dtype=np.int64)
-        extra = np.empty(len(wide) + 1, dtype=np.int64)
-        extra[0] = 0
-        np.cumsum(widths, out=extra[1:])
-        extra += self.bom
+        points = np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        wide = np.flatnonzero(points >= 0x10000)
+        extra = np.arange(len(wide) + 1, dtype=np.int64) * 2 + self.bom
         self._wide_at, self._wide_extra = wide.tolist(), extra.tolist()
 
     @property
@@ -115,25 +118,30 @@ class SourceText:
         unit = 1 if self.encoding == "utf-8" else 2
         return unit * offset + self._wide_extra[bisect_left(self._wide_at, offset)]
 
-    def _byte_offsets(self, offsets: list[int]) -> list[int]:
-        """:meth:`byte_offset` of each of ``offsets``, with no Python-level step per offset (maps of C functions)."""
-        if self.narrow:
-            return list(map(self.bom.__add__, offsets)) if self.bom else list(offsets)
-        if self._wide_at is None:
-            self._index_wide()
-        table = self._char_bytes
-        if table is not None:
-            return list(map(table.__getitem__, offsets))
-        assert self._wide_at is not None and self._wide_extra is not None
-        extras = map(self._wide_extra.__getitem__, map(bisect_left, repeat(self._wide_at), offsets))
-        if self.encoding != "utf-8":
-            offsets = list(map((2).__mul__, offsets))
-        return list(map(add, offsets, extras))
+    def byte_ranges(self, ranges: Iterable[tuple[int, int]]) -> ByteRanges:
+        """:meth:`byte_offset` of both ends of each of ``ranges`` (character ranges of ``text``).
 
-    def byte_ranges(self, ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-        """:meth:`byte_offset` of both ends of each of ``ranges``, as new pairs."""
-        ends = iter(self._byte_offsets(list(chain.from_iterable(ranges))))
-        return tuple(zip(ends, ends))
+        All at once in numpy (a note has hundreds of ranges): a bisect per
+        offset was a twentieth of the parse.
+        """
+        flat = array("q", chain.from_iterable(ranges))
+        if self.narrow and not self.bom:
+            return ByteRanges.from_array(flat)
+        import numpy as np
+
+        offsets = np.frombuffer(flat, dtype=np.int64) if len(flat) else np.zeros(0, dtype=np.int64)
+        if self.narrow:
+            found = offsets + self.bom
+        else:
+            if self._wide_at is None:
+                self._index_wide()
+            if self._char_bytes is not None:
+                found = np.frombuffer(self._char_bytes, dtype=np.int64)[offsets]
+            else:
+                unit = 1 if self.encoding == "utf-8" else 2
+                extra = np.asarray(self._wide_extra, dtype=np.int64)
+                found = unit * offsets + extra[np.searchsorted(np.asarray(self._wide_at, dtype=np.int64), offsets)]
+        return ByteRanges.from_array(array("q", found.astype(np.int64).tobytes()))
 
     def char_offset(self, byte: int) -> int:
         """Character offset in ``text`` of a byte offset in the stored file (inverse of ``byte_offset``)."""

@@ -231,6 +231,26 @@ def test_byte_table_agrees_with_encoding_slices() -> None:
         assert [source.byte_offset(char) for char in range(len(source.text) + 1)] == expected
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from("ab \n\r—é☃😀中"), max_size=60),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
+    data=st.data(),
+)
+def test_byte_ranges_agree_with_encoding_slices(text: str, encoding: str, data: st.DataObject) -> None:
+    """Ranges translated all at once hold the bytes of encoding each prefix, whatever the
+    encoding, BOM and density of wide characters (sparse lists or the per-character table)."""
+    from kbmine.parse.text import decode_note
+
+    source = decode_note(text.encode(encoding))
+    size = len(source.text)
+    offsets = data.draw(st.lists(st.integers(0, size), max_size=12))
+    ranges = list(zip(offsets[0::2], offsets[1::2]))
+    expected = [source.bom + len(source.text[:char].encode(source.encoding)) for pair in ranges for char in pair]
+    assert list(source.byte_ranges(ranges).flat) == expected
+    assert [source.byte_offset(char) for pair in ranges for char in pair] == expected
+
+
 _NOTE_TEXT = st.text(
     alphabet=st.one_of(
         st.sampled_from("ab \n\r\t—é☃"),
