@@ -641,6 +641,9 @@ class MentionMatcher:
         at = -1  # the note (index in ``scanned_notes``) the candidates are in
         chosen: list[Mention] = []
         seen: set[tuple[str, int]] = set()
+        # With ``first``: (key, text) of the note's mentions whose way of writing does not depend
+        # on where they stand (an ordinary word, two thirds of all mentions): a later one is skipped.
+        settled: set[tuple[int, str]] = set()
         text, offset = "", 0
         source: SourceText | None = None
         for start, end, index in candidates:
@@ -650,13 +653,19 @@ class MentionMatcher:
             cursor = end
             while at + 1 < len(bases) and bases[at + 1] <= start:
                 at += 1
-                chosen, seen = found[scanned_notes[at]], set()
+                chosen, seen, settled = found[scanned_notes[at]], set(), set()
                 source, offset = notes[scanned_notes[at]][1], bases[at]
                 text = source.normalized
             assert source is not None
             key = keys[index]
+            if first:
+                written = (index, text[start - offset : end - offset])
+                if written in settled:
+                    continue
             how = self._how(text, start - offset, end - offset, key)
             if first:
+                if how >= ORDINARY and written[1] not in self.entries.get(key, ()):
+                    settled.add(written)
                 if (key, how) in seen:
                     continue
                 seen.add((key, how))
