@@ -91,8 +91,7 @@ def passage_signatures(texts: list[str], min_words: int) -> list[tuple[int, byte
     parse meets every word of every paragraph, and a string per word was a
     quarter of it.
     """
-    cleaned = [_strip_links(text).lower() for text in texts]
-    hashes, lengths = _word_hashes(cleaned)
+    hashes, lengths = _word_hashes([_strip_links(text) for text in texts], lower=True)
     kept = lengths >= min_words
     if not kept.any():
         return [None] * len(texts)
@@ -138,8 +137,9 @@ _BASE = 0x100000001B3
 _WORD_SPAN = 1024
 
 
-def _word_hashes(texts: list[str]) -> tuple[Any, Any]:
-    """The 64-bit hash of every ``\\w+`` word of ``texts``, concatenated, and how many each text has.
+def _word_hashes(texts: list[str], *, lower: bool = False) -> tuple[Any, Any]:
+    """The 64-bit hash of every ``\\w+`` word of ``texts`` (with ``lower``, of ``texts``
+    lowercased), concatenated, and how many each text has.
 
     The texts are joined and read as an array of code points. A word's hash
     is a polynomial in its code points, then mixed: the same word hashes the
@@ -154,6 +154,17 @@ def _word_hashes(texts: list[str]) -> tuple[Any, Any]:
 
     joined = "\x00".join(texts)
     points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    if lower:
+        # str.lower of a text with any non-ASCII character takes Python's slow full-case
+        # path (a sixth of signing); in the basic plane it is one table lookup per character,
+        # but for its exceptions: "İ" lowercases to two characters, and a capital sigma's
+        # lowercase depends on its place in the word.
+        if "\u0130" in joined or "\u03a3" in joined or (len(points) and int(points.max()) > 0xFFFF):
+            texts = [text.lower() for text in texts]
+            joined = "\x00".join(texts)
+            points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        else:
+            points = np.take(_lower_table(), points)
     known_word = _word_table()
     word = np.take(known_word, points, mode="clip")  # the table's last entry for the rarer points
     if len(points) and int(points.max()) >= len(known_word) - 1:
@@ -212,6 +223,29 @@ def _word_table() -> Any:
         table = _TABLES["words"] = np.array(
             [_WORD.match(chr(code)) is not None for code in range(_TABLE_POINTS)] + [False], dtype=bool
         )
+    return table
+
+
+def _lower_table() -> Any:
+    """Each code point of the basic plane lowercased, as :meth:`str.lower` does it alone (built
+    once per process; "İ", whose lowercase is two characters, stays as it is)."""
+    import numpy as np
+
+    table = _TABLES.get("lower")
+    if table is None:
+        codes = np.arange(0x10000, dtype="<u4")
+        codes[0xD800:0xE000] = 32  # no string holds a surrogate; no text looked up here has one
+        plane = codes.tobytes().decode("utf-32-le")
+        # Block by block: lowercasing never drops a character, so a block whose lowercase is
+        # no longer keeps its places (a loop over 65,536 characters took 50 ms).
+        blocks = []
+        for start in range(0, len(plane), 256):
+            block = plane[start : start + 256]
+            lowered = block.lower()
+            if len(lowered) != len(block):
+                lowered = "".join(low if len(low := char.lower()) == 1 else char for char in block)
+            blocks.append(lowered)
+        table = _TABLES["lower"] = np.frombuffer("".join(blocks).encode("utf-32-le"), dtype="<u4")
     return table
 
 
