@@ -110,6 +110,8 @@ class Resolver:
         self._by_file_name: dict[str, list[str]] = defaultdict(list)
         self._by_alias: dict[str, list[str]] = defaultdict(list)
         self._folded: dict[str, str] = {}
+        #: Each (wikilink?, folder, target) resolved so far, anchors aside (see :meth:`resolve`).
+        self._resolved: dict[tuple[bool, str, str], Resolution] = {}
         for path, note in notes.items():
             noext = strip_note_extension(path)
             self._by_noext[name_key(noext)].append(path)
@@ -168,10 +170,13 @@ class Resolver:
             return Resolution("external")
         if "\x00" in link.target:
             return Resolution("escapes", reason="the target contains a NUL byte")
-        if link.kind in ("wikilink", "hashtag"):
-            found = self._wikilink(source, link.target)
-        else:
-            found = self._path(source, link.target)
+        wiki = link.kind in ("wikilink", "hashtag")
+        # A link resolves the same from every note of a folder (but an empty target: the note
+        # itself); notes link the same targets over and over.
+        place = (wiki, source.rpartition("/")[0] if link.target else source, link.target)
+        found = self._resolved.get(place)
+        if found is None:
+            found = self._resolved[place] = self._wikilink(source, link.target) if wiki else self._path(source, link.target)
         if (
             found.status == "note"
             and link.anchor is not None

@@ -334,15 +334,19 @@ def _signed_batch(hashes: Any, counts: Any) -> list[bytes]:
     table = flat_table.reshape(size, NUM_PERM)
     filled = flat_filled.reshape(size, NUM_PERM)
     if not filled.all():
-        # The next filled slot to the right of each slot, wrapping around: a suffix
-        # minimum over the slot numbers of the row written out twice.
-        columns = np.arange(2 * NUM_PERM, dtype=np.int32)
-        twice = np.where(np.concatenate((filled, filled), axis=1), columns, 4 * NUM_PERM)
-        nearest = np.minimum.accumulate(twice[:, ::-1], axis=1)[:, ::-1][:, :NUM_PERM]
-        distance = (nearest - columns[:NUM_PERM]).astype(np.uint32)
-        rows = np.arange(size)[:, None]
+        # The next filled slot to the right of each slot, wrapping around: a running
+        # minimum over the slot numbers of the row written out twice, read right to left
+        # (built reversed, in int16: the running minimum runs over contiguous memory).
+        backwards = np.arange(2 * NUM_PERM - 1, -1, -1, dtype=np.int16)
+        reversed_filled = filled[:, ::-1]
+        twice = np.where(np.concatenate((reversed_filled, reversed_filled), axis=1), backwards, np.int16(4 * NUM_PERM))
+        np.minimum.accumulate(twice, axis=1, out=twice)
+        nearest = twice[:, ::-1][:, :NUM_PERM]
+        distance = (nearest - backwards[::-1][:NUM_PERM]).astype(np.uint32)
+        cells = (nearest & np.int16(NUM_PERM - 1)).astype(np.int64)
+        cells += np.arange(0, size * NUM_PERM, NUM_PERM, dtype=np.int64)[:, None]
         with np.errstate(over="ignore"):
-            table = table[rows, nearest % NUM_PERM] + distance * np.uint32(_BORROW)
+            table = np.take(flat_table, cells) + distance * np.uint32(_BORROW)
     # The top bit says whether the slot's value is borrowed (see BORROWED).
     table = np.where(filled, table & np.uint32(0x7FFFFFFF), table | np.uint32(BORROWED))
     return [row.tobytes() for row in table]
