@@ -88,19 +88,20 @@ def duplicate_claim(kb: KB, options: dict[str, Any]) -> Iterator[Finding]:
 
 def _duplicates(kb: KB, table: _PassageTable, threshold: float, boilerplate: int) -> Iterator[Finding]:
     """The findings of :func:`duplicate_claim`."""
+    import numpy as np
+
     words = _Words(kb)
-    pairs = _similar_pairs(kb, table, threshold, words)
-    if not pairs:
+    first, second, values, same = _similar_pairs(kb, table, threshold, words)
+    if not len(first):
         return
-    items = table.passages({index for a, b, _ in pairs for index in (a, b)})
-    clusters = _clusters([(a, b) for a, b, _ in pairs])
-    clusters = [members for members in clusters if 2 <= len({items[i].path for i in members}) < boilerplate]
+    clusters = _clusters(table, first, second, boilerplate)
+    kept = np.array(sorted(index for members in clusters for index in members), dtype=np.int64)
+    items = table.passages(set(kept.tolist()))
     linked = _links_by_range(kb, {items[i].path for members in clusters for i in members})
-    kept = {index for members in clusters for index in members}
     similarity: dict[tuple[int, int], float] = {}
-    for a, b, score in pairs:
-        if a in kept:  # then b too: a pair lies in one cluster
-            similarity[(a, b)] = similarity[(b, a)] = score
+    inside = np.flatnonzero(np.isin(first, kept))  # a pair lies in one cluster: its second is kept too
+    for a, b, score, copy in zip(first[inside].tolist(), second[inside].tolist(), values[inside].tolist(), same[inside].tolist()):
+        similarity[(a, b)] = similarity[(b, a)] = 1.0 if copy else round(score, 3)
     age = _passage_ages(kb, items, [i for members in clusters for i in members])
     reported: list[tuple[Passage, list[tuple[Passage, float]]]] = []
     for members in clusters:
@@ -276,8 +277,9 @@ def _pair_keys(first: Any, second: Any) -> Any:
     return mixed
 
 
-def _similar_pairs(kb: KB, table: _PassageTable, threshold: float, words: _Words) -> list[tuple[int, int, float]]:
-    """Candidate pairs from MinHash LSH banding, confirmed by an exact similarity ratio.
+def _similar_pairs(kb: KB, table: _PassageTable, threshold: float, words: _Words) -> tuple[Any, Any, Any, Any]:
+    """Candidate pairs from MinHash LSH banding, confirmed by an exact similarity ratio: the
+    rows of the pairs that hold, their similarities and whether they are copies (numpy columns).
 
     The signatures come with the parse (MinHash in numpy, see
     :mod:`kbmine.parse.passages`); the banding is done on the whole signature
@@ -307,28 +309,59 @@ def _similar_pairs(kb: KB, table: _PassageTable, threshold: float, words: _Words
         known = (stored.keys[at] == keys) & (stored.first[at] == first) & (stored.second[at] == second)
         values[known], same[known] = stored.values[at[known]], stored.same[at[known]]
 
-    notes, note_of, starts, ends = table.notes, table.note.tolist(), table.starts.tolist(), table.ends.tolist()
-
-    def passage(row: int) -> tuple[str, int, int]:
-        return notes[note_of[row]], starts[row], ends[row]
-
     unknown = np.flatnonzero(~known)
     if len(unknown):
-        from rapidfuzz import fuzz  # with numpy.ma, a tenth of the rule after an edit that moved no passage
-    cutoff = threshold * 100
-    for position, (row, other) in zip(unknown.tolist(), pairs[unknown].tolist()):
-        if words.source(*passage(row)) == words.source(*passage(other)):
-            values[position], same[position] = 1.0, True
-        else:
-            values[position] = fuzz.ratio(words.of(*passage(row)), words.of(*passage(other)), score_cutoff=cutoff) / 100
+        values[unknown], same[unknown] = _scores(kb, table, pairs[unknown], threshold, words)
     if kb.cache is not None and (len(unknown) or not _is_scores(stored) or len(stored.keys) != len(keys)):
         order = np.argsort(keys, kind="stable")
         kb.cache.put_blob(cache_name, "", _Scores(keys[order], first[order], second[order], values[order], same[order]))
     found = np.flatnonzero(same | (values >= threshold))
-    return [
-        (row, other, 1.0 if copy else round(score, 3))
-        for (row, other), score, copy in zip(pairs[found].tolist(), values[found].tolist(), same[found].tolist())
-    ]
+    return pairs[found, 0], pairs[found, 1], values[found], same[found]
+
+
+def _scores(kb: KB, table: _PassageTable, pairs: Any, threshold: float, words: _Words) -> tuple[Any, Any]:
+    """The similarity of each pair of rows of ``pairs`` (0 below the threshold's cutoff), and
+    whether the two passages are copies (the same bytes, read in the same encoding).
+
+    Passages are told apart by their contents' digests (63 bits, as their ids are): copies
+    are found all at once, and each distinct pair of contents is compared once. A KB that
+    holds a folder twice, or a template's paragraphs in every note, repeats the same pair
+    many times: a Python step per pair was most of a cold run on commonplace copied eight
+    times (1.3 million pairs of copies).
+    """
+    import numpy as np
+
+    encodings = {name: code for code, name in enumerate(sorted({kb.notes[path].encoding for path in table.notes}))}
+    encoding = np.array([encodings[kb.notes[path].encoding] for path in table.notes], dtype=np.int64)[table.note]
+    first, second = pairs[:, 0], pairs[:, 1]
+    same = (table.digests[first] == table.digests[second]) & (encoding[first] == encoding[second])
+    values = same.astype(np.float64)
+    rest = np.flatnonzero(~same)
+    if not len(rest):
+        return values, same
+    from rapidfuzz import fuzz  # with numpy.ma, a tenth of the rule after an edit that moved no passage
+
+    # The ratio is symmetric: a pair of contents is the lesser content first.
+    contents = np.stack((table.digests, encoding), axis=1)[pairs[rest].ravel()].reshape(len(rest), 4)
+    swap = (contents[:, 0] > contents[:, 2]) | ((contents[:, 0] == contents[:, 2]) & (contents[:, 1] > contents[:, 3]))
+    contents[swap] = contents[swap][:, [2, 3, 0, 1]]
+    _, firsts, inverse = np.unique(contents, axis=0, return_index=True, return_inverse=True)
+    notes, note_of, starts, ends = table.notes, table.note, table.starts, table.ends
+    cutoff = threshold * 100
+    scored = np.array(
+        [
+            fuzz.ratio(
+                words.of(notes[note_of[row]], int(starts[row]), int(ends[row])),
+                words.of(notes[note_of[other]], int(starts[other]), int(ends[other])),
+                score_cutoff=cutoff,
+            )
+            / 100
+            for row, other in pairs[rest[firsts]].tolist()
+        ],
+        dtype=np.float64,
+    )
+    values[rest] = scored[inverse.reshape(-1)]
+    return values, same
 
 
 def _is_scores(value: object) -> TypeGuard[_Scores]:
@@ -389,21 +422,37 @@ def _band_index(kb: KB, table: _PassageTable) -> Any:
 _BAND_DRIFT = 0.01
 
 
-def _clusters(pairs: list[tuple[int, int]]) -> list[list[int]]:
-    parent: dict[int, int] = {node: node for pair in pairs for node in pair}
+def _clusters(table: _PassageTable, first: Any, second: Any, boilerplate: int) -> list[list[int]]:
+    """The rows of each connected group of the pairs (``first[i]``, ``second[i]``) whose passages
+    lie in 2 to ``boilerplate - 1`` notes, by their least row.
 
-    def find(node: int) -> int:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
+    In numpy: each row takes the least label of its pairs, and labels follow labels until
+    they settle. A KB that copies a folder has millions of pairs of copies, and union-find
+    over them in Python took seconds, only for the boilerplate test to drop them.
+    """
+    import numpy as np
 
-    for a, b in pairs:
-        parent[find(a)] = find(b)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for node in parent:
-        groups[find(node)].append(node)
-    return sorted(groups.values(), key=min)
+    nodes = np.unique(np.concatenate((first, second)))
+    at_first, at_second = np.searchsorted(nodes, first), np.searchsorted(nodes, second)
+    labels = np.arange(len(nodes))
+    while True:
+        least = np.minimum(labels[at_first], labels[at_second])
+        settled = labels.copy()
+        np.minimum.at(settled, at_first, least)
+        np.minimum.at(settled, at_second, least)
+        while not np.array_equal(jumped := settled[settled], settled):
+            settled = jumped
+        if np.array_equal(settled, labels):
+            break
+        labels = settled
+    # A label is the index of its group's least row: groups in label order are by least row.
+    notes_in = np.unique(np.stack((labels, table.note[nodes]), axis=1), axis=0)[:, 0]
+    named, counts = np.unique(notes_in, return_counts=True)
+    wanted = np.isin(labels, named[(counts >= 2) & (counts < boilerplate)])
+    order = np.lexsort((nodes[wanted], labels[wanted]))
+    rows, groups = nodes[wanted][order], labels[wanted][order]
+    bounds = np.flatnonzero(np.diff(groups)) + 1
+    return [part.tolist() for part in np.split(rows, bounds)] if len(rows) else []
 
 
 def _links_by_range(kb: KB, paths: set[str]) -> dict[tuple[str, str], list[int]]:
