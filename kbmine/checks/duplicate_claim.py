@@ -345,7 +345,14 @@ def _scores(kb: KB, table: _PassageTable, pairs: Any, threshold: float, words: _
     contents = np.stack((table.digests, encoding), axis=1)[pairs[rest].ravel()].reshape(len(rest), 4)
     swap = (contents[:, 0] > contents[:, 2]) | ((contents[:, 0] == contents[:, 2]) & (contents[:, 1] > contents[:, 3]))
     contents[swap] = contents[swap][:, [2, 3, 0, 1]]
-    _, firsts, inverse = np.unique(contents, axis=0, return_index=True, return_inverse=True)
+    # Equal pairs of contents side by side (np.unique would import numpy.ma: 15 ms of a run).
+    order = np.lexsort(contents.T[::-1])
+    ordered = contents[order]
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    firsts = order[starts]
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
     notes, note_of, starts, ends = table.notes, table.note, table.starts, table.ends
     cutoff = threshold * 100
     scored = np.array(
@@ -360,7 +367,7 @@ def _scores(kb: KB, table: _PassageTable, pairs: Any, threshold: float, words: _
         ],
         dtype=np.float64,
     )
-    values[rest] = scored[inverse.reshape(-1)]
+    values[rest] = scored[inverse]
     return values, same
 
 
@@ -432,7 +439,9 @@ def _clusters(table: _PassageTable, first: Any, second: Any, boilerplate: int) -
     """
     import numpy as np
 
-    nodes = np.unique(np.concatenate((first, second)))
+    from kbmine.parse.passages import sorted_unique
+
+    nodes = sorted_unique(np.concatenate((first, second)))
     at_first, at_second = np.searchsorted(nodes, first), np.searchsorted(nodes, second)
     labels = np.arange(len(nodes))
     while True:
@@ -446,13 +455,19 @@ def _clusters(table: _PassageTable, first: Any, second: Any, boilerplate: int) -
             break
         labels = settled
     # A label is the index of its group's least row: groups in label order are by least row.
-    notes_in = np.unique(np.stack((labels, table.note[nodes]), axis=1), axis=0)[:, 0]
-    named, counts = np.unique(notes_in, return_counts=True)
-    wanted = np.isin(labels, named[(counts >= 2) & (counts < boilerplate)])
-    order = np.lexsort((nodes[wanted], labels[wanted]))
-    rows, groups = nodes[wanted][order], labels[wanted][order]
-    bounds = np.flatnonzero(np.diff(groups)) + 1
-    return [part.tolist() for part in np.split(rows, bounds)] if len(rows) else []
+    # How many notes each group spans: its distinct (label, note) pairs, as one integer each.
+    spans = sorted_unique(labels * len(table.notes) + table.note[nodes]) // len(table.notes)
+    starts = np.flatnonzero(np.diff(spans, prepend=-1))
+    counts = np.diff(starts, append=len(spans))
+    wanted = np.flatnonzero(np.isin(labels, spans[starts][(counts >= 2) & (counts < boilerplate)]))
+    order = wanted[np.argsort(labels[wanted], kind="stable")]  # nodes are sorted: rows stay in order
+    rows, groups = nodes[order].tolist(), labels[order].tolist()
+    clusters: list[list[int]] = []
+    for row, group, previous in zip(rows, groups, [-1, *groups]):
+        if group != previous:
+            clusters.append([])
+        clusters[-1].append(row)
+    return clusters
 
 
 def _links_by_range(kb: KB, paths: set[str]) -> dict[tuple[str, str], list[int]]:
