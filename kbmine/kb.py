@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from kbmine.gitops import WorkTreeFiles
+    from kbmine.parallel import Background
 
     import networkx as nx
 
@@ -700,24 +702,33 @@ def _materialise(kb: KB) -> dict[str, Note]:
     notes: dict[str, Note] = {path: _unreadable(path, message) for path, message in kb.read_errors.items()}
     notes.update((path, _too_large(path, size, config.max_note_size)) for path, size in kb.oversize.items())
     stored: dict[str, bytes] = cache.get_many(set(kb.hashes.values())) if cache is not None else {}
+    missed = [path for path, digest in kb.hashes.items() if digest not in stored]
+    total_bytes = sum(len(contents[p]) for p in missed)
+    workers = min(kb.jobs or os.cpu_count() or 1, max(1, len(missed) // 8))
+    parallel = workers > 1 and total_bytes >= PARALLEL_MIN_BYTES
+    aside = _parse_aside(missed, contents, config, sum(map(len, stored.values()))) if missed and not parallel else None
     todo: list[str] = []
     for path, digest in kb.hashes.items():
         blob = stored.get(digest)
-        note = decode_note(blob, path) if blob is not None else None
+        if blob is None:
+            continue
+        note = decode_note(blob, path)
         if note is None:
             todo.append(path)
             continue
         notes[path] = note
         stats.cached += 1
     fresh: list[tuple[str, bytes]] = []
-    total_bytes = sum(len(contents[p]) for p in todo)
-    workers = min(kb.jobs or os.cpu_count() or 1, max(1, len(todo) // 8))
     results: Iterable[_Parsed]
-    if workers > 1 and total_bytes >= PARALLEL_MIN_BYTES:
+    if parallel:
         stats.workers = workers
-        results = _parse_parallel(kb.root, todo, contents, config, workers, kb.progress)
+        results = _parse_parallel(kb.root, missed + todo, contents, config, workers, kb.progress)
+    elif aside is not None:
+        import numpy  # noqa: F401 -- the rules, and the children they fork, use it: imported while the child parses
+
+        results = chain(aside.result(), _parse_here(todo, contents, config, None))
     else:
-        results = _parse_here(todo, contents, config, kb.progress)
+        results = _parse_here(missed + todo, contents, config, kb.progress)
     signatures: list[tuple[str, bytes]] = []
     # Each batch is taken in as it arrives: decoding it here overlaps the workers' parsing of the next.
     for path, digest, outcome, signature, error in results:
@@ -743,6 +754,26 @@ def _materialise(kb: KB) -> dict[str, Note]:
 
         cache.write_behind(write, size=total_bytes, writes=("notes", f"derived:{_SIGNATURES}"))
     return dict(sorted(notes.items()))
+
+
+def _parse_aside(todo: list[str], contents: Mapping[str, bytes], config: Config, decoding: int) -> Background[list[_Parsed]] | None:
+    """Parse the few notes ``todo`` in a forked child while this process decodes the cached
+    notes (``decoding`` bytes of them); ``None`` where that would not pay.
+
+    After a one-note edit the parse of that note is mostly importing the parser and numpy
+    (0.07 s), and decoding commonplace's other notes takes as long: side by side, not one
+    after the other.
+    """
+    from kbmine.parallel import Background
+
+    def parse() -> list[_Parsed]:
+        from kbmine.codec import encode_note
+
+        return [(path, note.content_hash, encode_note(note), signature, None) for path, note, signature in _signed_here(todo, contents, config)]
+
+    if decoding < PARALLEL_MIN_BYTES:
+        return None
+    return Background(parse, size=decoding)
 
 
 def _parse_parallel(
@@ -785,6 +816,14 @@ def _parse_parallel(
 
 def _parse_here(todo: list[str], contents: Mapping[str, bytes], config: Config, progress: Progress | None) -> Iterator[_Parsed]:
     """Parse ``todo`` in this process, a batch of notes at a time (see :data:`_SIGNED_TOGETHER`)."""
+    for done, (path, note, signature) in enumerate(_signed_here(todo, contents, config), 1):
+        yield path, note.content_hash, note, signature, None
+        if progress is not None and (done % _SIGNED_TOGETHER == 0 or done == len(todo)):
+            progress(done, len(todo))
+
+
+def _signed_here(todo: list[str], contents: Mapping[str, bytes], config: Config) -> Iterator[tuple[str, Note, bytes]]:
+    """Each note of ``todo`` parsed here with its passage signatures, a batch at a time."""
     if not todo:
         return
     from kbmine.parse import signed_notes
@@ -792,9 +831,7 @@ def _parse_here(todo: list[str], contents: Mapping[str, bytes], config: Config, 
     for start in range(0, len(todo), _SIGNED_TOGETHER):
         paths = todo[start : start + _SIGNED_TOGETHER]
         signed = signed_notes([("", contents[path]) for path in paths], config.dialect, config.parse_timeout, config.passage_min_words)
-        yield from ((path, note.content_hash, note, signature, None) for path, (note, signature) in zip(paths, signed))
-        if progress is not None:
-            progress(start + len(paths), len(todo))
+        yield from ((path, note, signature) for path, (note, signature) in zip(paths, signed))
 
 
 def _store_signatures(kb: KB, signatures: list[tuple[str, bytes]]) -> None:

@@ -367,3 +367,40 @@ def test_any_sequence_of_changes_gives_the_findings_of_an_uncached_run(
     for operation, index in changes:
         _operate(root, operation, index)
         _same(root)
+
+
+def test_an_edited_note_is_parsed_beside_the_decoding_of_the_others(kb_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a small edit of a big KB the edited notes are parsed in a forked child while this
+    process decodes the cached ones; the findings are those of an uncached run."""
+    import kbmine.kb
+    import kbmine.parallel
+    import kbmine.parse
+
+    _same(kb_root)
+    monkeypatch.setattr(kbmine.kb, "PARALLEL_MIN_BYTES", 1)  # every KB is big enough here
+    monkeypatch.setattr(kbmine.parallel, "PARALLEL_MIN_BYTES", 1)
+    asides: list[bool] = []  # whether each parse aside was forked
+    real_aside = kbmine.kb._parse_aside
+
+    def aside(*args: object) -> object:
+        made = real_aside(*args)  # type: ignore[arg-type]
+        asides.append(made is not None and made.apart)
+        return made
+
+    monkeypatch.setattr(kbmine.kb, "_parse_aside", aside)
+    parsed_here: list[bytes] = []
+    real_signed = kbmine.parse.signed_notes
+
+    def signed(items: list[tuple[str, bytes]], *args: object) -> object:
+        parsed_here.extend(data for _, data in items)
+        return real_signed(items, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kbmine.parse, "signed_notes", signed)
+    beta = kb_root / "beta-notes.md"
+    beta.write_text(beta.read_text(encoding="utf-8") + f"\n{CLAIM}\n", encoding="utf-8")
+    cached = _findings(kb_root, use_cache=True)
+    assert asides == [True]
+    assert parsed_here == []  # the child parsed it: what it records stays in the child
+    monkeypatch.undo()
+    assert cached == _findings(kb_root, use_cache=False)
+    assert any(rule == "duplicate-claim" and path == "beta-notes.md" for rule, path, *_ in cached)
