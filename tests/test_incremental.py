@@ -37,6 +37,22 @@ def _same(root: Path) -> list[tuple[str, str, int, int, str, str]]:
     return cached
 
 
+def _spy_on_parse(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The path of every note this process parses from now on, as the parse is given it (a
+    forked child's stay in the child)."""
+    import kbmine.parse
+
+    parsed: list[str] = []
+    real = kbmine.parse.signed_notes
+
+    def counted(items: list[tuple[str, bytes]], *args: object) -> object:
+        parsed.extend(path for path, _ in items)
+        return real(items, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kbmine.parse, "signed_notes", counted)
+    return parsed
+
+
 @pytest.fixture
 def kb_root(make_kb: MakeKB) -> Path:
     files: dict[str, str | bytes] = {
@@ -118,18 +134,9 @@ def test_a_one_note_edit_rescans_and_rescores_only_that_note(kb_root: Path, monk
 
 def test_passage_signatures_come_from_the_cache_or_a_new_parse(kb_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Signatures are kept out of the cached notes: fetched by content hash, and parsed again if that entry is gone."""
-    import kbmine.parse
-
     (kb_root / "delta.md").write_text(f"# Delta\n\n{CLAIM}\n", encoding="utf-8")
     _same(kb_root)
-    parsed: list[str] = []
-    real = kbmine.parse.signed_notes
-
-    def counted(items: list[tuple[str, bytes]], *args: object) -> object:
-        parsed.extend(path for path, _ in items)
-        return real(items, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(kbmine.parse, "signed_notes", counted)
+    parsed = _spy_on_parse(monkeypatch)
     kb = load(kb_root, load_config(kb_root), jobs=1)
     notes = kb.notes
     signatures = kb.passage_signatures(["alpha-notes.md", "delta.md", "README.md"])
@@ -374,7 +381,6 @@ def test_an_edited_note_is_parsed_beside_the_decoding_of_the_others(kb_root: Pat
     process decodes the cached ones; the findings are those of an uncached run."""
     import kbmine.kb
     import kbmine.parallel
-    import kbmine.parse
 
     _same(kb_root)
     monkeypatch.setattr(kbmine.kb, "PARALLEL_MIN_BYTES", 1)  # every KB is big enough here
@@ -388,14 +394,7 @@ def test_an_edited_note_is_parsed_beside_the_decoding_of_the_others(kb_root: Pat
         return made
 
     monkeypatch.setattr(kbmine.kb, "_parse_aside", aside)
-    parsed_here: list[bytes] = []
-    real_signed = kbmine.parse.signed_notes
-
-    def signed(items: list[tuple[str, bytes]], *args: object) -> object:
-        parsed_here.extend(data for _, data in items)
-        return real_signed(items, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(kbmine.parse, "signed_notes", signed)
+    parsed_here = _spy_on_parse(monkeypatch)
     beta = kb_root / "beta-notes.md"
     beta.write_text(beta.read_text(encoding="utf-8") + f"\n{CLAIM}\n", encoding="utf-8")
     cached = _findings(kb_root, use_cache=True)
