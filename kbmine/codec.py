@@ -161,10 +161,25 @@ _FINDING = _setters(Finding, "code rule severity path span message data fingerpr
 _EDIT = _setters(Edit, "path start end old new reason")
 
 
+#: The row each finding this process decoded came from, by the finding's id (kept with the
+#: finding, which also keeps the id from being reused): encoding it again reuses the row.
+#: After a one-note edit most of a run's findings come back from bytes (duplicate-claim's
+#: child, the rules' last findings) and go into the cache again.
+_DECODED: dict[int, tuple[Finding, tuple[Any, ...]]] = {}
+
+
+def forget_decoded() -> None:
+    """Let go of the rows kept for the findings decoded so far (see :data:`_DECODED`): a run
+    calls this once it has written its findings, so a process that checks many KBs does
+    not keep every finding it ever read."""
+    _DECODED.clear()
+
+
 def encode_findings(findings: Iterable[Finding]) -> bytes:
     """``findings`` as bytes; a finding whose data ``marshal`` cannot hold (a date) keeps it pickled."""
+    decoded = _DECODED
     rows: list[tuple[Any, ...]] = [
-        (
+        known[1] if (known := decoded.get(id(f))) is not None and known[0] is f else (
             f.code, f.rule, f.severity, f.path, f.span.record(), f.message, f.data, f.fingerprint,
             tuple((e.path, e.start, e.end, e.old, e.new, e.reason) for e in f.edits), f.identity,
         )
@@ -189,7 +204,8 @@ def decode_findings(blob: bytes) -> list[Finding] | None:
     try:
         rows = marshal.loads(memoryview(blob)[len(_FINDINGS) :])
         findings = []
-        for code, rule, severity, path, span, message, data, fingerprint, edits, identity in rows:
+        for row in rows:
+            code, rule, severity, path, span, message, data, fingerprint, edits, identity = row
             finding = _new(Finding)
             for setter, value in zip(
                 _FINDING,
@@ -201,6 +217,7 @@ def decode_findings(blob: bytes) -> list[Finding] | None:
             ):  # fmt: skip
                 setter(finding, value)
             findings.append(finding)
+        _DECODED.update((id(finding), (finding, row)) for finding, row in zip(findings, rows))
         return findings
     except Exception:  # noqa: BLE001 -- a damaged entry is a miss, whatever marshal, pickle or the shapes raise
         return None

@@ -216,7 +216,9 @@ def run_checks(
         rules = select_rules(kb.config.select, kb.config.ignore)
     if key is None:
         key = run_key(kb, rules, report_unused_suppressions=report_unused_suppressions)
-    from kbmine.codec import decode_findings, encode_findings
+    from kbmine.codec import decode_findings, encode_findings, forget_decoded
+
+    forget_decoded()
 
     if kb.cache is not None:
         cached = kb.cache.get_blob("findings", key)
@@ -246,6 +248,7 @@ def run_checks(
 
         # A big KB: many findings to encode. One writer for both: each costs a fork.
         cache.write_behind(write, size=kb.note_bytes, writes=("blobs:findings", WRITES))
+    forget_decoded()  # the writer, a forked child, has its own copy
     return findings
 
 
