@@ -203,15 +203,19 @@ def _band_keys(matrix: Any, row_numbers: Any) -> tuple[Any, Any]:
     bands = width // ROWS
     if count == 0 or bands == 0:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    values = matrix[:, : bands * ROWS].reshape(count, bands, ROWS)  # a view: no uint64 copy of the matrix
+    # Each row position of every band, contiguous (a strided view cost as much as the mixing).
+    columns = np.ascontiguousarray(matrix[:, : bands * ROWS].reshape(count, bands, ROWS).transpose(2, 0, 1))
     keys = np.zeros((count, bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for position in range(ROWS):
-            keys ^= values[:, :, position]
+            keys ^= columns[position]
             keys *= np.uint64(MIXERS[position])
         keys ^= np.arange(bands, dtype=np.uint64) * _GOLDEN
     # Some of the first slots is the passage's own unless all of them have the BORROWED bit.
-    own = np.bitwise_and.reduce(values[:, :, :-1], axis=2) < BORROWED
+    borrowed = columns[0].copy()
+    for position in range(1, ROWS - 1):
+        borrowed &= columns[position]
+    own = borrowed < BORROWED
     return keys[own], np.asarray(row_numbers)[np.nonzero(own)[0]]
 
 
