@@ -171,11 +171,24 @@ class SourceText:
             positions = np.maximum(positions - self.bom, 0)
         if self.narrow:
             return positions
-        encoded = np.frombuffer(self.text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-        # Each byte that starts a character (not 10xxxxxx) begins a new character index.
-        starts = np.cumsum((encoded & 0xC0) != 0x80)
-        index = np.concatenate(([0], starts))
-        return index[np.minimum(positions, len(encoded))]
+        # The index of the wide characters (which spans need anyway): a running count over
+        # every byte of the note, per call, was most of missing-link's translation of ranges.
+        if self._wide_at is None:
+            self._index_wide()
+        if self._char_bytes is not None:
+            # How many characters start before each offset: a character's own offset, or the
+            # next character's for an offset inside one.
+            starts = np.frombuffer(self._char_bytes, dtype=np.int64)[:-1] - self.bom
+            return np.searchsorted(starts, positions, side="left")
+        assert self._wide_at is not None and self._wide_extra is not None
+        wide_at = np.asarray(self._wide_at, dtype=np.int64)
+        extra = np.asarray(self._wide_extra, dtype=np.int64) - self.bom  # extra bytes before the k-th wide character
+        before = np.searchsorted(wide_at + extra[:-1], positions, side="left")  # wide characters starting before
+        found = positions - extra[before]
+        if len(wide_at):
+            # An offset inside a wide character stands for the character after it.
+            found = np.maximum(found, np.where(before > 0, wide_at[np.maximum(before - 1, 0)] + 1, 0))
+        return np.minimum(found, len(self.text))
 
     def span(self, start: int, end: int) -> Span:
         """The :class:`Span` of characters ``start:end`` (end exclusive)."""

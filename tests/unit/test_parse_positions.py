@@ -288,3 +288,25 @@ def test_sparse_and_dense_byte_translation() -> None:
         expected = [len(text[:char].encode("utf-8")) for char in range(len(text) + 1)]
         assert [source.byte_offset(char) for char in range(len(text) + 1)] == expected
         assert (source._char_bytes is not None) is dense
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from("ab \n—é☃😀中"), max_size=60),
+    bom=st.booleans(),
+    data=st.data(),
+)
+def test_char_offsets_of_any_byte_offset(text: str, bom: bool, data: st.DataObject) -> None:
+    """Any byte offset of the file, inside a character too, counts the characters that start
+    before it, as a count over the encoded bytes does (sparse and dense wide characters)."""
+    import numpy as np
+
+    from kbmine.parse.text import decode_note
+
+    encoded = text.encode("utf-8")
+    skip = len(BOM) if bom else 0
+    source = decode_note((BOM if bom else b"") + encoded)
+    offsets = data.draw(st.lists(st.integers(0, skip + len(encoded)), min_size=1, max_size=12))
+    starts = np.concatenate(([0], np.cumsum((np.frombuffer(encoded, dtype=np.uint8) & 0xC0) != 0x80)))
+    expected = [int(starts[min(max(offset - skip, 0), len(encoded))]) for offset in offsets]
+    assert source.char_offsets(offsets).tolist() == expected
