@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -107,16 +108,20 @@ def test_a_one_note_edit_rescans_and_rescores_only_that_note(kb_root: Path, monk
 
     scanned: list[str] = []
     real_mentions = missing_link.MentionMatcher.mentions_in
-    monkeypatch.setattr(
-        missing_link.MentionMatcher,
-        "mentions_in",
-        lambda self, notes, **kw: scanned.extend(note.path for note, _ in notes) or real_mentions(self, notes, **kw),
-    )
+    def mentions_in(self: missing_link.MentionMatcher, notes: Any, **kw: Any) -> Any:
+        scanned.extend(note.path for note, _ in notes)
+        return real_mentions(self, notes, **kw)
+
+    monkeypatch.setattr(missing_link.MentionMatcher, "mentions_in", mentions_in)
     compared: list[tuple[str, str]] = []
     from rapidfuzz import fuzz
 
     real_ratio = fuzz.ratio
-    monkeypatch.setattr(fuzz, "ratio", lambda a, b, **kw: compared.append((a, b)) or real_ratio(a, b, **kw))
+    def ratio(a: str, b: str, **kw: Any) -> float:
+        compared.append((a, b))
+        return real_ratio(a, b, **kw)
+
+    monkeypatch.setattr(fuzz, "ratio", ratio)
 
     beta = kb_root / "beta-notes.md"
     edited = CLAIM.replace("depends less", "depends far less")
@@ -159,7 +164,11 @@ def test_resolutions_are_reused_until_a_target_changes(kb_root: Path, monkeypatc
     _same(kb_root)
     resolved: list[str] = []
     real = Resolver.resolve
-    monkeypatch.setattr(Resolver, "resolve", lambda self, source, link: resolved.append(source) or real(self, source, link))
+    def resolve(self: Resolver, source: str, link: Any) -> Any:
+        resolved.append(source)
+        return real(self, source, link)
+
+    monkeypatch.setattr(Resolver, "resolve", resolve)
 
     def links_resolved() -> set[str]:
         resolved.clear()
@@ -244,11 +253,11 @@ def test_a_rename_rescans_only_the_notes_it_can_change(make_kb: MakeKB, monkeypa
 
     scanned: list[tuple[str, int]] = []
     real_mentions = missing_link.MentionMatcher.mentions_in
-    monkeypatch.setattr(
-        missing_link.MentionMatcher,
-        "mentions_in",
-        lambda self, notes, **kw: scanned.extend((note.path, len(self.keys)) for note, _ in notes) or real_mentions(self, notes, **kw),
-    )
+    def mentions_in(self: missing_link.MentionMatcher, notes: Any, **kw: Any) -> Any:
+        scanned.extend((note.path, len(self.keys)) for note, _ in notes)
+        return real_mentions(self, notes, **kw)
+
+    monkeypatch.setattr(missing_link.MentionMatcher, "mentions_in", mentions_in)
     # A new file name that one note mentions; the old one nobody did.
     (root / "misc-notes.md").rename(root / "sprocket-works.md")
     cached = _findings(root, use_cache=True)
