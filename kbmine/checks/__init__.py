@@ -8,12 +8,11 @@ severity and one-line summary; its docstring is its documentation
 
 from __future__ import annotations
 
-import os
-
 import dataclasses
 import datetime
 import hashlib
 import importlib
+import os
 import pkgutil
 from collections.abc import Callable, Iterable
 from collections import Counter

@@ -348,11 +348,11 @@ def _scores(kb: KB, table: _PassageTable, pairs: Any, threshold: float, words: _
     # Equal pairs of contents side by side (np.unique would import numpy.ma: 15 ms of a run).
     order = np.lexsort(contents.T[::-1])
     ordered = contents[order]
-    starts = np.ones(len(order), dtype=bool)
-    starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
-    firsts = order[starts]
+    new_content = np.ones(len(order), dtype=bool)
+    new_content[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    firsts = order[new_content]
     inverse = np.empty(len(order), dtype=np.int64)
-    inverse[order] = np.cumsum(starts) - 1
+    inverse[order] = np.cumsum(new_content) - 1
     notes, note_of, starts, ends = table.notes, table.note, table.starts, table.ends
     cutoff = threshold * 100
     scored = np.array(

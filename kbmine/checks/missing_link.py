@@ -140,36 +140,15 @@ _FENCE = "\n\x00\n"
 @cache
 def _scan_table() -> Any:
     """Each code point of the basic plane as the automaton reads it: lowercased (as one
-    character: one whose lowercase is longer stays), and a space unless a letter or digit."""
+    character: one whose lowercase is longer stays), and a space unless a letter or digit;
+    and a last entry, a space, for the code points above the plane."""
     import numpy as np
 
-    # The whole plane as one string, lowercased and blanked at once (a loop over
-    # 65,536 characters was a tenth of a one-note run): surrogates, which no string
-    # may hold, stand in as spaces; a character whose lowercase is longer (only "İ")
-    # is blanked alone.
-    codes = np.arange(0x10001, dtype="<u4")
-    codes[0xD800:0xE000] = 32
-    codes[0x10000] = 32
-    longer = _longer_lowercase(codes.tobytes().decode("utf-32-le"))
-    codes[longer] = 32
-    lowered = _NOT_ALNUM.sub(" ", codes.tobytes().decode("utf-32-le").lower())
-    table = np.frombuffer(lowered.encode("utf-32-le"), dtype="<u4").copy()
-    for code in longer:
-        table[code] = code if chr(code).isalnum() else 32
-    return table
+    from kbmine.parse.passages import lowercase_table
 
-
-def _longer_lowercase(plane: str) -> list[int]:
-    """The code points of ``plane`` (a string with one character per code point, from 0) whose
-    lowercase is more than one character: only "İ" today. Lowercasing never drops a character,
-    so only a block whose lowercase is longer holds one: 256 blocks are checked, not 65,536
-    characters (a tenth of a one-note run's mention scan)."""
-    found: list[int] = []
-    for start in range(0, len(plane), 256):
-        block = plane[start : start + 256]
-        if len(block.lower()) != len(block):
-            found.extend(start + index for index, char in enumerate(block) if len(char.lower()) > 1)
-    return found
+    # The plane blanked at once (a loop over 65,536 characters was a tenth of a one-note run).
+    plane = np.append(lowercase_table(), np.uint32(32)).tobytes().decode("utf-32-le")
+    return np.frombuffer(_NOT_ALNUM.sub(" ", plane).encode("utf-32-le"), dtype="<u4").copy()
 
 
 def _scanned(text: str, fences: Sequence[int] = ()) -> tuple[str, Any, Any]:

@@ -24,6 +24,7 @@ __all__ = [
     "MIXERS",
     "NUM_PERM",
     "SHINGLE",
+    "lowercase_table",
     "minus_ranges",
     "passage_signatures",
     "passage_words",
@@ -164,7 +165,7 @@ def _word_hashes(texts: list[str], *, lower: bool = False) -> tuple[Any, Any]:
             joined = "\x00".join(texts)
             points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
         else:
-            points = np.take(_lower_table(), points)
+            points = np.take(lowercase_table(), points)
     known_word = _word_table()
     word = np.take(known_word, points, mode="clip")  # the table's last entry for the rarer points
     if len(points) and int(points.max()) >= len(known_word) - 1:
@@ -227,9 +228,10 @@ def _word_table() -> Any:
     return table
 
 
-def _lower_table() -> Any:
+def lowercase_table() -> Any:
     """Each code point of the basic plane lowercased, as :meth:`str.lower` does it alone (built
-    once per process; "İ", whose lowercase is two characters, stays as it is)."""
+    once per process; "İ", whose lowercase is two characters, stays as it is; a surrogate
+    reads as a space). Signing and missing-link's scan read text through it."""
     import numpy as np
 
     table = _TABLES.get("lower")

@@ -15,8 +15,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
-from operator import add
+from itertools import chain
 from typing import Any
 
 from kbmine.model import ByteRanges, Span

@@ -88,11 +88,14 @@ def test_names_with_punctuation_match_only_as_written() -> None:
     assert found == ["Lida: a scan", "c++", ".net"]
 
 
-def test_the_longer_lowercase_characters_are_found_block_by_block() -> None:
-    from kbmine.checks.missing_link import _longer_lowercase
+def test_the_plane_lowercased_block_by_block_is_each_character_lowercased_alone() -> None:
+    """The table missing-link's scan (and signing) reads text through: a character whose
+    lowercase is longer ("İ") stays as it is, every other is its own lowercase."""
+    from kbmine.parse.passages import lowercase_table
 
     plane = "".join(" " if 0xD800 <= code < 0xE000 else chr(code) for code in range(0x10000))
-    assert _longer_lowercase(plane) == [code for code, char in enumerate(plane) if len(char.lower()) > 1]
+    expected = [ord(low) if len(low := char.lower()) == 1 else ord(char) for char in plane]
+    assert lowercase_table().tolist() == expected
 
 
 @settings(max_examples=300, deadline=None)
